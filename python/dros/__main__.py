@@ -1,0 +1,3 @@
+from dros.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,3 @@
+//! DICOM encoding helpers.
+
+pub mod uid;

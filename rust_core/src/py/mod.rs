@@ -1,0 +1,26 @@
+//! The Python module `dros._core`. Each area registers its own functions; this file only wires.
+
+use pyo3::prelude::*;
+
+mod errors;
+mod uid;
+
+pub(crate) use errors::run_detached;
+
+#[pymodule(gil_used = false)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("build_profile", build_profile())?;
+    m.add("rustc_version", option_env!("DROS_RUSTC_VERSION").unwrap_or("unknown"))?;
+    errors::init_pymodule(m)?;
+    uid::init_pymodule(m)?;
+    Ok(())
+}
+
+fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
