@@ -3,6 +3,8 @@
 __version__: str
 build_profile: str
 rustc_version: str
+git_commit: str
+build_time: str
 
 class CoreValueError(ValueError):
     """Input rejected by the DROS core."""

@@ -1,0 +1,55 @@
+"""The Litestar app factory: every controller on both path prefixes, DI, errors, lifespan."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from dros import __version__
+from dros.domain.account.controller import AccountController
+from dros.domain.public.controller import PublicController
+from dros.domain.resource.controller import ResourceController
+from dros.exception_handlers import EXCEPTION_HANDLERS
+from dros.lifespan import lifespan
+from dros.request_context import provide_db, provide_product, provide_settings, request_id_middleware, resolve_headers
+from dros.settings import Settings
+
+# The reference's canonical prefix is /dr/api/v1; 29 of its endpoints are written /api/v1 (relative
+# to a base URL that ends in /dr). Serving both lets a client configured either way work unchanged.
+PREFIXES = ("/dr/api/v1", "/api/v1")
+
+CONTROLLERS: list[type] = [
+    PublicController,
+    AccountController,
+    ResourceController,
+]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.load()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    routers = [Router(path=prefix, route_handlers=list(CONTROLLERS)) for prefix in PREFIXES]
+    app = Litestar(
+        route_handlers=routers,
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "product": Provide(provide_product, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        before_request=resolve_headers,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_id_middleware],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="DROS API", version=__version__, path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        request_max_body_size=64 * 1024 * 1024,
+        state=State({"settings": settings}),
+        debug=False,
+    )
+    return app

@@ -1,0 +1,66 @@
+"""Start-up and shut-down of the service's resources, in order: store (migrations, start-up
+tasks), users and tokens; later MQTT, DICOM and the device layer hook in here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+
+from dros.auth import users as user_store
+from dros.auth.throttle import LoginThrottle
+from dros.auth.tokens import TokenService, load_or_create_secret
+from dros.buildinfo import collect_build_info
+from dros.settings import Locale, Settings
+from dros.store import system_settings
+from dros.store.db import Conn, Database
+from dros.store.migrate import migrate
+
+log = logging.getLogger("dros")
+
+StartupTask = Callable[[Conn, Settings], None]
+
+# Run on every start after the migrations, each in its own transaction: must be idempotent.
+STARTUP_TASKS: list[StartupTask] = [
+    lambda conn, settings: user_store.seed_default_users(conn),
+    lambda conn, settings: system_settings.ensure_serial(conn),
+]
+
+
+def open_store(settings: Settings) -> Database:
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_path)
+    try:
+        applied = migrate(db)
+        if applied:
+            log.info("schema migrations applied", extra={"versions": applied})
+        for task in STARTUP_TASKS:
+            db.write_sync(lambda conn, task=task: task(conn, settings))
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    db = open_store(settings)
+    state = app.state
+    state.db = db
+    state.tokens = TokenService(load_or_create_secret(settings.data_path))
+    state.users = user_store.UserDirectory(db.read_sync(user_store.load_users))
+    state.throttle = LoginThrottle(
+        settings.auth.login_max_failures, settings.auth.login_failure_window_s, settings.auth.login_lockout_s
+    )
+    stored = db.read_sync(lambda c: system_settings.get(c, system_settings.LANGUAGE))
+    state.system_language = Locale(stored) if stored in Locale.__members__ else settings.default_language
+    state.serial = db.read_sync(lambda c: system_settings.get(c, system_settings.SERIAL))
+    state.build_info = collect_build_info()
+    log.info("DROS ready", extra={"data_dir": str(settings.data_path), "product": str(settings.product)})
+    try:
+        yield
+    finally:
+        db.close()

@@ -1,0 +1,107 @@
+"""The envelope, both prefixes, headers and the refusal of everything malformed."""
+
+from __future__ import annotations
+
+import pytest
+
+from dros.app import PREFIXES
+from dros.errors import ErrorCode
+
+ENVELOPE_KEYS = {"code", "description", "solution", "data"}
+
+
+def assert_error(r, status: int, code: ErrorCode, field: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == ENVELOPE_KEYS
+    assert body["code"] == code.info.code
+    assert body["description"] and body["solution"]
+    if field is not None:
+        assert body["data"]["field"] == field
+        assert field in body["description"]
+    return body
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_success_envelope_on_both_prefixes(client, prefix):
+    r = client.get(f"{prefix}/pub/language")
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == ENVELOPE_KEYS
+    assert body["code"] == "0x000000" and body["description"] == "Success" and body["solution"] == ""
+
+
+def test_success_description_follows_language_header(client):
+    assert client.get("/dr/api/v1/pub/users", headers={"Language": "zh_CN"}).json()["description"] == "成功"
+    assert client.get("/dr/api/v1/pub/users", headers={"Language": "en"}).json()["description"] == "Success"
+
+
+def test_unknown_route_and_wrong_method(client):
+    assert_error(client.get("/dr/api/v1/pub/nothing"), 404, ErrorCode.ROUTE_NOT_FOUND)
+    assert_error(client.get("/totally/else"), 404, ErrorCode.ROUTE_NOT_FOUND)
+    assert_error(client.delete("/dr/api/v1/pub/login"), 405, ErrorCode.METHOD_NOT_ALLOWED)
+
+
+def test_malformed_json_body(client):
+    r = client.post("/dr/api/v1/pub/login", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert_error(r, 400, ErrorCode.MALFORMED_BODY)
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"username": 5, "password": "x"}, "username"),
+        ({"username": "admin", "password": ["x"]}, "password"),
+        ({"password": "x"}, "username"),
+        ({"username": "admin"}, "password"),
+        ({"username": "", "password": "x"}, "username"),
+        ({"username": "a" * 65, "password": "x"}, "username"),
+    ],
+)
+def test_wrong_types_missing_and_out_of_range_fields_name_the_field(client, body, field):
+    assert_error(client.post("/dr/api/v1/pub/login", json=body), 400, ErrorCode.INVALID_PARAMETER, field)
+
+
+def test_body_that_is_not_an_object(client):
+    assert_error(client.post("/dr/api/v1/pub/login", json=["admin"]), 400, ErrorCode.INVALID_PARAMETER)
+
+
+def test_errors_are_localized(client):
+    r = client.post("/dr/api/v1/pub/login", json={"password": "x"}, headers={"Language": "zh_CN"})
+    body = assert_error(r, 400, ErrorCode.INVALID_PARAMETER, "username")
+    assert body["description"].startswith("参数无效") and body["solution"] == "请修正指出的字段后重新提交。"
+
+
+@pytest.mark.parametrize("header, value", [("Language", "fr_FR"), ("Language", "english"), ("Product", "DROC"), ("Product", "cat")])
+def test_bad_language_and_product_headers(client, auth_headers, header, value):
+    headers = auth_headers("admin") | {header: value}
+    r = client.get("/dr/api/v1/auth/resource/options", headers=headers)
+    assert_error(r, 400, ErrorCode.INVALID_HEADER, header)
+
+
+def test_request_id_is_echoed(client):
+    r = client.get("/dr/api/v1/pub/language", headers={"X-Request-ID": "abc123"})
+    assert r.headers["x-request-id"] == "abc123"
+    assert len(client.get("/dr/api/v1/pub/language").headers["x-request-id"]) == 32
+
+
+def test_openapi_schema_is_served(client):
+    r = client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    assert "/dr/api/v1/pub/login" in paths and "/api/v1/pub/login" in paths
+
+
+def test_every_auth_route_has_a_permission_guard(app):
+    """Security audit: no /auth/ handler can be reached without token and role checks."""
+    checked = 0
+    for route in app.routes:
+        if "/auth/" not in route.path:
+            continue
+        for handler in route.route_handlers:  # type: ignore[attr-defined]
+            if handler.http_methods == {"OPTIONS"}:  # Litestar's automatic CORS preflight answer
+                continue
+            guards = handler.resolve_guards()
+            assert any(hasattr(getattr(g, "func", g), "permission") for g in guards), f"{route.path} has no requires() guard"
+            checked += 1
+    assert checked >= 6

@@ -1,0 +1,136 @@
+"""Fixtures shared by every test: settings on a tmp data dir, the app and its test client,
+tokens and headers per user, and the real `dros serve` on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from dros.app import create_app
+from dros.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+PASSWORD = "123456"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return Settings.load(environ={}, overrides={"data_dir": str(data_dir), "host": "127.0.0.1", "log_level": "WARNING"})
+
+
+@pytest.fixture
+def make_app() -> Callable[[Settings], Litestar]:
+    return create_app
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def login(client: TestClient[Litestar] | httpx.Client, user: str, password: str = PASSWORD) -> str:
+    r = client.post("/dr/api/v1/pub/login", json={"username": user, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()["data"]["token"]
+
+
+@pytest.fixture
+def token(client: TestClient[Litestar]) -> Callable[[str], str]:
+    cache: dict[str, str] = {}
+
+    def get(user: str = "admin") -> str:
+        if user not in cache:
+            if user == "guest":
+                cache[user] = client.get("/dr/api/v1/pub/software_info").json()["data"]["guest"]
+            else:
+                cache[user] = login(client, user)
+        return cache[user]
+
+    return get
+
+
+@pytest.fixture
+def auth_headers(token: Callable[[str], str]) -> Callable[..., dict[str, str]]:
+    def headers(user: str = "admin", product: str = "DROS", language: str = "en_US") -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(user)}", "Product": product, "Language": language, "Source": "Electron"}
+
+    return headers
+
+
+class LiveServer:
+    def __init__(self, base_url: str, data_dir: Path, proc: subprocess.Popen[bytes]) -> None:
+        self.base_url = base_url
+        self.data_dir = data_dir
+        self.proc = proc
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10)
+
+
+def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DROS_")}
+    env.update(extra_env or {})
+    env["DROS_LOG_LEVEL"] = "WARNING"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dros", "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise RuntimeError(f"dros serve exited with {proc.returncode}:\n{out}")
+        try:
+            if httpx.get(f"{base}/dr/api/v1/pub/language", timeout=1).status_code == 200:
+                return LiveServer(base, data_dir, proc)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("dros serve did not answer within 60 s")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(tmp_path / "live-data")
+    try:
+        yield server
+    finally:
+        stop_server(server)
