@@ -12,6 +12,13 @@ pub enum CoreError {
     /// Input that is well-typed but outside what the operation accepts.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A DX metadata attribute that the DICOM rules (VR or IOD) reject; `field` is the
+    /// `DxMetadata` attribute name.
+    #[error("invalid DX metadata {field}: {reason}")]
+    InvalidMetadata { field: String, reason: String },
+    /// The DICOM library refused to build or encode the object (not an I/O failure).
+    #[error("DICOM encoding failed: {0}")]
+    Encoding(String),
     /// File-system failure while writing an output.
     #[error("I/O error on {path}: {source}")]
     Io {

@@ -5,6 +5,7 @@
 
 pub mod dicom;
 pub mod error;
+pub mod thumbnail;
 
 #[cfg(feature = "python")]
 mod py;

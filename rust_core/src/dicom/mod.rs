@@ -1,3 +1,5 @@
 //! DICOM encoding helpers.
 
+pub mod dx;
+pub mod rle;
 pub mod uid;

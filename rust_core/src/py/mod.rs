@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 
+mod dicom;
 mod errors;
 mod uid;
 
@@ -16,6 +17,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("build_time", option_env!("DROS_BUILD_TIME").unwrap_or(""))?;
     errors::init_pymodule(m)?;
     uid::init_pymodule(m)?;
+    dicom::init_pymodule(m)?;
     Ok(())
 }
 
