@@ -4,6 +4,7 @@ tokens and headers per user, and the real `dros serve` on a free port."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,9 +30,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir after a first start (migrations, default users with argon2 hashes, secret, serial).
+    Hashing the default passwords dominates start-up, so each test copies this instead."""
+    from dros.auth.tokens import load_or_create_secret
+    from dros.lifespan import open_store
+
+    path = tmp_path_factory.mktemp("template") / "data"
+    settings = Settings.load(environ={}, overrides={"data_dir": str(path)})
+    open_store(settings).close()
+    load_or_create_secret(settings.data_path)
+    return path
+
+
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def data_dir(tmp_path: Path, template_data_dir: Path) -> Path:
+    """A fresh, already-initialised data dir per test (see `empty_data_dir` for a first start)."""
+    target = tmp_path / "data"
+    shutil.copytree(template_data_dir, target)
+    return target
+
+
+@pytest.fixture
+def empty_data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "empty-data"
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
     MethodNotAllowedException,
     NotAuthorizedException,
@@ -80,10 +81,13 @@ def handle_dros_error(request: Request[Any, Any, Any], exc: DrosError) -> Respon
 
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     field, message = _field_from_validation(exc)
-    lowered = message.lower()
-    if "malformed" in lowered or "json" in lowered and field is None or "decode" in lowered:
+    if field == "data" and message.strip("'\" ") in ("", "data"):
+        # Litestar's report for an absent body
+        return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en="a JSON body is required", zh="需要 JSON 请求体"))
+    if field is None:
+        # no field could be named: the body did not decode at all (truncated, not JSON, bad UTF-8)
         return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en=message, zh=message))
-    return envelope_response(request, DrosError(ErrorCode.INVALID_PARAMETER, field=field or "body", en=message, zh=message))
+    return envelope_response(request, DrosError(ErrorCode.INVALID_PARAMETER, field=field, en=message, zh=message))
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -98,7 +102,8 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         return envelope_response(request, DrosError(ErrorCode.FORBIDDEN))
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
         return envelope_response(request, DrosError(ErrorCode.PAYLOAD_TOO_LARGE))
-    if exc.status_code == 400 and "malformed" in str(exc.detail).lower():
+    if type(exc) is ClientException and exc.status_code == 400:
+        # raised by Litestar when the body does not decode (msgspec.DecodeError), before any field exists
         return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en=str(exc.detail), zh=str(exc.detail)))
     if 400 <= exc.status_code < 500:
         return envelope_response(request, DrosError(ErrorCode.INVALID_PARAMETER, en=str(exc.detail), zh=str(exc.detail)))

@@ -105,3 +105,9 @@ def test_every_auth_route_has_a_permission_guard(app):
             assert any(hasattr(getattr(g, "func", g), "permission") for g in guards), f"{route.path} has no requires() guard"
             checked += 1
     assert checked >= 6
+
+
+@pytest.mark.parametrize("raw", [b"{", b"[1,2", b"", b"\xff\xfe", b"nul"])
+def test_undecodable_or_absent_body(client, raw):
+    r = client.post("/dr/api/v1/pub/login", content=raw, headers={"Content-Type": "application/json"})
+    assert_error(r, 400, ErrorCode.MALFORMED_BODY)
