@@ -50,6 +50,10 @@ VIEW_CODES: dict[str, Code] = {
     "PA": Code(code_value="272479007", code_meaning="postero-anterior"),
     "LL": Code(code_value="399173006", code_meaning="left lateral"),
     "RL": Code(code_value="399198007", code_meaning="right lateral"),
+    # Veterinary projections (CID 7484 "DX View for Animals"); dciodvfy expects these, not the
+    # human terms above, once the patient has a species.
+    "DV": Code(code_value="441672003", code_meaning="Dorso-ventral"),
+    "VD": Code(code_value="442441009", code_meaning="Ventro-dorsal"),
 }
 
 

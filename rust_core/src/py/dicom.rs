@@ -45,6 +45,19 @@ fn frame<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
     Ok(obj.extract::<PyReadonlyArray2<'py, u16>>()?)
 }
 
+/// Reads the `DxMetadata` attributes; an object lacking one is the wrong type, so the
+/// AttributeError becomes a TypeError that says what was expected.
+fn read_metadata(obj: &Bound<'_, PyAny>) -> PyResult<DxMetadata> {
+    obj.extract::<DxMetadata>().map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(obj.py()) {
+            let name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            PyTypeError::new_err(format!("metadata must be a dros.dx_metadata.DxMetadata, got {name}: {e}"))
+        } else {
+            e
+        }
+    })
+}
+
 /// Writes a DX Part-10 file (For Presentation or For Processing by
 /// `metadata.presentation_intent`) in Explicit VR Little Endian or RLE Lossless.
 #[pyfunction(name = "write_dicom", signature = (path, image, metadata, transfer_syntax = "explicit"))]
@@ -52,9 +65,10 @@ fn write_dicom_py(
     py: Python<'_>,
     path: PathBuf,
     image: &Bound<'_, PyAny>,
-    metadata: DxMetadata,
+    metadata: &Bound<'_, PyAny>,
     transfer_syntax: &str,
 ) -> PyResult<()> {
+    let metadata = read_metadata(metadata)?;
     let ts = TransferSyntax::parse(transfer_syntax)?;
     let arr = frame(image)?;
     let view = arr.as_array();
