@@ -25,6 +25,54 @@ const HEADER_LEN: usize = 64;
 /// two cores get an even share of a 2048–4288-row frame.
 const ROWS_PER_TASK: usize = 64;
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Index of the first `k >= i` with `src[k] == src[k + 1]`, or `n - 1` if there is none.
+/// Eight byte pairs per step: literal (noisy) bytes are most of a DX low-byte segment.
+#[inline]
+fn next_pair(src: &[u8], mut i: usize) -> usize {
+    let n = src.len();
+    while i + 9 <= n {
+        let a = u64::from_le_bytes(src[i..i + 8].try_into().unwrap());
+        let b = u64::from_le_bytes(src[i + 1..i + 9].try_into().unwrap());
+        let x = a ^ b;
+        // classic "has zero byte": exact for the lowest zero byte, which is the one we want
+        let z = x.wrapping_sub(ONES) & !x & HIGHS;
+        if z != 0 {
+            return i + (z.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i + 1 < n {
+        if src[i] == src[i + 1] {
+            return i;
+        }
+        i += 1;
+    }
+    n.saturating_sub(1).max(i)
+}
+
+/// End (exclusive) of the run of `src[i]` that starts at `i`.
+#[inline]
+fn run_end(src: &[u8], i: usize) -> usize {
+    let n = src.len();
+    let b = src[i];
+    let pattern = ONES.wrapping_mul(b as u64);
+    let mut j = i + 1;
+    while j + 8 <= n {
+        let x = u64::from_le_bytes(src[j..j + 8].try_into().unwrap()) ^ pattern;
+        if x != 0 {
+            return j + (x.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while j < n && src[j] == b {
+        j += 1;
+    }
+    j
+}
+
 /// Encodes one PackBits row of bytes, appending to `out`.
 #[inline]
 fn encode_row(src: &[u8], out: &mut Vec<u8>) {
@@ -32,29 +80,30 @@ fn encode_row(src: &[u8], out: &mut Vec<u8>) {
     let mut lit_start = 0usize;
     let mut i = 0usize;
     while i < n {
-        let b = src[i];
-        let mut j = i + 1;
-        while j < n && src[j] == b {
-            j += 1;
+        i = next_pair(src, i);
+        if i + 1 >= n {
+            break;
         }
+        let j = run_end(src, i);
         let run = j - i;
-        if run > 1 {
-            flush_literal(&src[lit_start..i], out);
-            let full = run / 128;
-            for _ in 0..full {
-                out.push(129); // -127 as i8: repeat the next byte 128 times
-                out.push(b);
-            }
-            let rest = run % 128;
-            if rest > 1 {
-                out.push((257 - rest) as u8);
-                out.push(b);
-            } else if rest == 1 {
+        let b = src[i];
+        flush_literal(&src[lit_start..i], out);
+        for _ in 0..run / 128 {
+            out.push(129); // -127 as i8: repeat the next byte 128 times
+            out.push(b);
+        }
+        match run % 128 {
+            0 => {}
+            1 => {
                 out.push(0);
                 out.push(b);
             }
-            lit_start = j;
+            rest => {
+                out.push((257 - rest) as u8);
+                out.push(b);
+            }
         }
+        lit_start = j;
         i = j;
     }
     flush_literal(&src[lit_start..n], out);
@@ -184,6 +233,57 @@ fn unpack_segment(seg: &[u8], n: usize) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    /// The plain byte-at-a-time form of the same run choice, to check the word-at-a-time one.
+    fn packbits_simple(src: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let (n, mut lit_start, mut i) = (src.len(), 0, 0);
+        while i < n {
+            let mut j = i + 1;
+            while j < n && src[j] == src[i] {
+                j += 1;
+            }
+            let run = j - i;
+            if run > 1 {
+                flush_literal(&src[lit_start..i], &mut out);
+                for _ in 0..run / 128 {
+                    out.extend([129, src[i]]);
+                }
+                match run % 128 {
+                    0 => {}
+                    1 => out.extend([0, src[i]]),
+                    r => out.extend([(257 - r) as u8, src[i]]),
+                }
+                lit_start = j;
+            }
+            i = j;
+        }
+        flush_literal(&src[lit_start..n], &mut out);
+        out
+    }
+
+    #[test]
+    fn word_scan_matches_simple_form() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in (0..40).chain([127, 128, 129, 255, 256, 257, 1000, 3072]) {
+            for alphabet in [1u64, 2, 3, 8, 256] {
+                for repeat_bias in [0u64, 50, 90, 99] {
+                    let mut v = Vec::with_capacity(len);
+                    for k in 0..len {
+                        let b = if k > 0 && rnd() % 100 < repeat_bias { v[k - 1] } else { (rnd() % alphabet) as u8 };
+                        v.push(b);
+                    }
+                    assert_eq!(packbits(&v), packbits_simple(&v), "{v:?}");
+                }
+            }
+        }
+    }
 
     fn packbits(src: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
