@@ -17,7 +17,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use dicom_core::value::{DataSetSequence, PixelFragmentSequence, C};
+use dicom_core::value::{DataSetSequence, C};
 use dicom_core::{dicom_value, DataElement, Length, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::{tags, uids};
 use dicom_object::meta::FileMetaTableBuilder;
@@ -716,25 +716,21 @@ pub fn write_dicom(path: &Path, image: ArrayView2<'_, u16>, meta: &DxMetadata, t
             &owned
         }
     };
-    let mut obj = build_dataset(meta, rows, columns, max_value(data))?;
-    match ts {
+    let obj = build_dataset(meta, rows, columns, max_value(data))?;
+    // RLE first: an encoding failure must not leave a file behind.
+    let rle_frame = match ts {
+        TransferSyntax::RleLossless => Some(rle::encode_frame_u16(
+            ArrayView2::from_shape((rows, columns), data).expect("shape of own slice"),
+        )?),
         TransferSyntax::ExplicitVrLittleEndian => {
-            let mut bytes = vec![0u8; data.len() * 2];
-            bytes.par_chunks_mut(1 << 17).zip(data.par_chunks(1 << 16)).for_each(|(out, px)| {
-                for (o, v) in out.chunks_exact_mut(2).zip(px) {
-                    o.copy_from_slice(&v.to_le_bytes());
-                }
-            });
-            // OW with byte values: dicom-rs writes U8 values with one write_all (U16 values
-            // would go through one encoder call per pixel).
-            obj.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U8(C::from_vec(bytes))));
+            if data.len() * 2 >= u32::MAX as usize {
+                return Err(CoreError::InvalidArgument(format!(
+                    "{rows}×{columns} pixels exceed the 4 GiB value length of Pixel Data"
+                )));
+            }
+            None
         }
-        TransferSyntax::RleLossless => {
-            let frame = rle::encode_frame_u16(ArrayView2::from_shape((rows, columns), data).expect("shape of own slice"))?;
-            let seq = PixelFragmentSequence::new(C::<u32>::new(), C::from_vec(vec![frame]));
-            obj.put(DataElement::new(tags::PIXEL_DATA, VR::OB, seq));
-        }
-    }
+    };
     let file_obj = obj
         .with_meta(
             FileMetaTableBuilder::new()
@@ -753,6 +749,7 @@ pub fn write_dicom(path: &Path, image: ArrayView2<'_, u16>, meta: &DxMetadata, t
         _ => CoreError::Encoding(e.to_string()),
     });
     let result = result.and_then(|_| {
+        write_pixel_data(&mut w.inner, data, rle_frame.as_deref()).map_err(|e| io_err(path, e))?;
         let file = w.inner.into_inner().map_err(|e| io_err(path, e.into_error()))?;
         file.sync_data().ok(); // durability is best effort; the rename below is what readers rely on
         std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
@@ -761,6 +758,49 @@ pub fn write_dicom(path: &Path, image: ArrayView2<'_, u16>, meta: &DxMetadata, t
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Appends the Pixel Data element (7FE0,0010), the last element of the data set, in Explicit VR
+/// Little Endian: native OW, or encapsulated OB with an empty Basic Offset Table item, the one
+/// RLE fragment and the sequence delimiter (PS3.5 A.4).
+///
+/// dicom-object encodes every other attribute. Pixel Data is streamed here because handing it
+/// to dicom-object as a value costs a full copy of the frame when the object is turned into
+/// tokens: 9–16 ms for 3072² (measured with `timing::phases`), against about 3 ms for writing
+/// the bytes straight from the array.
+fn write_pixel_data<W: Write>(w: &mut W, data: &[u16], rle_frame: Option<&[u8]>) -> io::Result<()> {
+    const TAG: [u8; 4] = [0xE0, 0x7F, 0x10, 0x00];
+    const ITEM: [u8; 4] = [0xFE, 0xFF, 0x00, 0xE0];
+    const SEQ_END: [u8; 4] = [0xFE, 0xFF, 0xDD, 0xE0];
+    match rle_frame {
+        None => {
+            w.write_all(&TAG)?;
+            w.write_all(b"OW\0\0")?;
+            w.write_all(&((data.len() * 2) as u32).to_le_bytes())?;
+            let mut buf = vec![0u8; 1 << 17];
+            for px in data.chunks(1 << 16) {
+                let out = &mut buf[..px.len() * 2];
+                for (o, v) in out.chunks_exact_mut(2).zip(px) {
+                    o.copy_from_slice(&v.to_le_bytes());
+                }
+                w.write_all(out)?;
+            }
+        }
+        Some(frame) => {
+            debug_assert!(frame.len() % 2 == 0);
+            w.write_all(&TAG)?;
+            w.write_all(b"OB\0\0")?;
+            w.write_all(&u32::MAX.to_le_bytes())?; // undefined length
+            w.write_all(&ITEM)?;
+            w.write_all(&0u32.to_le_bytes())?; // empty Basic Offset Table: one frame
+            w.write_all(&ITEM)?;
+            w.write_all(&(frame.len() as u32).to_le_bytes())?;
+            w.write_all(frame)?;
+            w.write_all(&SEQ_END)?;
+            w.write_all(&0u32.to_le_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 fn temp_path(path: &Path) -> PathBuf {
@@ -803,5 +843,38 @@ mod tests {
         assert!(text("s", &"x".repeat(17), 16).is_err());
         assert!(person_name("p", "Müller^Hans").is_ok());
         assert!(person_name("p", "a^b^c^d^e^f").is_err());
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore = "phase timings of the 3072² write; run by hand with --ignored --nocapture"]
+    fn phases() {
+        let n = 3072usize;
+        let data: Vec<u16> = (0..n * n).map(|i| ((i * 2654435761) >> 7) as u16 & 0x3FFF).collect();
+        let t = Instant::now();
+        let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        println!("le bytes {:?}", t.elapsed());
+        let t = Instant::now();
+        let mut obj = InMemDicomObject::new_empty();
+        obj.put(DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.1.1"));
+        obj.put(DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.2.3"));
+        obj.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U8(C::from_vec(bytes.clone()))));
+        let f = obj.with_meta(FileMetaTableBuilder::new().transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)).unwrap();
+        println!("object {:?}", t.elapsed());
+        for _ in 0..3 {
+            let t = Instant::now();
+            let mut sink = Vec::with_capacity(20 << 20);
+            f.write_all(&mut sink).unwrap();
+            println!("dicom-object write_all to memory {:?} ({} bytes)", t.elapsed(), sink.len());
+            let t = Instant::now();
+            let mut sink2 = Vec::with_capacity(20 << 20);
+            sink2.extend_from_slice(&bytes);
+            println!("memcpy floor {:?}", t.elapsed());
+        }
     }
 }
