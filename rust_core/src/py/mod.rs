@@ -4,6 +4,8 @@ use pyo3::prelude::*;
 
 mod dicom;
 mod errors;
+mod imaging;
+mod phantom;
 mod uid;
 
 pub(crate) use errors::run_detached;
@@ -18,6 +20,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::init_pymodule(m)?;
     uid::init_pymodule(m)?;
     dicom::init_pymodule(m)?;
+    imaging::init_pymodule(m)?;
+    phantom::init_pymodule(m)?;
     Ok(())
 }
 

@@ -1,0 +1,208 @@
+//! `collimator_circle`: circular shutters (also when cut by the detector border).
+//!
+//! Coarse stage: every edge pixel of the reduced log image votes for centres along its gradient,
+//! towards the brighter side (the field), over the plausible radius range; the accumulator peak
+//! is the centre and the radius is the mode of the distances of edge pixels facing it. The
+//! candidate counts only if the shutter step holds along most of its visible arc. Fine stage:
+//! 180 radial edge profiles on the full-resolution frame and a robust algebraic circle fit.
+
+use rayon::prelude::*;
+
+use super::{edge_offset, Collimation, LowRes};
+use crate::frame::Frame;
+
+pub struct CircleCoarse {
+    pub cx: f64,
+    pub cy: f64,
+    pub r: f64,
+    pub support: f64,
+}
+
+/// (good, total) samples along the visible part of the circle (low-res coordinates).
+fn support(low: &LowRes, cx: f64, cy: f64, r: f64) -> (usize, usize) {
+    let n = 720;
+    let (mut good, mut total) = (0, 0);
+    for k in 0..n {
+        let a = k as f64 * std::f64::consts::TAU / n as f64;
+        let (ex, ey) = (a.cos(), a.sin());
+        let (px, py) = (cx + r * ex, cy + r * ey);
+        if !low.inside(px, py) {
+            continue;
+        }
+        if let Some(step) = low.step(px, py, -ex, -ey) {
+            total += 1;
+            if step >= super::STEP_MIN {
+                good += 1;
+            }
+        }
+    }
+    (good, total)
+}
+
+pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
+    let (w, h) = (low.log.width, low.log.height);
+    let edges = low.edge_points(0.1);
+    if edges.len() < 16 {
+        return None;
+    }
+    let rmin = 0.08 * w.min(h) as f64;
+    let rmax = 0.8 * w.max(h) as f64;
+    let chunk = edges.len().div_ceil(rayon::current_num_threads().max(1) * 2).max(256);
+    // Integer votes: the sum does not depend on how rayon splits the work.
+    let acc = edges
+        .par_chunks(chunk)
+        .map(|part| {
+            let mut acc = vec![0u32; w * h];
+            for e in part {
+                let m = (e[2] * e[2] + e[3] * e[3]).sqrt();
+                if m <= 0.0 {
+                    continue;
+                }
+                let (ux, uy) = ((e[2] / m) as f64, (e[3] / m) as f64);
+                let wgt = (m.min(1.0) * 16.0).round() as u32;
+                let mut r = rmin;
+                while r <= rmax {
+                    let x = (e[0] as f64 + r * ux).round();
+                    let y = (e[1] as f64 + r * uy).round();
+                    if x < 0.0 || y < 0.0 || x >= w as f64 || y >= h as f64 {
+                        break;
+                    }
+                    acc[y as usize * w + x as usize] += wgt;
+                    r += 1.0;
+                }
+            }
+            acc
+        })
+        .reduce(|| vec![0u32; w * h], |mut a, b| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+            a
+        });
+    // 5×5 box smoothing so a centre smeared over neighbouring cells still wins.
+    let mut best = (0u64, 0usize, 0usize);
+    for y in 2..h.saturating_sub(2) {
+        for x in 2..w.saturating_sub(2) {
+            let mut s = 0u64;
+            for dy in 0..5 {
+                let row = (y + dy - 2) * w;
+                for dx in 0..5 {
+                    s += acc[row + x + dx - 2] as u64;
+                }
+            }
+            if s > best.0 {
+                best = (s, x, y);
+            }
+        }
+    }
+    if best.0 == 0 {
+        return None;
+    }
+    let (cx, cy) = (best.1 as f64, best.2 as f64);
+    let nb = rmax.ceil() as usize + 3;
+    let mut hist = vec![0.0f64; nb];
+    for e in &edges {
+        let (dx, dy) = (cx - e[0] as f64, cy - e[1] as f64);
+        let d = (dx * dx + dy * dy).sqrt();
+        let m = ((e[2] * e[2] + e[3] * e[3]) as f64).sqrt();
+        if d < rmin || d > rmax || m <= 0.0 {
+            continue;
+        }
+        let cosang = (dx * e[2] as f64 + dy * e[3] as f64) / (d * m);
+        if cosang >= 0.9 {
+            hist[d.round() as usize] += m.min(1.0);
+        }
+    }
+    let mut bi = 0;
+    let mut bv = 0.0;
+    for i in 1..nb - 1 {
+        let v = hist[i - 1] + 2.0 * hist[i] + hist[i + 1];
+        if v > bv {
+            bv = v;
+            bi = i;
+        }
+    }
+    if bv <= 0.0 {
+        return None;
+    }
+    let r = bi as f64;
+    let (good, total) = support(low, cx, cy, r);
+    // Less than a sixth of the circumference visible is too little to call a circle.
+    if total < 120 {
+        return None;
+    }
+    Some(CircleCoarse { cx, cy, r, support: good as f64 / total as f64 })
+}
+
+/// Kåsa algebraic circle fit with two rounds of outlier rejection.
+pub(crate) fn fit_circle(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    let mut cur = pts.to_vec();
+    let mut out = None;
+    for _ in 0..3 {
+        if cur.len() < 8 {
+            return out;
+        }
+        let n = cur.len() as f64;
+        let (mx, my) = cur.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+        let (mx, my) = (mx / n, my / n);
+        let (mut suu, mut suv, mut svv, mut suuu, mut svvv, mut suvv, mut svuu) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for p in &cur {
+            let (u, v) = (p.0 - mx, p.1 - my);
+            suu += u * u;
+            suv += u * v;
+            svv += v * v;
+            suuu += u * u * u;
+            svvv += v * v * v;
+            suvv += u * v * v;
+            svuu += v * u * u;
+        }
+        let det = suu * svv - suv * suv;
+        if det.abs() < 1e-12 {
+            return out;
+        }
+        let b1 = 0.5 * (suuu + suvv);
+        let b2 = 0.5 * (svvv + svuu);
+        let uc = (b1 * svv - b2 * suv) / det;
+        let vc = (suu * b2 - suv * b1) / det;
+        let r = (uc * uc + vc * vc + (suu + svv) / n).sqrt();
+        let (cx, cy) = (uc + mx, vc + my);
+        out = Some((cx, cy, r));
+        let res: Vec<f64> = cur.iter().map(|p| (((p.0 - cx).powi(2) + (p.1 - cy).powi(2)).sqrt() - r).abs()).collect();
+        let mut sorted = res.clone();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        let tol = (3.0 * 1.4826 * sorted[sorted.len() / 2]).max(1.0);
+        let before = cur.len();
+        let mut i = 0;
+        cur.retain(|_| {
+            let ok = res[i] <= tol;
+            i += 1;
+            ok
+        });
+        if cur.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
+    let f = low.factor as f64;
+    let (cx, cy) = low.to_full(c.cx, c.cy);
+    let r = c.r * f;
+    let reach = (2.0 * f) as usize + 6;
+    let n = 180;
+    let pts: Vec<(f64, f64)> = (0..n)
+        .into_par_iter()
+        .filter_map(|k| {
+            let a = k as f64 * std::f64::consts::TAU / n as f64;
+            let (ex, ey) = (a.cos(), a.sin());
+            let p = (cx + r * ex, cy + r * ey);
+            edge_offset(frame, p, (-ex, -ey), reach, 3).map(|s| (p.0 - s * ex, p.1 - s * ey))
+        })
+        .collect();
+    let (fx, fy, fr) = match fit_circle(&pts) {
+        Some((x, y, rr)) if ((x - cx).powi(2) + (y - cy).powi(2)).sqrt() <= 3.0 * f && (rr - r).abs() <= 3.0 * f => (x, y, rr),
+        _ => (cx, cy, r),
+    };
+    Collimation::circle(frame.width, frame.height, fx, fy, fr, c.support)
+}

@@ -1,0 +1,404 @@
+//! Collimation geometry (rect / circle / none), its field mask, and the detector that picks
+//! between the rectangular (`rect.rs`, stage `collimator_rect`) and circular (`circle.rs`, stage
+//! `collimator_circle`) hypotheses.
+//!
+//! Coordinates: `x` is the column, `y` the row, pixel centres sit on integer coordinates. A pixel
+//! belongs to the field when its centre is inside the geometry; the phantom's ground truth and
+//! the detector's mask use the same rasteriser, so IoU compares like with like.
+
+pub mod circle;
+pub mod rect;
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+/// Which shutter shape the detector found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollimationKind {
+    Rect,
+    Circle,
+    None,
+}
+
+impl CollimationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollimationKind::Rect => "rect",
+            CollimationKind::Circle => "circle",
+            CollimationKind::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "rect" => Some(CollimationKind::Rect),
+            "circle" => Some(CollimationKind::Circle),
+            "none" => Some(CollimationKind::None),
+            _ => None,
+        }
+    }
+}
+
+/// Inside is `nx·x + ny·y ≥ rho`; `(nx, ny)` is a unit inward normal, so `nx·x + ny·y − rho` is
+/// the signed distance in pixels (positive inside).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HalfPlane {
+    pub nx: f64,
+    pub ny: f64,
+    pub rho: f64,
+}
+
+impl HalfPlane {
+    #[inline]
+    pub fn distance(&self, x: f64, y: f64) -> f64 {
+        self.nx * x + self.ny * y - self.rho
+    }
+}
+
+/// Shape of the collimated field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Geometry {
+    /// Up to four sides of a (possibly rotated) rectangle. A side that lies beyond the detector
+    /// border is absent: the field runs to the border there.
+    Rect { sides: Vec<HalfPlane>, angle_deg: f64 },
+    Circle { cx: f64, cy: f64, r: f64 },
+    /// The whole detector is exposed.
+    None,
+}
+
+/// Result of collimation detection (or phantom ground truth).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Collimation {
+    pub kind: CollimationKind,
+    pub geometry: Geometry,
+    pub width: usize,
+    pub height: usize,
+    /// Fraction of the detected outline backed by a real shutter edge (0 for `none`).
+    pub confidence: f64,
+}
+
+impl Collimation {
+    pub fn none(width: usize, height: usize) -> Self {
+        Collimation { kind: CollimationKind::None, geometry: Geometry::None, width, height, confidence: 0.0 }
+    }
+
+    pub fn rect(width: usize, height: usize, sides: Vec<HalfPlane>, angle_deg: f64, confidence: f64) -> Self {
+        if sides.is_empty() {
+            return Collimation::none(width, height);
+        }
+        Collimation { kind: CollimationKind::Rect, geometry: Geometry::Rect { sides, angle_deg }, width, height, confidence }
+    }
+
+    pub fn circle(width: usize, height: usize, cx: f64, cy: f64, r: f64, confidence: f64) -> Self {
+        Collimation { kind: CollimationKind::Circle, geometry: Geometry::Circle { cx, cy, r }, width, height, confidence }
+    }
+
+    /// Signed distance (pixels) from the field outline, positive inside; `+inf` without shutter.
+    #[inline]
+    pub fn signed_distance(&self, x: f64, y: f64) -> f64 {
+        match &self.geometry {
+            Geometry::None => f64::INFINITY,
+            Geometry::Rect { sides, .. } => sides.iter().map(|s| s.distance(x, y)).fold(f64::INFINITY, f64::min),
+            Geometry::Circle { cx, cy, r } => r - ((x - cx).powi(2) + (y - cy).powi(2)).sqrt(),
+        }
+    }
+
+    /// Columns `[x0, x1)` of row `y` inside the field (the field is convex, so one span).
+    pub fn row_span(&self, y: usize) -> (usize, usize) {
+        let w = self.width as f64;
+        let yf = y as f64;
+        let (mut lo, mut hi) = (0.0f64, w - 1.0);
+        match &self.geometry {
+            Geometry::None => {}
+            Geometry::Rect { sides, .. } => {
+                for s in sides {
+                    let rhs = s.rho - s.ny * yf;
+                    if s.nx.abs() < 1e-12 {
+                        if rhs > 0.0 {
+                            return (0, 0);
+                        }
+                    } else if s.nx > 0.0 {
+                        lo = lo.max(rhs / s.nx);
+                    } else {
+                        hi = hi.min(rhs / s.nx);
+                    }
+                }
+            }
+            Geometry::Circle { cx, cy, r } => {
+                let dy = yf - cy;
+                let q = r * r - dy * dy;
+                if q < 0.0 {
+                    return (0, 0);
+                }
+                let s = q.sqrt();
+                lo = lo.max(cx - s);
+                hi = hi.min(cx + s);
+            }
+        }
+        if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+            return (0, 0);
+        }
+        // Pixel centres inside: ceil(lo)..=floor(hi), with a tiny tolerance for exact hits.
+        let x0 = (lo - 1e-9).ceil().max(0.0);
+        let x1 = (hi + 1e-9).floor() + 1.0;
+        let x1 = x1.min(w);
+        if x1 <= x0 {
+            (0, 0)
+        } else {
+            (x0 as usize, x1 as usize)
+        }
+    }
+
+    /// Field mask, `true` inside.
+    pub fn mask(&self) -> Array2<bool> {
+        let (w, h) = (self.width, self.height);
+        let mut buf = vec![false; w * h];
+        if w > 0 {
+            buf.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+                let (a, b) = self.row_span(y);
+                row[a..b].fill(true);
+            });
+        }
+        // Shape and length agree by construction.
+        Array2::from_shape_vec((h, w), buf).unwrap_or_else(|_| Array2::from_elem((h, w), false))
+    }
+
+    /// Number of pixels inside the field.
+    pub fn area(&self) -> usize {
+        (0..self.height).into_par_iter().map(|y| {
+            let (a, b) = self.row_span(y);
+            b - a
+        }).sum()
+    }
+
+    /// Outline of the field clipped to the detector, as polygon vertices `(x, y)` (pixel-edge
+    /// extent `[-0.5, w-0.5] × [-0.5, h-0.5]`). For a circle: centre-radius is the geometry and
+    /// this returns an empty list.
+    pub fn corners(&self) -> Vec<[f64; 2]> {
+        let (w, h) = (self.width as f64, self.height as f64);
+        let frame = vec![[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]];
+        match &self.geometry {
+            Geometry::None => frame,
+            Geometry::Circle { .. } => Vec::new(),
+            Geometry::Rect { sides, .. } => {
+                let mut poly = frame;
+                for s in sides {
+                    poly = clip_polygon(&poly, s);
+                    if poly.is_empty() {
+                        break;
+                    }
+                }
+                poly
+            }
+        }
+    }
+}
+
+/// Sutherland–Hodgman clip of a convex polygon by one half-plane.
+fn clip_polygon(poly: &[[f64; 2]], hp: &HalfPlane) -> Vec<[f64; 2]> {
+    let mut out = Vec::with_capacity(poly.len() + 1);
+    for i in 0..poly.len() {
+        let a = poly[i];
+        let b = poly[(i + 1) % poly.len()];
+        let da = hp.distance(a[0], a[1]);
+        let db = hp.distance(b[0], b[1]);
+        if da >= 0.0 {
+            out.push(a);
+        }
+        if (da >= 0.0) != (db >= 0.0) {
+            let t = da / (da - db);
+            out.push([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]);
+        }
+    }
+    out
+}
+
+/// Intersection-over-union of two masks of the same shape (1.0 when both are empty).
+pub fn iou(a: &Array2<bool>, b: &Array2<bool>) -> f64 {
+    let (mut inter, mut uni) = (0usize, 0usize);
+    for (x, y) in a.iter().zip(b.iter()) {
+        inter += (*x && *y) as usize;
+        uni += (*x || *y) as usize;
+    }
+    if uni == 0 {
+        1.0
+    } else {
+        inter as f64 / uni as f64
+    }
+}
+
+use crate::frame::{Frame, Plane};
+
+/// Minimum log-signal step across a shutter edge (inside minus outside, natural log units,
+/// measured ±`STEP_REACH` low-res pixels from the edge). A collimator blade passes a few percent
+/// of the beam while the densest anatomy still passes ≳ 7 %, so real shutter edges clear this
+/// by a wide margin; lung/soft-tissue boundaries (≲ 0.35) do not.
+pub const STEP_MIN: f64 = 0.4;
+/// Distance (low-res pixels) either side of an edge at which the step is measured.
+pub const STEP_REACH: f64 = 2.0;
+/// Fraction of a candidate outline that must show the step for the candidate to count.
+pub const SUPPORT_MIN: f64 = 0.5;
+
+/// The reduced log image the detectors work on, with its Sobel gradients.
+pub struct LowRes {
+    pub log: Plane,
+    /// Full-resolution pixels per low-res pixel along each axis.
+    pub factor: usize,
+    pub gx: Vec<f32>,
+    pub gy: Vec<f32>,
+}
+
+impl LowRes {
+    pub fn new(log: Plane, factor: usize) -> Self {
+        let (w, h) = (log.width, log.height);
+        let mut gx = vec![0.0f32; w * h];
+        let mut gy = vec![0.0f32; w * h];
+        if w >= 3 && h >= 3 {
+            for y in 1..h - 1 {
+                for x in 1..w - 1 {
+                    let p = |dx: isize, dy: isize| log.at((x as isize + dx) as usize, (y as isize + dy) as usize);
+                    let sx = (p(1, -1) + 2.0 * p(1, 0) + p(1, 1)) - (p(-1, -1) + 2.0 * p(-1, 0) + p(-1, 1));
+                    let sy = (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1)) - (p(-1, -1) + 2.0 * p(0, -1) + p(1, -1));
+                    gx[y * w + x] = sx / 8.0;
+                    gy[y * w + x] = sy / 8.0;
+                }
+            }
+        }
+        LowRes { log, factor, gx, gy }
+    }
+
+    /// Full-resolution coordinates of a low-res position.
+    #[inline]
+    pub fn to_full(&self, x: f64, y: f64) -> (f64, f64) {
+        let f = self.factor as f64;
+        let c = (f - 1.0) / 2.0;
+        (x * f + c, y * f + c)
+    }
+
+    /// The same half-plane expressed in full-resolution coordinates.
+    pub fn plane_to_full(&self, hp: &HalfPlane) -> HalfPlane {
+        let f = self.factor as f64;
+        let c = (f - 1.0) / 2.0;
+        HalfPlane { nx: hp.nx, ny: hp.ny, rho: f * hp.rho + (hp.nx + hp.ny) * c }
+    }
+
+    #[inline]
+    pub fn inside(&self, x: f64, y: f64) -> bool {
+        x >= 0.0 && y >= 0.0 && x <= (self.log.width - 1) as f64 && y <= (self.log.height - 1) as f64
+    }
+
+    /// Log step from `p - reach·n` (outside) to `p + reach·n` (inside), if both lie in the image.
+    #[inline]
+    pub fn step(&self, px: f64, py: f64, nx: f64, ny: f64) -> Option<f64> {
+        let (ix, iy) = (px + STEP_REACH * nx, py + STEP_REACH * ny);
+        let (ox, oy) = (px - STEP_REACH * nx, py - STEP_REACH * ny);
+        if !self.inside(ix, iy) || !self.inside(ox, oy) {
+            return None;
+        }
+        Some(self.log.bilinear(ix, iy) - self.log.bilinear(ox, oy))
+    }
+
+    /// Pixels with a gradient of at least `min_mag`, as `(x, y, gx, gy)`; the gradient is capped at
+    /// magnitude 1 so that a few very sharp features (markers, dead lines) cannot outvote a long edge.
+    pub fn edge_points(&self, min_mag: f32) -> Vec<[f32; 4]> {
+        let w = self.log.width;
+        let mut out = Vec::new();
+        for (i, (gx, gy)) in self.gx.iter().zip(self.gy.iter()).enumerate() {
+            let m = (gx * gx + gy * gy).sqrt();
+            if m >= min_mag {
+                let s = if m > 1.0 { 1.0 / m } else { 1.0 };
+                out.push([(i % w) as f32, (i / w) as f32, gx * s, gy * s]);
+            }
+        }
+        out
+    }
+}
+
+/// Sub-pixel position along `n` (relative to `p`, within ±`reach`) of the steepest rise of the raw
+/// signal in direction `n`, averaged over `2·half_width+1` pixels along the edge. `None` when the
+/// profile leaves the image or shows no clear rising edge.
+pub(crate) fn edge_offset(frame: &Frame<'_>, p: (f64, f64), n: (f64, f64), reach: usize, half_width: usize) -> Option<f64> {
+    let m = 2 * reach + 1;
+    let t = (-n.1, n.0);
+    let (w, h) = (frame.width as f64, frame.height as f64);
+    let mut v = vec![0.0f64; m];
+    let hw = half_width as isize;
+    for (i, vi) in v.iter_mut().enumerate() {
+        let s = i as f64 - reach as f64;
+        let mut acc = 0.0;
+        for k in -hw..=hw {
+            let x = (p.0 + s * n.0 + k as f64 * t.0).round();
+            let y = (p.1 + s * n.1 + k as f64 * t.1).round();
+            if x < 0.0 || y < 0.0 || x >= w || y >= h {
+                return None;
+            }
+            acc += frame.get(x as usize, y as usize) as f64;
+        }
+        *vi = acc;
+    }
+    // A one-pixel dip (dead line parallel to the edge) must not look like an edge.
+    let mut f = v.clone();
+    for i in 1..m - 1 {
+        let (a, b, c) = (v[i - 1], v[i], v[i + 1]);
+        f[i] = a.max(b).min(a.min(b).max(c));
+    }
+    let mut d = vec![0.0f64; m];
+    for i in 1..m - 1 {
+        d[i] = f[i + 1] - f[i - 1];
+    }
+    let (mut best, mut bi) = (0.0f64, 0usize);
+    for (i, di) in d.iter().enumerate().take(m - 2).skip(2) {
+        if *di > best {
+            best = *di;
+            bi = i;
+        }
+    }
+    if bi == 0 || best <= 0.0 {
+        return None;
+    }
+    let mut absd: Vec<f64> = d[1..m - 1].iter().map(|x| x.abs()).collect();
+    absd.sort_by(|a, b| a.total_cmp(b));
+    let med = absd[absd.len() / 2];
+    if best < 4.0 * med {
+        return None;
+    }
+    let (a, b, c) = (d[bi - 1], d[bi], d[bi + 1]);
+    let den = a - 2.0 * b + c;
+    let delta = if den.abs() > 1e-12 { (0.5 * (a - c) / den).clamp(-0.5, 0.5) } else { 0.0 };
+    Some(bi as f64 - reach as f64 + delta)
+}
+
+/// Detection result with the time spent in each hypothesis (seconds).
+pub struct Detection {
+    pub collimation: Collimation,
+    pub t_rect: f64,
+    pub t_circle: f64,
+}
+
+/// Runs both detectors on the reduced image and keeps the hypothesis the edges support best.
+pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
+    let t0 = std::time::Instant::now();
+    let rc = rect::coarse(low);
+    let t_rect_coarse = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
+    let cc = circle::coarse(low);
+    let mut t_circle = t1.elapsed().as_secs_f64();
+    let circle_support = cc.as_ref().map(|c| c.support).unwrap_or(0.0);
+    let rect_ok = !rc.sides.is_empty();
+    let mut t_rect = t_rect_coarse;
+    let collimation = if circle_support >= 0.6 && (!rect_ok || circle_support > rc.support) {
+        let t = std::time::Instant::now();
+        // `cc` is Some whenever circle_support > 0.
+        let c = cc.map(|c| circle::refine(&c, frame, low)).unwrap_or_else(|| Collimation::none(frame.width, frame.height));
+        t_circle += t.elapsed().as_secs_f64();
+        c
+    } else if rect_ok {
+        let t = std::time::Instant::now();
+        let c = rect::refine(&rc, frame, low);
+        t_rect += t.elapsed().as_secs_f64();
+        c
+    } else {
+        Collimation::none(frame.width, frame.height)
+    };
+    Detection { collimation, t_rect, t_circle }
+}

@@ -1,0 +1,295 @@
+//! `collimator_rect`: rectangular shutters, axis-aligned or rotated up to ±20°.
+//!
+//! Coarse stage on the reduced log image: for each candidate angle, signed gradients are
+//! projected onto the two rectangle axes and accumulated by line offset (a polarity-aware Hough
+//! transform: a shutter edge is a long straight line where the signal *rises* into the field).
+//! The best angle gives four candidate sides; each keeps its place only if the log step across it
+//! holds along most of its visible length (so anatomy edges, markers and dead lines drop out),
+//! otherwise the field runs to the detector border there. Fine stage: every kept side is re-located
+//! on the full-resolution raw frame from ~64 edge profiles and a robust line fit.
+
+use rayon::prelude::*;
+
+use super::{edge_offset, Collimation, HalfPlane, LowRes, SUPPORT_MIN};
+use crate::frame::Frame;
+
+/// Largest shutter rotation searched, degrees.
+pub const MAX_ANGLE_DEG: f64 = 20.0;
+
+pub struct RectCoarse {
+    /// Kept sides in low-res coordinates.
+    pub sides: Vec<HalfPlane>,
+    pub angle_deg: f64,
+    /// Fraction of the kept outline that shows a shutter step.
+    pub support: f64,
+}
+
+fn profiles(edges: &[[f32; 4]], w: usize, h: usize, deg: f64) -> ([Vec<f64>; 2], [f64; 2]) {
+    let (s, c) = deg.to_radians().sin_cos();
+    let dirs = [(c, s), (-s, c)];
+    let mut out: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut mins = [0.0; 2];
+    let corners = [(0.0, 0.0), ((w - 1) as f64, 0.0), (0.0, (h - 1) as f64), ((w - 1) as f64, (h - 1) as f64)];
+    for (k, &(nx, ny)) in dirs.iter().enumerate() {
+        let proj: Vec<f64> = corners.iter().map(|(x, y)| x * nx + y * ny).collect();
+        let lo = proj.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
+        let hi = proj.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 1.0;
+        let nb = (hi - lo).ceil() as usize + 2;
+        let mut acc = vec![0.0f64; nb];
+        for e in edges {
+            let rho = e[0] as f64 * nx + e[1] as f64 * ny;
+            let g = e[2] as f64 * nx + e[3] as f64 * ny;
+            acc[(rho - lo).round() as usize] += g;
+        }
+        let mut sm = acc.clone();
+        for i in 1..nb - 1 {
+            sm[i] = 0.25 * acc[i - 1] + 0.5 * acc[i] + 0.25 * acc[i + 1];
+        }
+        out[k] = sm;
+        mins[k] = lo;
+    }
+    (out, mins)
+}
+
+fn peak(p: &[f64], sign: f64) -> Option<(f64, f64)> {
+    let (mut best, mut bi) = (0.0, usize::MAX);
+    for (i, v) in p.iter().enumerate() {
+        if sign * v > best {
+            best = sign * v;
+            bi = i;
+        }
+    }
+    if bi == usize::MAX {
+        return None;
+    }
+    let delta = if bi > 0 && bi + 1 < p.len() {
+        let (a, b, c) = (sign * p[bi - 1], best, sign * p[bi + 1]);
+        let den = a - 2.0 * b + c;
+        if den.abs() > 1e-12 { (0.5 * (a - c) / den).clamp(-0.5, 0.5) } else { 0.0 }
+    } else {
+        0.0
+    };
+    Some((bi as f64 + delta, best))
+}
+
+fn score(prof: &[Vec<f64>; 2]) -> f64 {
+    prof.iter().map(|p| peak(p, 1.0).map(|x| x.1).unwrap_or(0.0) + peak(p, -1.0).map(|x| x.1).unwrap_or(0.0)).sum()
+}
+
+/// (good, total) samples along `side` inside the image and inside the other sides.
+fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usize) {
+    let (w, h) = (low.log.width as f64, low.log.height as f64);
+    let diag = (w * w + h * h).sqrt();
+    let (tx, ty) = (-side.ny, side.nx);
+    let (bx, by) = (side.rho * side.nx, side.rho * side.ny);
+    let (mut good, mut total) = (0, 0);
+    let mut t = -diag;
+    while t <= diag {
+        let (px, py) = (bx + t * tx, by + t * ty);
+        t += 1.0;
+        if !low.inside(px, py) || others.iter().any(|o| o.distance(px, py) < 3.0) {
+            continue;
+        }
+        if let Some(step) = low.step(px, py, side.nx, side.ny) {
+            total += 1;
+            if step >= super::STEP_MIN {
+                good += 1;
+            }
+        }
+    }
+    (good, total)
+}
+
+/// Coarse rectangle on the reduced image.
+pub fn coarse(low: &LowRes) -> RectCoarse {
+    let (w, h) = (low.log.width, low.log.height);
+    let edges = low.edge_points(0.05);
+    let empty = RectCoarse { sides: Vec::new(), angle_deg: 0.0, support: 0.0 };
+    if edges.is_empty() {
+        return empty;
+    }
+    let best_of = |angles: Vec<f64>| -> f64 {
+        let scores: Vec<(f64, f64)> = angles.par_iter().map(|&d| (score(&profiles(&edges, w, h, d).0), d)).collect();
+        // First maximum in angle order, so ties resolve the same way every run.
+        let mut best = scores[0];
+        for s in &scores[1..] {
+            if s.0 > best.0 {
+                best = *s;
+            }
+        }
+        best.1
+    };
+    let n = MAX_ANGLE_DEG as i32;
+    let a0 = best_of((-n..=n).map(|d| d as f64).collect());
+    let angle = best_of((-10..=10).map(|k| (a0 + k as f64 * 0.1).clamp(-MAX_ANGLE_DEG, MAX_ANGLE_DEG)).collect());
+    let (prof, mins) = profiles(&edges, w, h, angle);
+    let (s, c) = angle.to_radians().sin_cos();
+    let dirs = [(c, s), (-s, c)];
+    let mut cand: Vec<(HalfPlane, f64)> = Vec::new();
+    for k in 0..2 {
+        let (nx, ny) = dirs[k];
+        let lo = peak(&prof[k], 1.0);
+        let hi = peak(&prof[k], -1.0);
+        let mut pair = Vec::new();
+        if let Some((i, v)) = lo {
+            pair.push((HalfPlane { nx, ny, rho: i + mins[k] }, v, i));
+        }
+        if let Some((i, v)) = hi {
+            pair.push((HalfPlane { nx: -nx, ny: -ny, rho: -(i + mins[k]) }, v, i));
+        }
+        // The rising edge must come before the falling one; otherwise keep the stronger alone.
+        if pair.len() == 2 && pair[1].2 - pair[0].2 < 8.0 {
+            let keep = if pair[0].1 >= pair[1].1 { 0 } else { 1 };
+            let p = pair.swap_remove(keep);
+            pair = vec![p];
+        }
+        cand.extend(pair.into_iter().map(|(hp, v, _)| (hp, v)));
+    }
+    // A side must carry a fair share of the strongest side's edge evidence; weak peaks are
+    // anatomy or noise and would only cut the real sides short during the support check.
+    let strongest = cand.iter().map(|c| c.1).fold(0.0, f64::max);
+    let mut sides: Vec<HalfPlane> = cand.into_iter().filter(|c| c.1 >= 8.0 && c.1 >= 0.2 * strongest).map(|c| c.0).collect();
+    let mut stats: Vec<(usize, usize)> = Vec::new();
+    // Drop the least supported side one at a time: removing a side lengthens its neighbours.
+    while !sides.is_empty() {
+        stats = sides
+            .iter()
+            .enumerate()
+            .map(|(i, sd)| {
+                let others: Vec<HalfPlane> = sides.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o).collect();
+                support(low, sd, &others)
+            })
+            .collect();
+        let ratio = |&(g, t): &(usize, usize)| if t >= 12 { g as f64 / t as f64 } else { 0.0 };
+        let (worst, wr) = stats.iter().enumerate().map(|(i, s)| (i, ratio(s))).fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+        if wr >= SUPPORT_MIN {
+            break;
+        }
+        sides.remove(worst);
+        stats.clear();
+    }
+    if sides.is_empty() {
+        return empty;
+    }
+    let (g, t) = stats.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    RectCoarse { sides, angle_deg: angle, support: if t > 0 { g as f64 / t as f64 } else { 0.0 } }
+}
+
+/// Robust total-least-squares line through `pts`, oriented like `hint`.
+pub(crate) fn fit_line(pts: &[(f64, f64)], hint: &HalfPlane) -> Option<HalfPlane> {
+    let mut cur: Vec<(f64, f64)> = pts.to_vec();
+    let mut line = None;
+    for _ in 0..3 {
+        if cur.len() < 6 {
+            return line;
+        }
+        let n = cur.len() as f64;
+        let (mx, my) = cur.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+        let (mx, my) = (mx / n, my / n);
+        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+        for p in &cur {
+            let (dx, dy) = (p.0 - mx, p.1 - my);
+            sxx += dx * dx;
+            sxy += dx * dy;
+            syy += dy * dy;
+        }
+        // Normal = eigenvector of the smaller eigenvalue of the scatter matrix.
+        let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+        let (mut nx, mut ny) = (-theta.sin(), theta.cos());
+        if nx * hint.nx + ny * hint.ny < 0.0 {
+            nx = -nx;
+            ny = -ny;
+        }
+        let hp = HalfPlane { nx, ny, rho: nx * mx + ny * my };
+        let mut res: Vec<f64> = cur.iter().map(|p| hp.distance(p.0, p.1).abs()).collect();
+        line = Some(hp);
+        let mut sorted = res.clone();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        let tol = (3.0 * 1.4826 * sorted[sorted.len() / 2]).max(1.0);
+        let before = cur.len();
+        let mut i = 0;
+        cur.retain(|_| {
+            let ok = res[i] <= tol;
+            i += 1;
+            ok
+        });
+        res.clear();
+        if cur.len() == before {
+            break;
+        }
+    }
+    line
+}
+
+/// Re-locates each coarse side on the full-resolution frame.
+pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
+    let f = low.factor as f64;
+    let (w, h) = (frame.width as f64, frame.height as f64);
+    let full: Vec<HalfPlane> = c.sides.iter().map(|s| low.plane_to_full(s)).collect();
+    let reach = (2.0 * f) as usize + 6;
+    let refined: Vec<HalfPlane> = full
+        .par_iter()
+        .enumerate()
+        .map(|(i, side)| {
+            let others: Vec<HalfPlane> = full.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o).collect();
+            let (tx, ty) = (-side.ny, side.nx);
+            let (bx, by) = (side.rho * side.nx, side.rho * side.ny);
+            let diag = (w * w + h * h).sqrt();
+            let (mut t0, mut t1) = (f64::INFINITY, f64::NEG_INFINITY);
+            let mut t = -diag;
+            while t <= diag {
+                let (px, py) = (bx + t * tx, by + t * ty);
+                if px >= 0.0 && py >= 0.0 && px <= w - 1.0 && py <= h - 1.0 && others.iter().all(|o| o.distance(px, py) >= 0.0) {
+                    t0 = t0.min(t);
+                    t1 = t1.max(t);
+                }
+                t += 2.0;
+            }
+            if !(t1 > t0) {
+                return *side;
+            }
+            let margin = 0.04 * (t1 - t0) + 2.0 * f;
+            let (a, b) = (t0 + margin, t1 - margin);
+            if b <= a {
+                return *side;
+            }
+            let n_samples = 64;
+            let mut pts = Vec::with_capacity(n_samples);
+            for k in 0..n_samples {
+                let t = a + (b - a) * (k as f64 + 0.5) / n_samples as f64;
+                let p = (bx + t * tx, by + t * ty);
+                if let Some(s) = edge_offset(frame, p, (side.nx, side.ny), reach, 3) {
+                    pts.push((p.0 + s * side.nx, p.1 + s * side.ny));
+                }
+            }
+            match fit_line(&pts, side) {
+                Some(hp) if hp.nx * side.nx + hp.ny * side.ny > 3.0f64.to_radians().cos() => {
+                    // Shift check at the segment middle: the fine edge must lie near the coarse one.
+                    let tm = 0.5 * (a + b);
+                    let pm = (bx + tm * tx, by + tm * ty);
+                    if hp.distance(pm.0, pm.1).abs() <= 2.5 * f {
+                        hp
+                    } else {
+                        *side
+                    }
+                }
+                _ => *side,
+            }
+        })
+        .collect();
+    let angle = {
+        let mut acc = 0.0;
+        for s in &refined {
+            let mut a = s.ny.atan2(s.nx).to_degrees();
+            while a > 45.0 {
+                a -= 90.0;
+            }
+            while a <= -45.0 {
+                a += 90.0;
+            }
+            acc += a;
+        }
+        acc / refined.len().max(1) as f64
+    };
+    Collimation::rect(frame.width, frame.height, refined, angle, c.support)
+}

@@ -1,0 +1,6 @@
+//! `enhance`: multi-scale contrast equalisation (see `pyramid.rs`) with per-view presets.
+
+pub mod presets;
+pub mod pyramid;
+
+pub use presets::{preset, preset_names, EnhanceParams, PRESETS};

@@ -1,0 +1,257 @@
+//! Multi-scale (Laplacian-pyramid) contrast equalisation in the log domain.
+//!
+//! Pyramid: level 1 is the 2×2 box mean of `ln(raw)` (shared with collimation); each next level
+//! is a 2×2 box reduction; expansion is bilinear. Details `d_k = G_k − up(G_{k+1})` pass through a
+//! per-level curve (gain, non-linear detail gain, noise coring on the finest levels), the coarse
+//! residual is compressed (latitude), and the image is rebuilt coarse to fine. Level 0 (full
+//! resolution) is never stored: the last pass computes `ln(raw) − up(G_1)` on the fly, adds the
+//! processed detail to `up(R_1)` and writes the 12-bit output directly, which keeps the extra
+//! memory to about 1.5× the raw frame on top of the output.
+//!
+//! Display mapping: output = 2048 + S·(m − v), inverted so that attenuating anatomy is bright
+//! (MONOCHROME2), with m the median and S set by `anatomy_span` over the 1st–99th percentile of the
+//! processed anatomy; clamped to 0‥4095, so nothing can wrap around.
+
+use rayon::prelude::*;
+
+use super::presets::EnhanceParams;
+use crate::auto_wwwl::OUTPUT_MAX;
+use crate::collimation::Collimation;
+use crate::frame::{Frame, Plane};
+
+/// Largest detail magnitude (log units) the curves tabulate; beyond it they saturate.
+const DETAIL_MAX: f32 = 4.0;
+const LUT_SIZE: usize = 4096;
+/// Cap on the non-linear gain for tiny details.
+const MAX_BOOST: f32 = 4.0;
+
+/// Bilinear 2× expansion tables: target index → (i0, i1, weight of i1).
+fn up_table(n_target: usize, n_src: usize) -> Vec<(usize, usize, f32)> {
+    (0..n_target)
+        .map(|i| {
+            let s = ((i as f32 - 0.5) * 0.5).clamp(0.0, (n_src - 1) as f32);
+            let i0 = s.floor() as usize;
+            let i1 = (i0 + 1).min(n_src - 1);
+            (i0, i1, s - i0 as f32)
+        })
+        .collect()
+}
+
+/// One expanded row `y` of `src` at width `w` (height table `ty`, width table `tx`).
+#[inline]
+fn up_row(src: &Plane, ty: &(usize, usize, f32), tx: &[(usize, usize, f32)], tmp: &mut [f32], out: &mut [f32]) {
+    let (r0, r1, fy) = (src.row(ty.0), src.row(ty.1), ty.2);
+    for ((t, a), b) in tmp.iter_mut().zip(r0).zip(r1) {
+        *t = a + (b - a) * fy;
+    }
+    for (o, &(i0, i1, fx)) in out.iter_mut().zip(tx) {
+        let (a, b) = (tmp[i0], tmp[i1]);
+        *o = a + (b - a) * fx;
+    }
+}
+
+fn upsample(src: &Plane, w: usize, h: usize) -> Plane {
+    let tx = up_table(w, src.width);
+    let ty = up_table(h, src.height);
+    let mut data = vec![0.0f32; w * h];
+    data.par_chunks_mut(w).enumerate().for_each_init(
+        || vec![0.0f32; src.width],
+        |tmp, (y, row)| up_row(src, &ty[y], &tx, tmp, row),
+    );
+    Plane { data, width: w, height: h }
+}
+
+/// Tabulated detail curve `F(d) = sign(d)·g·|d|·boost(|d|)·coring(|d|)`.
+struct Curve {
+    table: Vec<f32>,
+    scale: f32,
+}
+
+impl Curve {
+    fn new(gain: f32, p: &EnhanceParams, sigma: Option<f32>) -> Self {
+        let scale = (LUT_SIZE - 1) as f32 / DETAIL_MAX;
+        let table = (0..LUT_SIZE)
+            .map(|i| {
+                let x = i as f32 / scale;
+                let boost = ((x + 1e-6) / p.reference_amplitude).powf(p.power - 1.0).min(MAX_BOOST);
+                let core = match sigma {
+                    Some(s) if s > 0.0 => {
+                        let k = p.noise_coring * s;
+                        x * x / (x * x + k * k)
+                    }
+                    _ => 1.0,
+                };
+                gain * x * boost * core
+            })
+            .collect();
+        Curve { table, scale }
+    }
+
+    #[inline]
+    fn apply(&self, d: f32) -> f32 {
+        let a = (d.abs() * self.scale).min((LUT_SIZE - 1) as f32);
+        let i = a as usize;
+        let j = (i + 1).min(LUT_SIZE - 1);
+        let f = a - i as f32;
+        let v = self.table[i] + (self.table[j] - self.table[i]) * f;
+        if d < 0.0 { -v } else { v }
+    }
+}
+
+/// Robust σ (1.4826·median|x|) of a level's values inside the field, on at most ~200k samples.
+fn field_sigma(plane: &Plane, level_scale: usize, coll: &Collimation) -> Option<f32> {
+    let stride = ((plane.width * plane.height) / 200_000).max(1);
+    let s = level_scale as f64;
+    let c = (s - 1.0) / 2.0;
+    let mut v: Vec<f32> = plane
+        .data
+        .iter()
+        .enumerate()
+        .step_by(stride)
+        .filter(|(i, _)| {
+            let (x, y) = ((i % plane.width) as f64 * s + c, (i / plane.width) as f64 * s + c);
+            coll.signed_distance(x, y) >= 0.0
+        })
+        .map(|(_, d)| d.abs())
+        .collect();
+    if v.len() < 16 {
+        return None;
+    }
+    let mid = v.len() / 2;
+    let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+    Some(1.4826 * *m)
+}
+
+/// Runs the enhancement and writes the 12-bit display image (before the shutter).
+pub fn enhance(frame: &Frame<'_>, lut: &[f32], g1: &Plane, coll: &Collimation, direct_threshold: Option<f32>, p: &EnhanceParams) -> Vec<u16> {
+    let (w, h) = (frame.width, frame.height);
+    // Gaussian-like stack G2..GK (G1 is borrowed).
+    let mut gs: Vec<Plane> = Vec::new();
+    loop {
+        let last = gs.last().unwrap_or(g1);
+        if last.width.min(last.height) <= 24 || gs.len() >= 6 {
+            break;
+        }
+        gs.push(last.downsample_box(2));
+    }
+    let level = |k: usize| -> &Plane { if k == 1 { g1 } else { &gs[k - 2] } };
+    let top = gs.len() + 1; // index of the coarsest level (the residual)
+
+    // Details of levels 1..top-1.
+    let mut details: Vec<Plane> = (1..top)
+        .map(|k| {
+            let (gk, gn) = (level(k), level(k + 1));
+            let mut d = upsample(gn, gk.width, gk.height);
+            d.data.par_iter_mut().zip(gk.data.par_iter()).for_each(|(u, g)| *u = g - *u);
+            d
+        })
+        .collect();
+
+    // Noise of level 0, sampled: every 8th row, every 2nd column.
+    let sigma0 = {
+        let mut v = Vec::new();
+        let mut y = 0;
+        while y < h {
+            let yy = (y as f64 - 0.5) * 0.5;
+            let mut x = 0;
+            while x < w {
+                if coll.signed_distance(x as f64, y as f64) >= 0.0 {
+                    let up = g1.bilinear((x as f64 - 0.5) * 0.5, yy) as f32;
+                    v.push((lut[frame.get(x, y) as usize] - up).abs());
+                }
+                x += 2;
+            }
+            y += 8;
+        }
+        if v.len() >= 16 {
+            let mid = v.len() / 2;
+            let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+            Some(1.4826 * *m)
+        } else {
+            None
+        }
+    };
+    let gain = |k: usize| p.gains[k.min(p.gains.len() - 1)];
+    for (i, d) in details.iter_mut().enumerate() {
+        let k = i + 1;
+        let sigma = if k < p.noise_levels { field_sigma(d, 1 << k, coll) } else { None };
+        let curve = Curve::new(gain(k), p, sigma);
+        d.data.par_iter_mut().for_each(|v| *v = curve.apply(*v));
+    }
+    let curve0 = Curve::new(gain(0), p, if p.noise_levels > 0 { sigma0 } else { None });
+
+    // Latitude compression of the residual around its in-field mean.
+    let mut r = level(top).clone();
+    {
+        let s = 1usize << top;
+        let c = (s as f64 - 1.0) / 2.0;
+        let (mut acc, mut n) = (0.0f64, 0usize);
+        for (i, v) in r.data.iter().enumerate() {
+            let (x, y) = ((i % r.width) as f64 * s as f64 + c, (i / r.width) as f64 * s as f64 + c);
+            if coll.signed_distance(x, y) >= 0.0 {
+                acc += *v as f64;
+                n += 1;
+            }
+        }
+        let m = if n > 0 { (acc / n as f64) as f32 } else { r.data.iter().sum::<f32>() / r.data.len().max(1) as f32 };
+        for v in r.data.iter_mut() {
+            *v = m + (*v - m) * p.latitude;
+        }
+    }
+    // Rebuild R_{top-1} .. R_1.
+    for k in (1..top).rev() {
+        let d = &details[k - 1];
+        let mut up = upsample(&r, d.width, d.height);
+        up.data.par_iter_mut().zip(d.data.par_iter()).for_each(|(u, dv)| *u += dv);
+        r = up;
+    }
+    drop(details);
+    let r1 = r;
+
+    // Display mapping from the processed anatomy (field minus direct exposure) at half resolution.
+    let (m, scale) = {
+        let stride = ((r1.width * r1.height) / 300_000).max(1);
+        let mut v: Vec<f32> = r1
+            .data
+            .iter()
+            .zip(g1.data.iter())
+            .enumerate()
+            .step_by(stride)
+            .filter(|(i, (_, g))| {
+                let (x, y) = ((i % r1.width) as f64 * 2.0 + 0.5, (i / r1.width) as f64 * 2.0 + 0.5);
+                coll.signed_distance(x, y) >= 0.0 && direct_threshold.map(|t| **g < t).unwrap_or(true)
+            })
+            .map(|(_, (r, _))| *r)
+            .collect();
+        if v.len() < 16 {
+            (0.0f32, 0.0f32)
+        } else {
+            v.sort_by(|a, b| a.total_cmp(b));
+            let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+            let (p1, p50, p99) = (q(0.01), q(0.5), q(0.99));
+            let spread = p99 - p1;
+            (p50, if spread > 1e-4 { p.anatomy_span / spread } else { 0.0 })
+        }
+    };
+
+    let tx = up_table(w, g1.width);
+    let ty = up_table(h, g1.height);
+    let mut out = vec![0u16; w * h];
+    let mid = 2048.0f32;
+    let maxv = OUTPUT_MAX as f32;
+    out.par_chunks_mut(w).enumerate().for_each_init(
+        || (vec![0.0f32; g1.width], vec![0.0f32; w], vec![0.0f32; w]),
+        |(tmp, ug, ur), (y, orow)| {
+            up_row(g1, &ty[y], &tx, tmp, ug);
+            up_row(&r1, &ty[y], &tx, tmp, ur);
+            let raw = frame.row(y);
+            for x in 0..w {
+                let d0 = lut[raw[x] as usize] - ug[x];
+                let v = ur[x] + curve0.apply(d0);
+                let o = mid + (m - v) * scale;
+                orow[x] = o.clamp(0.0, maxv).round() as u16;
+            }
+        },
+    );
+    out
+}

@@ -1,0 +1,245 @@
+//! Raw-frame checks and the small image containers the stages share.
+//!
+//! A raw frame is a 2-D `u16` array of at least `MIN_SIDE` pixels per side and at most
+//! `MAX_SIDE` per side / `MAX_PIXELS` in total. The pure API takes row-major slices; the Python
+//! wrapper makes the one documented copy when NumPy hands it a non-contiguous array.
+
+use rayon::prelude::*;
+
+use crate::error::{CoreError, CoreResult};
+
+/// Smallest side accepted: below this the multi-scale and collimation stages have nothing to work on.
+pub const MIN_SIDE: usize = 64;
+/// Largest side accepted (well above the 4288 px of a 43 cm × 35 cm flat panel).
+pub const MAX_SIDE: usize = 16_384;
+/// Largest frame accepted (≈ 256 MiB of raw data), so one call cannot exhaust memory.
+pub const MAX_PIXELS: usize = 1 << 27;
+
+/// Checks the shape rules; the error message names the rule that was broken.
+pub fn check_shape(height: usize, width: usize) -> CoreResult<()> {
+    if height == 0 || width == 0 {
+        return Err(CoreError::InvalidArgument(format!("raw frame is empty (shape {height}x{width})")));
+    }
+    if height < MIN_SIDE || width < MIN_SIDE {
+        return Err(CoreError::InvalidArgument(format!(
+            "raw frame {height}x{width} is too small: each side must be at least {MIN_SIDE} pixels"
+        )));
+    }
+    if height > MAX_SIDE || width > MAX_SIDE || height * width > MAX_PIXELS {
+        return Err(CoreError::InvalidArgument(format!(
+            "raw frame {height}x{width} is too large: at most {MAX_SIDE} pixels per side and {MAX_PIXELS} pixels in total"
+        )));
+    }
+    Ok(())
+}
+
+/// A validated, row-major raw frame borrowed from the caller.
+#[derive(Clone, Copy)]
+pub struct Frame<'a> {
+    pub data: &'a [u16],
+    pub width: usize,
+    pub height: usize,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(data: &'a [u16], height: usize, width: usize) -> CoreResult<Self> {
+        check_shape(height, width)?;
+        if data.len() != height * width {
+            return Err(CoreError::InvalidArgument(format!(
+                "raw buffer holds {} values, shape {height}x{width} needs {}",
+                data.len(),
+                height * width
+            )));
+        }
+        Ok(Frame { data, width, height })
+    }
+
+    #[inline]
+    pub fn row(&self, y: usize) -> &'a [u16] {
+        &self.data[y * self.width..(y + 1) * self.width]
+    }
+
+    #[inline]
+    pub fn get(&self, x: usize, y: usize) -> u16 {
+        self.data[y * self.width + x]
+    }
+}
+
+/// A row-major `f32` image.
+#[derive(Clone, Debug)]
+pub struct Plane {
+    pub data: Vec<f32>,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl Plane {
+    pub fn zeros(width: usize, height: usize) -> Self {
+        Plane { data: vec![0.0; width * height], width, height }
+    }
+
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+
+    #[inline]
+    pub fn row(&self, y: usize) -> &[f32] {
+        &self.data[y * self.width..(y + 1) * self.width]
+    }
+
+    /// Bilinear sample at `(x, y)`, clamped to the border.
+    #[inline]
+    pub fn bilinear(&self, x: f64, y: f64) -> f64 {
+        let xm = (self.width - 1) as f64;
+        let ym = (self.height - 1) as f64;
+        let x = x.clamp(0.0, xm);
+        let y = y.clamp(0.0, ym);
+        let x0 = x.floor() as usize;
+        let y0 = y.floor() as usize;
+        let x1 = (x0 + 1).min(self.width - 1);
+        let y1 = (y0 + 1).min(self.height - 1);
+        let fx = x - x0 as f64;
+        let fy = y - y0 as f64;
+        let a = self.at(x0, y0) as f64 * (1.0 - fx) + self.at(x1, y0) as f64 * fx;
+        let b = self.at(x0, y1) as f64 * (1.0 - fx) + self.at(x1, y1) as f64 * fx;
+        a * (1.0 - fy) + b * fy
+    }
+
+    /// Box average over `factor × factor` blocks (partial blocks at the far edges average what they have).
+    pub fn downsample_box(&self, factor: usize) -> Plane {
+        let factor = factor.max(1);
+        let w2 = self.width.div_ceil(factor);
+        let h2 = self.height.div_ceil(factor);
+        let mut out = vec![0.0f32; w2 * h2];
+        out.par_chunks_mut(w2).enumerate().for_each(|(j, orow)| {
+            let y0 = j * factor;
+            let y1 = (y0 + factor).min(self.height);
+            let mut acc = vec![0.0f64; w2];
+            let mut cnt = vec![0u32; w2];
+            for y in y0..y1 {
+                let r = self.row(y);
+                for (x, v) in r.iter().enumerate() {
+                    acc[x / factor] += *v as f64;
+                    cnt[x / factor] += 1;
+                }
+            }
+            for i in 0..w2 {
+                orow[i] = (acc[i] / cnt[i].max(1) as f64) as f32;
+            }
+        });
+        Plane { data: out, width: w2, height: h2 }
+    }
+}
+
+/// `ln(max(v, 1))` for every 16-bit value: dead (zero) pixels stay finite.
+pub fn log_lut() -> Vec<f32> {
+    (0..=u16::MAX as u32).map(|v| (v.max(1) as f32).ln()).collect()
+}
+
+/// First pyramid level: the 2×2 box mean of `ln(raw)`, at half resolution (rounded up).
+pub fn half_log(frame: &Frame<'_>, lut: &[f32]) -> Plane {
+    let w2 = frame.width.div_ceil(2);
+    let h2 = frame.height.div_ceil(2);
+    let mut out = vec![0.0f32; w2 * h2];
+    let w = frame.width;
+    out.par_chunks_mut(w2).enumerate().for_each(|(j, orow)| {
+        let y0 = 2 * j;
+        let r0 = frame.row(y0);
+        let r1 = if y0 + 1 < frame.height { frame.row(y0 + 1) } else { r0 };
+        let pairs = w / 2;
+        for i in 0..pairs {
+            let s = lut[r0[2 * i] as usize] + lut[r0[2 * i + 1] as usize] + lut[r1[2 * i] as usize] + lut[r1[2 * i + 1] as usize];
+            orow[i] = 0.25 * s;
+        }
+        if w % 2 == 1 {
+            orow[w2 - 1] = 0.5 * (lut[r0[w - 1] as usize] + lut[r1[w - 1] as usize]);
+        }
+    });
+    Plane { data: out, width: w2, height: h2 }
+}
+
+/// Smallest even reduction factor that brings the longest side to at most `target` pixels.
+pub fn lowres_factor(width: usize, height: usize, target: usize) -> usize {
+    let m = width.max(height);
+    let f = m.div_ceil(target.max(1)).max(2);
+    f + (f % 2)
+}
+
+/// Rows/columns of which at least half the pixels read 0 or 65535 are dead readout lines. Returns
+/// a copy of the frame with each dead line replaced by the mean of its nearest good neighbours
+/// (one copy, only when there is something to repair), or `None`. A frame where more than a tenth
+/// of the lines qualify is left alone: that is a blank or saturated frame, not a defect.
+pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
+    let (w, h) = (frame.width, frame.height);
+    let is_bad = |v: u16| v == 0 || v == u16::MAX;
+    let (row_bad, col_bad) = (0..h)
+        .into_par_iter()
+        .fold(
+            || (Vec::new(), vec![0u32; w]),
+            |(mut rows, mut cols), y| {
+                let mut n = 0usize;
+                for (c, v) in cols.iter_mut().zip(frame.row(y)) {
+                    let b = is_bad(*v);
+                    *c += b as u32;
+                    n += b as usize;
+                }
+                rows.push((y, n));
+                (rows, cols)
+            },
+        )
+        .reduce(
+            || (Vec::new(), vec![0u32; w]),
+            |(mut ra, mut ca), (rb, cb)| {
+                ra.extend(rb);
+                for (a, b) in ca.iter_mut().zip(cb) {
+                    *a += b;
+                }
+                (ra, ca)
+            },
+        );
+    let mut dead_rows = vec![false; h];
+    for (y, n) in row_bad {
+        dead_rows[y] = 2 * n >= w;
+    }
+    let dead_cols: Vec<bool> = col_bad.iter().map(|&n| 2 * n as usize >= h).collect();
+    let (nr, nc) = (dead_rows.iter().filter(|d| **d).count(), dead_cols.iter().filter(|d| **d).count());
+    if nr + nc == 0 || nr * 10 > h || nc * 10 > w {
+        return None;
+    }
+    // Nearest good index on each side (or the other side only, at the borders).
+    let neighbours = |dead: &[bool]| -> Vec<(usize, usize)> {
+        let n = dead.len();
+        (0..n)
+            .map(|i| {
+                let lo = (0..i).rev().find(|&j| !dead[j]);
+                let hi = (i + 1..n).find(|&j| !dead[j]);
+                match (lo, hi) {
+                    (Some(a), Some(b)) => (a, b),
+                    (Some(a), None) => (a, a),
+                    (None, Some(b)) => (b, b),
+                    (None, None) => (i, i),
+                }
+            })
+            .collect()
+    };
+    let cn = neighbours(&dead_cols);
+    let rn = neighbours(&dead_rows);
+    let mut out = frame.data.to_vec();
+    out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        if dead_rows[y] {
+            let (a, b) = rn[y];
+            let (ra, rb) = (frame.row(a), frame.row(b));
+            for x in 0..w {
+                row[x] = ((ra[x] as u32 + rb[x] as u32) / 2) as u16;
+            }
+        }
+        for x in 0..w {
+            if dead_cols[x] {
+                let (a, b) = cn[x];
+                row[x] = ((row[a] as u32 + row[b] as u32) / 2) as u16;
+            }
+        }
+    });
+    Some(out)
+}

@@ -1,0 +1,476 @@
+//! Seeded synthetic raw detector frames with ground truth, for tests, benchmarks and the demo
+//! detector.
+//!
+//! Physics, per pixel (x = column, y = row):
+//! * incident kerma `K0(x, y)`: nominal 10 µGy × dose scale, with a heel-effect gradient (±8 %)
+//!   along one axis and a mild inverse-square fall-off towards the corners;
+//! * anatomy as attenuation in the log domain, `A = Σ μ·chord(ellipse)`: a body ellipse, 1–3
+//!   bones, optional air-filled (negative) regions, a smooth random texture; `A ≤ 2.6`;
+//! * primary `K0·exp(−A)`, times the shutter transmission (blade leakage 1–4 %, 0.6 px penumbra);
+//! * scatter: a broad blur of the collimated primary (scatter-to-primary 0.15–0.45), so it spills
+//!   outside the field and fades with distance from it;
+//! * lead markers (2–5 % transmission) inside the field;
+//! * quantum noise (variance 0.5 DN per DN) plus 3 DN electronic noise, rounding and clipping to
+//!   16 bits, then dead pixels (0 or 65535) and dead lines (0).
+//!
+//! Raw values follow the default [`Calibration`](crate::exposure::Calibration): 1000 DN per µGy.
+//! Everything derives from the seed; rows are generated in parallel from per-row RNG streams, so
+//! the output is identical for a given spec whatever the thread count.
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use crate::collimation::{Collimation, CollimationKind, HalfPlane};
+use crate::error::{CoreError, CoreResult};
+use crate::exposure::Calibration;
+use crate::frame::check_shape;
+
+/// splitmix64: tiny, fast, good enough for synthetic data, and stable across platforms.
+#[derive(Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+    pub fn range(&mut self, a: f64, b: f64) -> f64 {
+        a + (b - a) * self.f64()
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.f64() < p
+    }
+    /// Standard normal (Box–Muller; one value per call keeps streams simple).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = self.f64().max(1e-300);
+        let u2 = self.f64();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct PhantomSpec {
+    pub width: usize,
+    pub height: usize,
+    pub kind: CollimationKind,
+    pub seed: u64,
+    /// Multiplier on the nominal dose; `None` draws one from the seed (0.08–3, log-uniform).
+    pub dose_scale: Option<f64>,
+    /// Dead pixels and dead lines.
+    pub defects: bool,
+    /// Lead markers inside the field.
+    pub markers: bool,
+}
+
+impl PhantomSpec {
+    pub fn new(width: usize, height: usize, kind: CollimationKind, seed: u64) -> Self {
+        PhantomSpec { width, height, kind, seed, dose_scale: None, defects: true, markers: true }
+    }
+}
+
+/// A generated frame with its ground truth.
+pub struct Phantom {
+    pub raw: Array2<u16>,
+    pub collimation: Collimation,
+    pub field_mask: Array2<bool>,
+    /// Direct (unattenuated) exposure inside the field.
+    pub direct_mask: Array2<bool>,
+    /// Field minus direct exposure minus markers.
+    pub anatomy_mask: Array2<bool>,
+    pub dose_scale: f64,
+}
+
+#[derive(Clone, Copy)]
+struct Ellipse {
+    cx: f64,
+    cy: f64,
+    a: f64,
+    b: f64,
+    cos: f64,
+    sin: f64,
+    mu: f64,
+}
+
+impl Ellipse {
+    #[inline]
+    fn chord(&self, x: f64, y: f64) -> f64 {
+        let (dx, dy) = (x - self.cx, y - self.cy);
+        let u = (dx * self.cos + dy * self.sin) / self.a;
+        let v = (-dx * self.sin + dy * self.cos) / self.b;
+        let q = u * u + v * v;
+        if q >= 1.0 {
+            0.0
+        } else {
+            (1.0 - q).sqrt()
+        }
+    }
+}
+
+struct Scene {
+    w: usize,
+    h: usize,
+    k0_dn: f64,
+    heel: f64,
+    heel_axis_x: bool,
+    body: Ellipse,
+    inner: Vec<Ellipse>,
+    tex: Vec<f64>,
+    tex_n: usize,
+    tex_amp: f64,
+    coll: Collimation,
+    leak: f64,
+    markers: Vec<(HalfPlane, HalfPlane, HalfPlane, HalfPlane, f64)>,
+}
+
+impl Scene {
+    #[inline]
+    fn incident(&self, x: f64, y: f64) -> f64 {
+        let (w, h) = (self.w as f64, self.h as f64);
+        let t = if self.heel_axis_x { x / w } else { y / h } - 0.5;
+        let (dx, dy) = (x / w - 0.5, y / h - 0.5);
+        self.k0_dn * (1.0 + 2.0 * self.heel * t) * (1.0 - 0.12 * (dx * dx + dy * dy))
+    }
+
+    #[inline]
+    fn texture(&self, x: f64, y: f64) -> f64 {
+        let n = self.tex_n;
+        let gx = (x / self.w as f64) * (n - 1) as f64;
+        let gy = (y / self.h as f64) * (n - 1) as f64;
+        let (ix, iy) = ((gx as usize).min(n - 2), (gy as usize).min(n - 2));
+        let (fx, fy) = (gx - ix as f64, gy - iy as f64);
+        let (fx, fy) = (fx * fx * (3.0 - 2.0 * fx), fy * fy * (3.0 - 2.0 * fy));
+        let t = |i: usize, j: usize| self.tex[j * n + i];
+        let a = t(ix, iy) * (1.0 - fx) + t(ix + 1, iy) * fx;
+        let b = t(ix, iy + 1) * (1.0 - fx) + t(ix + 1, iy + 1) * fx;
+        a * (1.0 - fy) + b * fy
+    }
+
+    /// Attenuation (log units) of the patient at (x, y).
+    #[inline]
+    fn attenuation(&self, x: f64, y: f64) -> f64 {
+        let c = self.body.chord(x, y);
+        if c <= 0.0 {
+            return 0.0;
+        }
+        let mut a = self.body.mu * c;
+        for e in &self.inner {
+            a += e.mu * e.chord(x, y);
+        }
+        a += self.tex_amp * self.texture(x, y) * (c * 4.0).min(1.0);
+        a.clamp(0.0, 2.6)
+    }
+
+    #[inline]
+    fn marker(&self, x: f64, y: f64) -> Option<f64> {
+        for m in &self.markers {
+            if m.0.distance(x, y) >= 0.0 && m.1.distance(x, y) >= 0.0 && m.2.distance(x, y) >= 0.0 && m.3.distance(x, y) >= 0.0 {
+                return Some(m.4);
+            }
+        }
+        None
+    }
+
+    /// Shutter transmission: 1 inside, `leak` outside, logistic penumbra across the edge.
+    #[inline]
+    fn shutter(&self, x: f64, y: f64) -> f64 {
+        let d = self.coll.signed_distance(x, y);
+        if d > 8.0 {
+            return 1.0;
+        }
+        let s = 1.0 / (1.0 + (-d / 0.35).exp());
+        self.leak + (1.0 - self.leak) * s
+    }
+
+    /// Noise-free primary behind the shutter (markers included).
+    #[inline]
+    fn primary(&self, x: f64, y: f64) -> f64 {
+        let mut p = self.incident(x, y) * (-self.attenuation(x, y)).exp() * self.shutter(x, y);
+        if let Some(t) = self.marker(x, y) {
+            p *= t;
+        }
+        p
+    }
+}
+
+fn rect_sides(cx: f64, cy: f64, hw: f64, hh: f64, deg: f64) -> Vec<HalfPlane> {
+    let (s, c) = deg.to_radians().sin_cos();
+    let (ux, uy, vx, vy) = (c, s, -s, c);
+    let pu = ux * cx + uy * cy;
+    let pv = vx * cx + vy * cy;
+    vec![
+        HalfPlane { nx: ux, ny: uy, rho: pu - hw },
+        HalfPlane { nx: -ux, ny: -uy, rho: -pu - hw },
+        HalfPlane { nx: vx, ny: vy, rho: pv - hh },
+        HalfPlane { nx: -vx, ny: -vy, rho: -pv - hh },
+    ]
+}
+
+/// Only the sides that cut the detector matter; the others are dropped, as the detector would.
+fn visible_sides(w: usize, h: usize, sides: Vec<HalfPlane>) -> Vec<HalfPlane> {
+    let corners = [(0.0, 0.0), ((w - 1) as f64, 0.0), (0.0, (h - 1) as f64), ((w - 1) as f64, (h - 1) as f64)];
+    sides.into_iter().filter(|s| corners.iter().any(|&(x, y)| s.distance(x, y) < 0.0)).collect()
+}
+
+fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
+    let (w, h) = (spec.width, spec.height);
+    let (wf, hf) = (w as f64, h as f64);
+    let m = wf.min(hf);
+    let coll = match spec.kind {
+        CollimationKind::None => Collimation::none(w, h),
+        CollimationKind::Rect => {
+            let area = if rng.chance(0.25) { rng.range(0.05, 0.1) } else { rng.range(0.15, 0.8) } * wf * hf;
+            let aspect = rng.range(0.7, 1.4);
+            let mut hw = 0.5 * (area * aspect).sqrt();
+            let mut hh = 0.5 * (area / aspect).sqrt();
+            hw = hw.min(0.5 * wf * 0.95);
+            hh = hh.min(0.5 * hf * 0.95);
+            let deg = if rng.chance(0.4) { 0.0 } else { rng.range(-20.0, 20.0) };
+            let mut cx = wf * (0.5 + rng.range(-0.12, 0.12));
+            let mut cy = hf * (0.5 + rng.range(-0.12, 0.12));
+            if rng.chance(0.3) {
+                // Field running off one border of the detector.
+                let over = rng.range(0.02, 0.25);
+                match (rng.next_u64() % 4) as u8 {
+                    0 => cx = hw * (1.0 - over),
+                    1 => cx = wf - hw * (1.0 - over),
+                    2 => cy = hh * (1.0 - over),
+                    _ => cy = hf - hh * (1.0 - over),
+                }
+            }
+            let sides = visible_sides(w, h, rect_sides(cx, cy, hw, hh, deg));
+            Collimation::rect(w, h, sides, deg, 1.0)
+        }
+        CollimationKind::Circle => {
+            let (r, off) = if rng.chance(0.2) {
+                (rng.range(0.14, 0.17) * m, 0.1)
+            } else if rng.chance(0.25) {
+                (rng.range(0.45, 0.58) * m, 0.08)
+            } else {
+                (rng.range(0.22, 0.46) * m, 0.1)
+            };
+            let cx = wf * (0.5 + rng.range(-off, off));
+            let cy = hf * (0.5 + rng.range(-off, off));
+            Collimation::circle(w, h, cx, cy, r, 1.0)
+        }
+    };
+    // Field extent, to place the anatomy where it will be seen.
+    let (fx0, fy0, fx1, fy1) = match &coll.geometry {
+        crate::collimation::Geometry::Circle { cx, cy, r } => (cx - r * 0.7, cy - r * 0.7, cx + r * 0.7, cy + r * 0.7),
+        _ => {
+            let pts = coll.corners();
+            let xs = pts.iter().map(|p| p[0]);
+            let ys = pts.iter().map(|p| p[1]);
+            (
+                xs.clone().fold(f64::INFINITY, f64::min),
+                ys.clone().fold(f64::INFINITY, f64::min),
+                xs.fold(f64::NEG_INFINITY, f64::max),
+                ys.fold(f64::NEG_INFINITY, f64::max),
+            )
+        }
+    };
+    let (fw, fh) = ((fx1 - fx0).max(16.0), (fy1 - fy0).max(16.0));
+    let (bcx, bcy) = (0.5 * (fx0 + fx1) + rng.range(-0.1, 0.1) * fw, 0.5 * (fy0 + fy1) + rng.range(-0.1, 0.1) * fh);
+    let big = rng.chance(0.2);
+    let (ba, bb) = if big {
+        (fw * rng.range(0.6, 0.9), fh * rng.range(0.6, 0.9))
+    } else {
+        (fw * rng.range(0.22, 0.42), fh * rng.range(0.3, 0.45))
+    };
+    let bdeg: f64 = rng.range(-25.0, 25.0);
+    let (bs, bc) = bdeg.to_radians().sin_cos();
+    let body = Ellipse { cx: bcx, cy: bcy, a: ba, b: bb, cos: bc, sin: bs, mu: rng.range(1.2, 2.0) };
+    let mut inner = Vec::new();
+    for _ in 0..1 + (rng.next_u64() % 3) as usize {
+        let d: f64 = rng.range(-90.0, 90.0);
+        let (s, c) = d.to_radians().sin_cos();
+        inner.push(Ellipse {
+            cx: bcx + rng.range(-0.4, 0.4) * ba,
+            cy: bcy + rng.range(-0.4, 0.4) * bb,
+            a: ba * rng.range(0.3, 0.6),
+            b: bb * rng.range(0.05, 0.12),
+            cos: c,
+            sin: s,
+            mu: rng.range(0.3, 0.6),
+        });
+    }
+    if rng.chance(0.4) {
+        // Air-filled regions (lungs, bowel gas): elongated, modest contrast.
+        for side in [-1.0, 1.0] {
+            inner.push(Ellipse {
+                cx: bcx + side * 0.4 * ba,
+                cy: bcy,
+                a: ba * 0.3,
+                b: bb * 0.6,
+                cos: 1.0,
+                sin: 0.0,
+                mu: -rng.range(0.15, 0.3),
+            });
+        }
+    }
+    let tex_n = 24;
+    let tex: Vec<f64> = (0..tex_n * tex_n).map(|_| rng.range(-1.0, 1.0)).collect();
+    let mut markers = Vec::new();
+    if spec.markers {
+        for _ in 0..1 + (rng.next_u64() % 2) as usize {
+            // Marker near a random place inside the field, at least 4 % of the field size from its edge.
+            for _try in 0..20 {
+                let x = rng.range(fx0, fx1);
+                let y = rng.range(fy0, fy1);
+                let size = 0.025 * m;
+                if coll.signed_distance(x, y) < size + 0.04 * fw.min(fh) || x < size || y < size || x > wf - size || y > hf - size {
+                    continue;
+                }
+                let t = rng.range(0.02, 0.05);
+                let sides = rect_sides(x, y, 0.5 * size, 0.7 * size, 0.0);
+                markers.push((sides[0], sides[1], sides[2], sides[3], t));
+                break;
+            }
+        }
+    }
+    Scene {
+        w,
+        h,
+        k0_dn: Calibration::default().dn(10.0) * dose,
+        heel: rng.range(0.03, 0.08) * if rng.chance(0.5) { 1.0 } else { -1.0 },
+        heel_axis_x: rng.chance(0.5),
+        body,
+        inner,
+        tex,
+        tex_n,
+        tex_amp: rng.range(0.05, 0.15),
+        coll,
+        leak: rng.range(0.01, 0.04),
+        markers,
+    }
+}
+
+/// Scatter on a coarse grid (cell = 16 px): a wide separable box blur, applied three times
+/// (≈ Gaussian), of the collimated primary.
+fn scatter_grid(scene: &Scene, spr: f64) -> (Vec<f64>, usize, usize, f64) {
+    let cell = 16.0;
+    let gw = (scene.w as f64 / cell).ceil() as usize + 1;
+    let gh = (scene.h as f64 / cell).ceil() as usize + 1;
+    let mut g: Vec<f64> = (0..gw * gh)
+        .into_par_iter()
+        .map(|i| {
+            let (x, y) = ((i % gw) as f64 * cell, (i / gw) as f64 * cell);
+            scene.primary(x, y)
+        })
+        .collect();
+    let rad = ((0.05 * scene.w.max(scene.h) as f64 / cell).round() as usize).max(2);
+    for _ in 0..3 {
+        let mut t = vec![0.0; gw * gh];
+        for y in 0..gh {
+            for x in 0..gw {
+                let (a, b) = (x.saturating_sub(rad), (x + rad).min(gw - 1));
+                let s: f64 = g[y * gw + a..=y * gw + b].iter().sum();
+                t[y * gw + x] = s / (2 * rad + 1) as f64;
+            }
+        }
+        for y in 0..gh {
+            for x in 0..gw {
+                let (a, b) = (y.saturating_sub(rad), (y + rad).min(gh - 1));
+                let s: f64 = (a..=b).map(|j| t[j * gw + x]).sum();
+                g[y * gw + x] = s / (2 * rad + 1) as f64;
+            }
+        }
+    }
+    for v in g.iter_mut() {
+        *v *= spr;
+    }
+    (g, gw, gh, cell)
+}
+
+/// Generates a phantom frame with its ground truth.
+pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
+    check_shape(spec.height, spec.width)?;
+    let mut rng = Rng::new(spec.seed);
+    let dose = match spec.dose_scale {
+        Some(d) if d.is_finite() && d > 0.0 && d <= 100.0 => d,
+        Some(d) => return Err(CoreError::InvalidArgument(format!("dose_scale {d} must be in (0, 100]"))),
+        None => (rng.range(0.08f64.ln(), 3.0f64.ln())).exp(),
+    };
+    // The scene is drawn from a stream that does not depend on the dose, so the same seed at two
+    // doses gives the same anatomy and geometry.
+    let mut srng = Rng::new(spec.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xA5A5);
+    let scene = make_scene(spec, &mut srng, dose);
+    let spr = srng.range(0.15, 0.45);
+    let (sg, gw, gh, cell) = scatter_grid(&scene, spr);
+    let (w, h) = (spec.width, spec.height);
+    let seed = spec.seed;
+    let mut raw = vec![0u16; w * h];
+    let mut direct = vec![false; w * h];
+    let mut anat = vec![false; w * h];
+    let field = scene.coll.mask();
+    let field_s = field.as_slice().ok_or_else(|| CoreError::InvalidArgument("mask layout".into()))?;
+    raw.par_chunks_mut(w)
+        .zip(direct.par_chunks_mut(w))
+        .zip(anat.par_chunks_mut(w))
+        .enumerate()
+        .for_each(|(y, ((row, drow), arow))| {
+            let mut r = Rng::new(seed ^ ((y as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)));
+            let yf = y as f64;
+            let gy = (yf / cell).min((gh - 1) as f64 - 1e-9);
+            let (iy, fy) = (gy as usize, gy - gy.floor());
+            for x in 0..w {
+                let xf = x as f64;
+                let a = scene.attenuation(xf, yf);
+                let mk = scene.marker(xf, yf);
+                let mut p = scene.incident(xf, yf) * (-a).exp() * scene.shutter(xf, yf);
+                if let Some(t) = mk {
+                    p *= t;
+                }
+                let gx = (xf / cell).min((gw - 1) as f64 - 1e-9);
+                let (ix, fx) = (gx as usize, gx - gx.floor());
+                let s = (sg[iy * gw + ix] * (1.0 - fx) + sg[iy * gw + ix + 1] * fx) * (1.0 - fy)
+                    + (sg[(iy + 1) * gw + ix] * (1.0 - fx) + sg[(iy + 1) * gw + ix + 1] * fx) * fy;
+                let signal = p + s;
+                let v = signal + (0.5 * signal).sqrt() * r.normal() + 3.0 * r.normal();
+                row[x] = v.round().clamp(0.0, 65535.0) as u16;
+                let inside = field_s[y * w + x];
+                drow[x] = inside && a < 0.02 && mk.is_none();
+                arow[x] = inside && !drow[x] && mk.is_none();
+            }
+        });
+    if spec.defects {
+        let mut d = Rng::new(seed ^ 0xDEAD_BEEF);
+        let n = (w * h) / 50_000 + 1;
+        for _ in 0..n {
+            let i = (d.next_u64() % (w * h) as u64) as usize;
+            raw[i] = if d.chance(0.5) { 0 } else { 65535 };
+        }
+        let lines = if d.chance(0.6) { 1 + d.chance(0.3) as usize } else { 0 };
+        for _ in 0..lines {
+            if d.chance(0.5) {
+                let x = (d.next_u64() % w as u64) as usize;
+                for y in 0..h {
+                    raw[y * w + x] = 0;
+                }
+            } else {
+                let y = (d.next_u64() % h as u64) as usize;
+                raw[y * w..(y + 1) * w].fill(0);
+            }
+        }
+    }
+    let shape = (h, w);
+    let mk = |v: Vec<bool>| Array2::from_shape_vec(shape, v).map_err(|e| CoreError::InvalidArgument(e.to_string()));
+    Ok(Phantom {
+        raw: Array2::from_shape_vec(shape, raw).map_err(|e| CoreError::InvalidArgument(e.to_string()))?,
+        collimation: scene.coll,
+        field_mask: field,
+        direct_mask: mk(direct)?,
+        anatomy_mask: mk(anat)?,
+        dose_scale: dose,
+    })
+}

@@ -1,0 +1,140 @@
+//! The whole chain: raw frame → diagnostic image, window, EI/DI, collimation.
+//!
+//! Order (the progress states of the original image server): collimation (`collimator_rect`,
+//! `collimator_circle`) → `foreground` → `enhance` → `apply` → `auto_wwwl` → `exposure_index`.
+//! `prepare` is the shared first pass: dead readout lines repaired (see
+//! `frame::repair_dead_lines`), ln(raw) at half resolution (pyramid level 1), reduced
+//! further for the detectors.
+
+use std::time::Instant;
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use crate::apply::apply_shutter;
+use crate::auto_wwwl;
+use crate::collimation::{self, Collimation, LowRes};
+use crate::enhance::{self, EnhanceParams};
+use crate::error::{CoreError, CoreResult};
+use crate::exposure::{self, Calibration, ExposureIndex};
+use crate::foreground;
+use crate::frame::{half_log, log_lut, lowres_factor, repair_dead_lines, Frame};
+
+/// Longest side of the reduced image the collimation detectors work on.
+pub const LOWRES_TARGET: usize = 400;
+
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub enhance: EnhanceParams,
+    pub target_ei: f64,
+    pub calibration: Calibration,
+}
+
+impl Params {
+    pub fn from_preset(name: &str, target_ei: f64) -> CoreResult<Self> {
+        let enhance = enhance::preset(name).ok_or_else(|| {
+            CoreError::InvalidArgument(format!("unknown preset {name:?}; known presets: {}", enhance::preset_names().join(", ")))
+        })?;
+        if !(target_ei.is_finite() && target_ei > 0.0) {
+            return Err(CoreError::InvalidArgument(format!("target_ei must be a positive number, got {target_ei}")));
+        }
+        Ok(Params { enhance, target_ei, calibration: Calibration::default() })
+    }
+}
+
+pub struct Processed {
+    pub image: Array2<u16>,
+    pub field_mask: Array2<bool>,
+    pub foreground_mask: Array2<bool>,
+    pub collimation: Collimation,
+    pub window_center: f64,
+    pub window_width: f64,
+    pub exposure: ExposureIndex,
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+/// Shared first pass: half-resolution log image and the reduced image for the detectors.
+pub fn prepare(frame: &Frame<'_>, lut: &[f32]) -> (crate::frame::Plane, LowRes) {
+    let g1 = half_log(frame, lut);
+    let f = lowres_factor(frame.width, frame.height, LOWRES_TARGET);
+    let low = LowRes::new(g1.downsample_box(f / 2), f);
+    (g1, low)
+}
+
+/// Collimation detection alone (`imaging.detect_collimation`).
+pub fn detect_collimation(frame: &Frame<'_>) -> CoreResult<Collimation> {
+    let repaired = repair_dead_lines(frame);
+    let frame = &match &repaired {
+        Some(v) => Frame::new(v, frame.height, frame.width)?,
+        None => *frame,
+    };
+    let lut = log_lut();
+    let (_, low) = prepare(frame, &lut);
+    Ok(collimation::detect(frame, &low).collimation)
+}
+
+pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
+    let (w, h) = (frame.width, frame.height);
+    let mut timings = Vec::with_capacity(8);
+    let t = Instant::now();
+    let repaired = repair_dead_lines(frame);
+    let frame = &match &repaired {
+        Some(v) => Frame::new(v, h, w)?,
+        None => *frame,
+    };
+    let lut = log_lut();
+    let (g1, low) = prepare(frame, &lut);
+    timings.push(("prepare", t.elapsed().as_secs_f64()));
+
+    let det = collimation::detect(frame, &low);
+    timings.push(("collimator_rect", det.t_rect));
+    timings.push(("collimator_circle", det.t_circle));
+    let coll = det.collimation;
+
+    let t = Instant::now();
+    let thr = foreground::threshold(&low, &coll);
+    let field_mask = coll.mask();
+    let field = field_mask.as_slice().ok_or_else(|| CoreError::InvalidArgument("field mask layout".into()))?;
+    let mut fg = vec![false; w * h];
+    if let Some(thr) = thr {
+        fg.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+            let grow = g1.row(y / 2);
+            let frow = &field[y * w..(y + 1) * w];
+            for x in 0..w {
+                row[x] = frow[x] && grow[x / 2] >= thr;
+            }
+        });
+    }
+    let anatomy: Vec<bool> = field.par_iter().zip(fg.par_iter()).map(|(f, g)| *f && !*g).collect();
+    timings.push(("foreground", t.elapsed().as_secs_f64()));
+
+    let t = Instant::now();
+    let mut image = enhance::pyramid::enhance(frame, &lut, &g1, &coll, thr, &params.enhance);
+    drop(g1);
+    timings.push(("enhance", t.elapsed().as_secs_f64()));
+
+    let t = Instant::now();
+    apply_shutter(&mut image, w, &coll, params.enhance.soft_border_px as f64);
+    timings.push(("apply", t.elapsed().as_secs_f64()));
+
+    let t = Instant::now();
+    let (wc, ww) = auto_wwwl::window(&image, &anatomy, w);
+    timings.push(("auto_wwwl", t.elapsed().as_secs_f64()));
+
+    let t = Instant::now();
+    let ei = exposure::exposure_index(frame.data, &anatomy, w, params.target_ei, &params.calibration);
+    timings.push(("exposure_index", t.elapsed().as_secs_f64()));
+
+    let shape = (h, w);
+    let err = |e: ndarray::ShapeError| CoreError::InvalidArgument(e.to_string());
+    Ok(Processed {
+        image: Array2::from_shape_vec(shape, image).map_err(err)?,
+        field_mask,
+        foreground_mask: Array2::from_shape_vec(shape, fg).map_err(err)?,
+        collimation: coll,
+        window_center: wc,
+        window_width: ww,
+        exposure: ei,
+        timings,
+    })
+}
