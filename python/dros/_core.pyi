@@ -55,3 +55,67 @@ def write_thumbnail(
 ) -> None:
     """Lossless WebP of the image windowed with the DICOM linear VOI function, area-averaged so
     the longest side is `size` (never enlarged)."""
+
+# --- imaging chain (rust_core/src/py/imaging.rs, rust_core/src/py/phantom.rs) ---
+from typing import Any as _Any
+
+class Collimation:
+    """Collimation found by the detector (or a phantom's ground truth). x = column, y = row."""
+
+    kind: str
+    geometry: dict[str, _Any]
+    corners: list[tuple[float, float]]
+    angle_deg: float | None
+    center: tuple[float, float] | None
+    radius: float | None
+    confidence: float
+    mask: _npt.NDArray[_np.bool_]
+
+class ProcessResult:
+    """Output of `process`."""
+
+    image: _npt.NDArray[_np.uint16]
+    window_center: float
+    window_width: float
+    field_mask: _npt.NDArray[_np.bool_]
+    foreground_mask: _npt.NDArray[_np.bool_]
+    collimation: Collimation
+    exposure_index: float
+    target_exposure_index: float
+    deviation_index: float | None
+    timings: dict[str, float]
+    preset: str
+
+class Phantom:
+    """A synthetic raw frame with its ground truth."""
+
+    raw: _npt.NDArray[_np.uint16]
+    collimation: Collimation
+    field_mask: _npt.NDArray[_np.bool_]
+    direct_mask: _npt.NDArray[_np.bool_]
+    anatomy_mask: _npt.NDArray[_np.bool_]
+    dose_scale: float
+    seed: int
+
+def process(raw: _npt.NDArray[_np.uint16], preset: str = "default", target_ei: float = 250.0) -> ProcessResult:
+    """The whole imaging chain (GIL released). TypeError/ValueError for bad frames."""
+
+def detect_collimation(raw: _npt.NDArray[_np.uint16]) -> Collimation:
+    """Collimation detection alone."""
+
+def presets() -> list[str]:
+    """Names of the enhancement presets."""
+
+def phantom(
+    width: int,
+    height: int,
+    kind: str = "rect",
+    seed: int = 0,
+    dose_scale: float | None = None,
+    defects: bool = True,
+    markers: bool = True,
+) -> Phantom:
+    """Seeded synthetic raw frame with ground truth."""
+
+def _force_panic() -> None:
+    """Panics inside the detached section; raises CorePanicError (boundary test)."""
