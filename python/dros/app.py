@@ -13,6 +13,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from dros import __version__
 from dros.domain.account.controller import AccountController
 from dros.domain.public.controller import PublicController
+from dros.domain.protocol.controller import ImageFileController, ProtocolController
 from dros.domain.resource.controller import ResourceController
 from dros.exception_handlers import EXCEPTION_HANDLERS
 from dros.lifespan import lifespan
@@ -27,6 +28,8 @@ CONTROLLERS: list[type] = [
     PublicController,
     AccountController,
     ResourceController,
+    ProtocolController,
+    ImageFileController,
 ]
 
 

@@ -13,6 +13,7 @@ from dros.auth import users as user_store
 from dros.auth.throttle import LoginThrottle
 from dros.auth.tokens import TokenService, load_or_create_secret
 from dros.buildinfo import collect_build_info
+from dros.domain.protocol.install import install_catalog_task, install_icons_task
 from dros.settings import Locale, Settings
 from dros.store import system_settings
 from dros.store.db import Conn, Database
@@ -26,6 +27,8 @@ StartupTask = Callable[[Conn, Settings], None]
 STARTUP_TASKS: list[StartupTask] = [
     lambda conn, settings: user_store.seed_default_users(conn),
     lambda conn, settings: system_settings.ensure_serial(conn),
+    install_catalog_task,  # the pre-installed protocol catalog (no-op when this release is installed)
+    install_icons_task,  # its position pictograms under <data_dir>/Image/Position
 ]
 
 
