@@ -15,6 +15,7 @@ from dros.domain.account.controller import AccountController
 from dros.domain.public.controller import PublicController
 from dros.domain.protocol.controller import ImageFileController, ProtocolController
 from dros.domain.resource.controller import ResourceController
+from dros.domain.study.controller import ImageController, RecycleBinController, StudyController
 from dros.exception_handlers import EXCEPTION_HANDLERS
 from dros.lifespan import lifespan
 from dros.request_context import provide_db, provide_product, provide_settings, request_id_middleware, resolve_headers
@@ -28,6 +29,9 @@ CONTROLLERS: list[type] = [
     PublicController,
     AccountController,
     ResourceController,
+    StudyController,
+    ImageController,
+    RecycleBinController,
     ProtocolController,
     ImageFileController,
 ]

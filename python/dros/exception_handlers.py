@@ -68,7 +68,8 @@ def _field_from_validation(exc: ValidationException) -> tuple[str | None, str]:
                 path = f"{path}.{missing.group('name')}" if path else missing.group("name")
             return (path or key or "body"), message
         if missing:
-            return missing.group("name"), message
+            name = missing.group("name")
+            return (f"{key}.{name}" if key and key != "data" else name), message
         if key:
             return str(key), message
         return None, message

@@ -14,6 +14,8 @@ from dros.auth.throttle import LoginThrottle
 from dros.auth.tokens import TokenService, load_or_create_secret
 from dros.buildinfo import collect_build_info
 from dros.domain.protocol.install import install_catalog_task, install_icons_task
+from dros.domain.study.files import StudyFiles
+from dros.domain.study.service import StudyService
 from dros.settings import Locale, Settings
 from dros.store import system_settings
 from dros.store.db import Conn, Database
@@ -27,6 +29,8 @@ StartupTask = Callable[[Conn, Settings], None]
 STARTUP_TASKS: list[StartupTask] = [
     lambda conn, settings: user_store.seed_default_users(conn),
     lambda conn, settings: system_settings.ensure_serial(conn),
+    # image files where the study rows say they belong (after a crash mid-move)
+    lambda conn, settings: StudyFiles(settings.data_path).reconcile(conn),
     install_catalog_task,  # the pre-installed protocol catalog (no-op when this release is installed)
     install_icons_task,  # its position pictograms under <data_dir>/Image/Position
 ]
@@ -62,6 +66,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     state.system_language = Locale(stored) if stored in Locale.__members__ else settings.default_language
     state.serial = db.read_sync(lambda c: system_settings.get(c, system_settings.SERIAL))
     state.build_info = collect_build_info()
+    state.study_service = StudyService(db, settings)
     log.info("DROS ready", extra={"data_dir": str(settings.data_path), "product": str(settings.product)})
     try:
         yield
