@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from dros.catalog_data import Catalog, ProductCatalog
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 BODY = 'fill="#d9dee5" stroke="#5b6570" stroke-width="0.8"'
 REGION_STYLE = 'fill="#e4572e" fill-opacity="0.75" stroke="#a83216" stroke-width="0.6"'
@@ -238,6 +238,7 @@ def render(view: dict, device: dict, large: bool) -> bytes:
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 {130 if large else 118}" '
             f'width="{320 if large else 100}" height="{416 if large else 118}" role="img" aria-label="{en}">'
             f"<title>{en} / {zh} ({vid})</title>{DEFS}"
+            f'<rect width="100" height="{130 if large else 118}" fill="#ffffff"/>'
             '<rect width="100" height="100" fill="#f7f9fb"/>')
     marker = (f'<text x="96" y="10" text-anchor="end" font-family="sans-serif" font-size="8" font-weight="bold" '
               f'fill="#a83216">{escape(side.strip())}</text>') if side else ""

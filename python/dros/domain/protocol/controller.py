@@ -13,11 +13,14 @@ Choices the reference leaves open (§17.7), documented in docs/protocol-catalog.
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+
+import msgspec
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import File
 
 from dros.auth.guards import requires
@@ -49,6 +52,9 @@ Page = Annotated[int, QueryParameter(gt=0)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=10000)]
 WorkStation = Annotated[int | None, QueryParameter(ge=0, le=1)]
 PathKey = Annotated[str, PathParameter(min_length=1, max_length=128)]
+Enabled = Annotated[bool | None, QueryParameter()]
+ProcType = Annotated[ProcedureType | None, QueryParameter()]
+Size = Annotated[PatientSize | None, QueryParameter()]
 
 
 class ProtocolController(Controller):
@@ -57,21 +63,21 @@ class ProtocolController(Controller):
     guards = [requires(Permission.CATALOG_READ)]
 
     @get("/patient_type")
-    async def patient_types(self, db: DbDep, product: ProductDep, is_enabled: bool | None = None
+    async def patient_types(self, db: DbDep, product: ProductDep, is_enabled: Enabled = None
                             ) -> Envelope[PatientTypeList]:
         rows = await db.read(lambda c: repo.patient_types(c, product, is_enabled))
         return ok(PatientTypeList(patient_type_list=[service.patient_type(r) for r in rows]))
 
     @get("/body_part")
     async def body_parts(self, db: DbDep, product: ProductDep, patient_type: Key = None, modality: Modality = None,
-                         is_enabled: bool | None = None) -> Envelope[BodyPartList]:
+                         is_enabled: Enabled = None) -> Envelope[BodyPartList]:
         rows = await db.read(lambda c: repo.body_parts(c, product, patient_type, modality, is_enabled))
         return ok(BodyPartList(body_part_list=[service.body_part(r) for r in rows]))
 
     @get("/procedure")
     async def procedures(self, db: DbDep, product: ProductDep, patient_type: Key = None, body_part: Key = None,
-                         procedure_type: ProcedureType | None = None, modality: Modality = None,
-                         is_enabled: bool | None = None, page: Page = 1, page_size: PageSize = 10
+                         procedure_type: ProcType = None, modality: Modality = None,
+                         is_enabled: Enabled = None, page: Page = 1, page_size: PageSize = 10
                          ) -> Envelope[ProcedureList]:
         total, rows = await db.read(lambda c: repo.procedures(
             c, product, patient_type, body_part, procedure_type, modality, is_enabled, page, page_size))
@@ -79,7 +85,7 @@ class ProtocolController(Controller):
 
     @get("/view")
     async def views(self, db: DbDep, product: ProductDep, patient_type: Key = None, body_part: Key = None,
-                    modality: Modality = None, is_enabled: bool | None = None, page: Page = 1,
+                    modality: Modality = None, is_enabled: Enabled = None, page: Page = 1,
                     page_size: PageSize = 10) -> Envelope[ViewList]:
         total, rows = await db.read(lambda c: repo.views(
             c, product, patient_type, body_part, modality, is_enabled, page, page_size))
@@ -87,7 +93,7 @@ class ProtocolController(Controller):
 
     @get("/procedure/{id:str}/view")
     async def procedure_views(self, db: DbDep, product: ProductDep, id: PathKey,  # noqa: A002
-                              is_enabled: bool | None = None) -> Envelope[ViewList]:
+                              is_enabled: Enabled = None) -> Envelope[ViewList]:
         def read(c: Conn) -> list[dict[str, Any]]:
             proc = repo.procedure(c, product, id)
             if proc is None:
@@ -99,7 +105,7 @@ class ProtocolController(Controller):
 
     @get("/view/{id:str}")
     async def view(self, db: DbDep, product: ProductDep, id: PathKey, patient_type: Key = None,  # noqa: A002
-                   body_part: Key = None, is_enabled: bool | None = None, procedure_id: Key = None) -> Envelope[View]:
+                   body_part: Key = None, is_enabled: Enabled = None, procedure_id: Key = None) -> Envelope[View]:
         row = await db.read(lambda c: repo.view(c, product, id, patient_type, body_part, is_enabled, procedure_id))
         if row is None:
             raise not_found("id", id)
@@ -107,33 +113,35 @@ class ProtocolController(Controller):
 
     @get("/view/{id:str}/apr")
     async def view_apr(self, db: DbDep, product: ProductDep, id: PathKey, patient_type: Key = None,  # noqa: A002
-                       body_part: Key = None, is_enabled: bool | None = None, procedure_id: Key = None
+                       body_part: Key = None, is_enabled: Enabled = None, procedure_id: Key = None
                        ) -> Envelope[AprReply]:
-        def read(c: Conn) -> AprReply:
+        # rows are read on a reader thread; replies are built here, where the request's language is set
+        def read(c: Conn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             v = repo.view(c, product, id, patient_type, body_part, is_enabled, procedure_id)
             a = repo.apr(c, product, v["apr_id"]) if v else None
             if a is None:
                 raise not_found("id", id)
-            return service.apr(a, repo.exposures(c, product, a["apr_id"]))
+            return a, repo.exposures(c, product, a["apr_id"])
 
-        return ok(await db.read(read))
+        return ok(service.apr(*await db.read(read)))
 
     @get("/apr/{id:str}")
     async def apr(self, db: DbDep, product: ProductDep, id: PathKey, patient_type: Key = None,  # noqa: A002
-                  body_part: Key = None, is_enabled: bool | None = None, procedure_id: Key = None
+                  body_part: Key = None, is_enabled: Enabled = None, procedure_id: Key = None
                   ) -> Envelope[AprReply]:
-        def read(c: Conn) -> AprReply:
+        def read(c: Conn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             a = repo.apr(c, product, id, patient_type, body_part, is_enabled, procedure_id)
             if a is None:
                 raise not_found("id", id)
-            return service.apr(a, repo.exposures(c, product, id))
+            return a, repo.exposures(c, product, id)
 
-        return ok(await db.read(read))
+        return ok(service.apr(*await db.read(read)))
 
     @post("/apr/{id:str}", status_code=200, guards=[requires(Permission.CATALOG_EDIT)])
     async def edit_apr(self, request: Request[Any, Any, Any], db: DbDep, product: ProductDep,
-                       id: PathKey, data: JSONBody[AprUpdate]) -> Envelope[dict[str, Any]]:  # noqa: A002
+                       id: PathKey) -> Envelope[dict[str, Any]]:  # noqa: A002
         """Edit one exposure entry (kV, mA, ms, mAs) of an APR, or restore factory values with "reset": true."""
+        data = decode_strict(await request.body(), AprUpdate)
         service.check_update(data)
         user = request.user.name
 
@@ -154,24 +162,24 @@ class ProtocolController(Controller):
     @get("/apr/{id:str}/device")
     async def apr_device(self, db: DbDep, product: ProductDep, id: PathKey,  # noqa: A002
                          work_station_id: WorkStation = None) -> Envelope[AprDevice]:
-        def read(c: Conn) -> AprDevice:
+        def read(c: Conn) -> dict[str, Any]:
             if repo.apr(c, product, id) is None:
                 raise not_found("id", id)
             ws = work_station_id if work_station_id is not None else repo.default_work_station(c, product, id)
             d = repo.device(c, product, id, ws)
             if d is None:
                 raise not_found("work_station_id", ws)
-            return service.device(d)
+            return d
 
-        return ok(await db.read(read))
+        return ok(service.device(await db.read(read)))
 
     @get("/apr/{id:str}/tech")
     async def apr_tech(self, db: DbDep, product: ProductDep, id: PathKey,  # noqa: A002
-                       work_station_id: WorkStation = None, patient_size: PatientSize | None = None
+                       work_station_id: WorkStation = None, patient_size: Size = None
                        ) -> Envelope[TechParam]:
         size = str(patient_size or PatientSize.Medium)
 
-        def read(c: Conn) -> TechParam:
+        def read(c: Conn) -> tuple[dict[str, Any], dict[str, Any]]:
             if repo.apr(c, product, id) is None:
                 raise not_found("id", id)
             ws = work_station_id if work_station_id is not None else repo.default_work_station(c, product, id)
@@ -180,9 +188,9 @@ class ProtocolController(Controller):
                       if e["work_station_id"] == ws and e["patient_size"] == size), None)
             if d is None or e is None:
                 raise not_found("work_station_id", ws)
-            return service.tech(d, e)
+            return d, e
 
-        return ok(await db.read(read))
+        return ok(service.tech(*await db.read(read)))
 
     @get("/thickness/{thickness:str}/apr")
     async def thickness_apr(self, db: DbDep, thickness: FromPath[str]) -> Envelope[ThicknessApr]:
@@ -198,6 +206,28 @@ class ProtocolController(Controller):
         if row is None:
             raise not_found("thickness", cm)
         return ok(service.thickness(row))
+
+
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.S)
+_UNKNOWN = re.compile(r"unknown field `(?P<name>[^`]+)`")
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+S = TypeVar("S")
+
+
+def decode_strict(body: bytes, kind: type[S]) -> S:
+    """JSON → Struct without Litestar's lenient coercions ("57" is not a number of kV); errors name the field."""
+    if not body.strip():
+        raise DrosError(ErrorCode.MALFORMED_BODY, en="a JSON body is required", zh="需要 JSON 请求体")
+    try:
+        return msgspec.json.decode(body, type=kind, strict=True)
+    except msgspec.ValidationError as e:
+        m = _AT.match(str(e))
+        msg, path = (m.group("msg"), m.group("path") or "") if m else (str(e), "")
+        named = _UNKNOWN.search(msg) or _MISSING.search(msg)
+        field = path or (named.group("name") if named else "body")
+        raise invalid_param(field, msg, msg) from None
+    except msgspec.DecodeError as e:
+        raise DrosError(ErrorCode.MALFORMED_BODY, en=str(e), zh=str(e)) from None
 
 
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg",
