@@ -32,6 +32,8 @@ class Database:
         self._cursors: list[Conn] = []
         self._cursor_lock = threading.Lock()
         self._closed = False
+        # bumped after every committed write: readers cache results against it (see generation)
+        self._generation = 0
 
     # -- sync API (start-up, migrations, tests, benchmarks) -------------------------------
     def read_sync(self, fn: Callable[[Conn], T]) -> T:
@@ -47,6 +49,12 @@ class Database:
 
     async def write(self, fn: Callable[[Conn], T]) -> T:
         return await asyncio.wrap_future(self._writer.submit(self._transaction, fn))
+
+    @property
+    def generation(self) -> int:
+        """Changes after every committed write, whatever it wrote: a result read at generation g is
+        still current while the generation is g."""
+        return self._generation
 
     def close(self) -> None:
         if self._closed:
@@ -81,4 +89,5 @@ class Database:
             cur.execute("ROLLBACK")
             raise
         cur.execute("COMMIT")
+        self._generation += 1
         return result

@@ -13,6 +13,7 @@ from typing import Any
 from dros.domain.study import repo
 from dros.domain.study.catalog_lookup import ViewInfo, lookup_catalog
 from dros.domain.study.files import StudyFiles, human_size
+from dros.domain.study.list_cache import GenerationCache
 from dros.domain.study.schemas import (
     CreateImageReply, DiskInfo, ImageAdd, ImageSort, Stat, Study, StudyCreate, StudyList, StudyUpdate, ViewRef,
 )
@@ -50,6 +51,7 @@ class StudyService:
         self.files = StudyFiles(settings.data_path)
         self.ids = StudyIdGenerator(db.read_sync(repo.max_study_id))
         self._file_lock = asyncio.Lock()
+        self._lists = GenerationCache()
 
     # ---- registration and edits ------------------------------------------------------------
     def _patient_fields(self, data: StudyCreate | StudyUpdate, product: Product, now: datetime) -> dict[str, Any]:
@@ -213,9 +215,15 @@ class StudyService:
             raise not_found("id", study_id)
         return study
 
-    async def list(self, f: repo.ListFilter, *, deleted: bool, page: int, page_size: int) -> StudyList:
+    async def list(self, f: repo.ListFilter, *, deleted: bool, page: int, page_size: int, cached: bool = True) -> StudyList:
+        key = (f, deleted, page, page_size)
+        generation = self.db.generation
+        if cached and (hit := self._lists.get(key, generation)) is not None:
+            return hit
         count, studies = await self.db.read(lambda conn: repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size))
-        return StudyList(count=count, studies=studies)
+        reply = StudyList(count=count, studies=studies)
+        self._lists.put(key, generation, reply)
+        return reply
 
     async def stat(self, study_id: str) -> Stat:
         def read(conn: Conn) -> tuple[int, int]:

@@ -1,0 +1,136 @@
+"""Worklist at scale: 100,000 registered studies in DuckDB on this 2-core machine.
+
+Targets (issue 4): fuzzy name list with page_size 10 — median ≤ 10 ms in-process; register a
+4-view study — median ≤ 20 ms; ≥ 1,000 list requests/s over HTTP against the granian server.
+The figures go to extra_info and README "Benchmarks"."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from benches.seed_studies import seed
+from dros.domain.study.repo import ListFilter
+from dros.domain.study.schemas import StudyCreate, ViewRef
+from dros.domain.study.service import StudyService
+from dros.lifespan import open_store
+from dros.settings import Locale, Product, Settings
+from tests.conftest import start_server, stop_server
+
+N_STUDIES = 100_000
+
+
+@pytest.fixture(scope="module")
+def seeded_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("bench-store") / "data"
+    settings = Settings.load(environ={}, overrides={"data_dir": str(path), "log_level": "WARNING"})
+    db = open_store(settings)
+    try:
+        seed(db, N_STUDIES)
+        assert db.read_sync(lambda c: c.execute("SELECT count(*) FROM study").fetchone()[0]) == N_STUDIES
+        db.read_sync(lambda c: c.execute("CHECKPOINT"))
+    finally:
+        db.close()
+    return path
+
+
+@pytest.fixture
+def service(seeded_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(seeded_dir, data)
+    settings = Settings.load(environ={}, overrides={"data_dir": str(data), "log_level": "WARNING"})
+    db = open_store(settings)
+    loop = asyncio.new_event_loop()
+    try:
+        yield StudyService(db, settings), loop
+    finally:
+        loop.close()
+        db.close()
+
+
+def test_list_fuzzy_name_100k(benchmark, service):
+    svc, loop = service
+    f = ListFilter(name="zhang^wei", statuses=("Arrived", "InProgress"))
+    result = benchmark(lambda: loop.run_until_complete(svc.list(f, deleted=False, page=1, page_size=10, cached=False)))
+    assert len(result.studies) == 10 and result.count > 10
+    assert all("zhang^wei" in s.patient_name.lower() for s in result.studies)
+    benchmark.extra_info.update(studies=N_STUDIES, matches=result.count, target_median_ms=10)
+
+
+def test_list_default_worklist_100k(benchmark, service):
+    svc, loop = service
+    f = ListFilter(statuses=("Arrived", "InProgress"))
+    result = benchmark(lambda: loop.run_until_complete(svc.list(f, deleted=False, page=1, page_size=10, cached=False)))
+    starts = [s.study_start_datetime for s in result.studies]
+    assert starts == sorted(starts, reverse=True) and result.count == 66_667
+    benchmark.extra_info.update(studies=N_STUDIES, matches=result.count)
+
+
+def test_register_4_views_100k(benchmark, service):
+    svc, loop = service
+    data = StudyCreate(
+        accession_number="BENCH", patient_id="B-1", patient_name="Bench^Mark", patient_size="Medium",
+        patient_type="Human", study_type="Normal", patient_dob="1970-01-01",
+        views=[ViewRef("View_DX_T_A_SK_AP_00", "P0-0002"), ViewRef("View_DX_T_A_SK_LAT_00", "P0-0002"),
+               ViewRef("View_DX_T_A_CH_PA_00", ""), ViewRef("View_DX_T_A_CH_LAT_00", "")],
+    )
+    study = benchmark(lambda: loop.run_until_complete(svc.register(data, Product.DROS, Locale.en_US)))
+    assert sum(len(s.images) for s in study.series) == 4
+    benchmark.extra_info.update(studies=N_STUDIES, views=4, target_median_ms=20)
+
+
+# Every request a different page: no two requests share a cached reply.
+VARYING_PAGES = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "?page=" .. (counter % 6000 + 1))
+end
+"""
+
+
+def _wrk(url: str, token: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
+    extra = ["-s", str(script)] if script else []
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", *extra,
+         "-H", f"Authorization: Bearer {token}", url],
+        capture_output=True, text=True, timeout=seconds + 30, check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p50.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": float(p50.group(1)) * scale, "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+@pytest.mark.parametrize("query", ["", "?name=zhang", "varying-pages"], ids=["worklist", "fuzzy-name", "uncached-pages"])
+def test_http_list_throughput_100k(benchmark, seeded_dir, tmp_path, query):
+    """A console polling its worklist repeats one query (served from the generation cache until a
+    write); `uncached-pages` asks for a different page every time, so every request hits DuckDB."""
+    script = None
+    if query == "varying-pages":
+        script = tmp_path / "pages.lua"
+        script.write_text(VARYING_PAGES)
+        query = ""
+    data = tmp_path / "data"
+    shutil.copytree(seeded_dir, data)
+    server = start_server(data)
+    try:
+        with httpx.Client(base_url=server.base_url) as c:
+            token = c.post("/dr/api/v1/pub/login", json={"username": "tech", "password": "123456"}).json()["data"]["token"]
+            r = c.get(f"/dr/api/v1/auth/study/{query}", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200 and len(r.json()["data"]["studies"]) == 10
+        seconds = 10 if benchmark.enabled else 2
+        stats = benchmark.pedantic(lambda: _wrk(f"{server.base_url}/dr/api/v1/auth/study/{query}", token, seconds, 16, script),
+                                   rounds=1, iterations=1)
+        assert stats["non_2xx"] == 0
+        benchmark.extra_info.update(studies=N_STUDIES, seconds=seconds, connections=16, target_rps=1000,
+                                    cached=script is None, **stats)
+    finally:
+        stop_server(server)
