@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from dros.catalog_data import Catalog, ProductCatalog
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 BODY = 'fill="#d9dee5" stroke="#5b6570" stroke-width="0.8"'
 REGION_STYLE = 'fill="#e4572e" fill-opacity="0.75" stroke="#a83216" stroke-width="0.6"'
@@ -149,12 +149,12 @@ def _rotate(d: tuple[float, float], degrees: float) -> tuple[float, float]:
 
 def _arrow(cx: float, cy: float, d: tuple[float, float], rx: float, ry: float) -> str:
     """Central ray ending at the region, plus the detector across the exit side."""
-    reach = max(rx, ry) + 3
+    nx, ny = -d[1], d[0]
+    reach = math.hypot(d[0] * rx, d[1] * ry) + 3  # the region's extent along the ray
+    half = math.hypot(nx * rx, ny * ry) + 6  # and across it
     x2, y2 = cx - d[0] * reach, cy - d[1] * reach
     x1, y1 = x2 - d[0] * 22, y2 - d[1] * 22
     ex, ey = cx + d[0] * (reach + 4), cy + d[1] * (reach + 4)
-    nx, ny = -d[1], d[0]
-    half = max(rx, ry) + 6
     det = (f'<line x1="{ex + nx * half:.1f}" y1="{ey + ny * half:.1f}" x2="{ex - nx * half:.1f}" '
            f'y2="{ey - ny * half:.1f}" stroke="#2b6cb0" stroke-width="3"/>')
     return (f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{BEAM}" stroke-width="2.2" '
@@ -171,8 +171,9 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float) -> str:
     return f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{rx:.1f}" ry="{ry:.1f}" {REGION_STYLE}/>'
 
 
-def _figure(view: dict, part: str, angle: int) -> str:
-    """The body frame drawing (figure, region, ray, detector), before the station transform."""
+def _figure(view: dict, part: str, angle: int) -> tuple[str, tuple[float, float] | None]:
+    """The body frame drawing (figure, region, ray, detector) before the station transform, and the ray's
+    direction in the body frame."""
     pos, lat, species = view["view_position"], view["image_laterality"], view["patient_type"]
     if species == "Human":
         cx, cy, rx, ry, sided = HUMAN_REGIONS[part]
@@ -180,7 +181,7 @@ def _figure(view: dict, part: str, angle: int) -> str:
             cx = 100 - cx
         if pos == "LAT":
             d = (-1.0, 0.0) if lat == "R" else (1.0, 0.0)
-            return HUMAN_FRONTAL + _ellipse(cx, cy, rx, ry) + _arrow(cx, cy, d, rx, ry)
+            return HUMAN_FRONTAL + _ellipse(cx, cy, rx, ry) + _arrow(cx, cy, d, rx, ry), d
         # profile: region on the body's midline depth, the arm and leg in front of the trunk
         px = 50 + (4 if part in ("FACIAL BONES", "SINUS", "MANDIBLE") else 0)
         d = HUMAN_BEAM[pos]
@@ -192,7 +193,7 @@ def _figure(view: dict, part: str, angle: int) -> str:
         if pos == "OBL":
             text += ('<path d="M80 70 A9 9 0 1 1 71 61" fill="none" stroke="#5b6570" stroke-width="1.4" '
                      'marker-end="url(#turn)"/>')
-        return HUMAN_PROFILE + text
+        return HUMAN_PROFILE + text, d
     if species == "Bird":
         shape, regions = BIRD, BIRD_REGIONS
     elif species == "Reptile":
@@ -205,10 +206,10 @@ def _figure(view: dict, part: str, angle: int) -> str:
     d = VET_BEAM[pos]
     out = shape + _ellipse(cx, cy, rx, ry)
     if d is None:
-        return out + _into_page(cx, cy)
+        return out + _into_page(cx, cy), None
     if angle:
         d = _rotate(d, -angle)
-    return out + _arrow(cx, cy, d, rx, ry)
+    return out + _arrow(cx, cy, d, rx, ry), d
 
 
 DEFS = ('<defs><marker id="ray" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" '
@@ -217,10 +218,12 @@ DEFS = ('<defs><marker id="ray" viewBox="0 0 10 10" refX="8" refY="5" markerWidt
         '<path d="M0 0 L10 5 L0 10 Z" fill="#5b6570"/></marker></defs>')
 
 
-def _station_group(body: str, view: dict) -> str:
-    # human on the table lies supine, head to the left; animals are drawn as positioned already
-    if view["patient_type"] == "Human" and view["work_station_id"] == 0:
-        return f'<g transform="rotate(-90 50 50) translate(0 4)">{body}</g>'
+def _station_group(body: str, view: dict, d: tuple[float, float] | None) -> str:
+    """A human on the table lies so that the ray comes from above: supine for AP (anterior up), prone for PA,
+    on the left side for a left lateral; animals are drawn as positioned already."""
+    if view["patient_type"] == "Human" and view["work_station_id"] == 0 and d is not None:
+        turn = 90 if d[0] > 0 else -90
+        return f'<g transform="rotate({turn} 50 50)">{body}</g>'
     return f"<g>{body}</g>"
 
 
@@ -230,7 +233,7 @@ def _part_key(view: dict) -> str:
 
 def render(view: dict, device: dict, large: bool) -> bytes:
     part = _part_key(view)
-    body = _figure(view, part, int(device["tube_angle"]))
+    body, ray = _figure(view, part, int(device["tube_angle"]))
     vid = escape(view["view_id"])
     en, zh = escape(view["name_en"]), escape(view["name_zh"])
     station = "Table" if view["work_station_id"] == 0 else "Wall stand"
@@ -260,7 +263,7 @@ def render(view: dict, device: dict, large: bool) -> bytes:
             f'<text x="50" y="115" text-anchor="middle" font-family="sans-serif" font-size="4.2" '
             f'textLength="{min(96, 2.1 * len(view["name_en"])):.0f}" lengthAdjust="spacingAndGlyphs">{en}</text>',
         ]
-    return (head + _station_group(body, view) + marker + "".join(lines) + "</svg>").encode()
+    return (head + _station_group(body, view, ray) + marker + "".join(lines) + "</svg>").encode()
 
 
 def render_product(pc: ProductCatalog) -> dict[str, bytes]:
