@@ -1,7 +1,8 @@
 //! `auto_wwwl`: window centre/width from the histogram of the processed anatomy.
 //!
 //! The window spans the 2nd–98th percentile of the processed image over the anatomy (field minus
-//! direct exposure). Percentiles ignore the few extreme pixels of lead markers and dead pixels.
+//! direct exposure). Percentiles ignore dead pixels; lead markers, which can be several percent of
+//! a small field, are removed first as a separate bright cluster (see `drop_top_cluster`).
 //! When there is no anatomy or it is flat (constant or all-zero frames) the documented default
 //! window applies: the whole 12-bit output range.
 
@@ -52,10 +53,48 @@ pub fn quantile(hist: &[u64], q: f64) -> Option<f64> {
     None
 }
 
+/// Lead markers are small, uniform and far brighter than any anatomy: a separate cluster at the
+/// top of the histogram. If, above the median, the histogram has a gap (density below 1 % of the
+/// bulk's mean over at least 2 % of the occupied range) with at most `MARKER_MASS` of the pixels
+/// above it, those pixels are left out.
+pub const MARKER_MASS: f64 = 0.12;
+
+fn drop_top_cluster(h: &mut [u64]) {
+    let n: u64 = h.iter().sum();
+    let (Some(lo), Some(med), Some(hi)) = (quantile(h, 0.001), quantile(h, 0.5), quantile(h, 0.999)) else { return };
+    let (lo, med, hi) = (lo as usize, med as usize, hi as usize);
+    let range = hi.saturating_sub(lo).max(1);
+    let gap_len = (range / 50).max(8);
+    let bulk_density = n as f64 / range as f64;
+    let sm = |i: usize| -> f64 {
+        let a = i.saturating_sub(2);
+        let b = (i + 3).min(h.len());
+        h[a..b].iter().sum::<u64>() as f64 / (b - a) as f64
+    };
+    let mut run = 0usize;
+    for i in med..h.len() {
+        if sm(i) < 0.01 * bulk_density {
+            run += 1;
+            if run >= gap_len {
+                let above: u64 = h[i..].iter().sum();
+                if (above as f64) <= MARKER_MASS * n as f64 && above > 0 {
+                    for v in h[i..].iter_mut() {
+                        *v = 0;
+                    }
+                }
+                return;
+            }
+        } else {
+            run = 0;
+        }
+    }
+}
+
 /// `(center, width)` per DICOM PS3.3 C.11.2.1.2 (linear function): the window `[c − w/2, c + w/2]`
 /// covers `[p2, p98]`.
 pub fn window(image: &[u16], anatomy: &[bool], width: usize) -> (f64, f64) {
-    let h = histogram(image, anatomy, width);
+    let mut h = histogram(image, anatomy, width);
+    drop_top_cluster(&mut h);
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
         (Some(lo), Some(hi)) if hi > lo => (0.5 * (lo + hi) + 0.5, hi - lo + 1.0),
         _ => (DEFAULT_CENTER, DEFAULT_WIDTH),

@@ -25,6 +25,10 @@ use crate::error::{CoreError, CoreResult};
 use crate::exposure::Calibration;
 use crate::frame::check_shape;
 
+/// Ground-truth anatomy attenuates the beam by at least this much (log units, ≈ 14 %); below
+/// 0.02 it is direct exposure.
+pub const ANATOMY_MIN_ATTENUATION: f64 = 0.15;
+
 /// splitmix64: tiny, fast, good enough for synthetic data, and stable across platforms.
 #[derive(Clone)]
 pub struct Rng(u64);
@@ -86,7 +90,8 @@ pub struct Phantom {
     pub field_mask: Array2<bool>,
     /// Direct (unattenuated) exposure inside the field.
     pub direct_mask: Array2<bool>,
-    /// Field minus direct exposure minus markers.
+    /// Field pixels behind the patient (attenuation ≥ `ANATOMY_MIN_ATTENUATION`), markers excluded.
+    /// The skin line between it and direct exposure (0.02 ≤ A < 0.15) belongs to neither.
     pub anatomy_mask: Array2<bool>,
     pub dose_scale: f64,
 }
@@ -440,7 +445,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
                 row[x] = v.round().clamp(0.0, 65535.0) as u16;
                 let inside = field_s[y * w + x];
                 drow[x] = inside && a < 0.02 && mk.is_none();
-                arow[x] = inside && !drow[x] && mk.is_none();
+                arow[x] = inside && a >= ANATOMY_MIN_ATTENUATION && mk.is_none();
             }
         });
     if spec.defects {

@@ -105,11 +105,21 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
             }
         });
     }
-    let anatomy: Vec<bool> = field.par_iter().zip(fg.par_iter()).map(|(f, g)| *f && !*g).collect();
+    let marks = foreground::markers(&low, &coll);
+    let (lw, lf) = (low.log.width, low.factor);
+    let mut anatomy: Vec<bool> = field.par_iter().zip(fg.par_iter()).map(|(f, g)| *f && !*g).collect();
+    anatomy.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        let ly = (y / lf).min(low.log.height - 1);
+        for (x, a) in row.iter_mut().enumerate() {
+            if marks[ly * lw + (x / lf).min(lw - 1)] {
+                *a = false;
+            }
+        }
+    });
     timings.push(("foreground", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
-    let mut image = enhance::pyramid::enhance(frame, &lut, &g1, &coll, thr, &params.enhance);
+    let mut image = enhance::pyramid::enhance(frame, &lut, &g1, &coll, thr, (&marks, lw, lf), &params.enhance);
     drop(g1);
     timings.push(("enhance", t.elapsed().as_secs_f64()));
 

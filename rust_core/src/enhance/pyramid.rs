@@ -9,8 +9,8 @@
 //! memory to about 1.5× the raw frame on top of the output.
 //!
 //! Display mapping: output = 2048 + S·(m − v), inverted so that attenuating anatomy is bright
-//! (MONOCHROME2), with m the median and S set by `anatomy_span` over the 1st–99th percentile of the
-//! processed anatomy; clamped to 0‥4095, so nothing can wrap around.
+//! (MONOCHROME2): the 1st–99th percentile of the processed anatomy maps onto `anatomy_span`
+//! around 2048 (m is their midpoint); clamped to 0‥4095, so nothing can wrap around.
 
 use rayon::prelude::*;
 
@@ -120,7 +120,17 @@ fn field_sigma(plane: &Plane, level_scale: usize, coll: &Collimation) -> Option<
 }
 
 /// Runs the enhancement and writes the 12-bit display image (before the shutter).
-pub fn enhance(frame: &Frame<'_>, lut: &[f32], g1: &Plane, coll: &Collimation, direct_threshold: Option<f32>, p: &EnhanceParams) -> Vec<u16> {
+/// `markers` is the reduced-resolution marker mask (`width`, `factor`), left out of the display
+/// mapping statistics like direct exposure.
+pub fn enhance(
+    frame: &Frame<'_>,
+    lut: &[f32],
+    g1: &Plane,
+    coll: &Collimation,
+    direct_threshold: Option<f32>,
+    markers: (&[bool], usize, usize),
+    p: &EnhanceParams,
+) -> Vec<u16> {
     let (w, h) = (frame.width, frame.height);
     // Gaussian-like stack G2..GK (G1 is borrowed).
     let mut gs: Vec<Plane> = Vec::new();
@@ -216,7 +226,11 @@ pub fn enhance(frame: &Frame<'_>, lut: &[f32], g1: &Plane, coll: &Collimation, d
             .step_by(stride)
             .filter(|(i, (_, g))| {
                 let (x, y) = ((i % r1.width) as f64 * 2.0 + 0.5, (i / r1.width) as f64 * 2.0 + 0.5);
-                coll.signed_distance(x, y) >= 0.0 && direct_threshold.map(|t| **g < t).unwrap_or(true)
+                let (mw, mf) = (markers.1, markers.2);
+                let mi = (y as usize / mf) * mw + (x as usize / mf).min(mw - 1);
+                coll.signed_distance(x, y) >= 0.0
+                    && direct_threshold.map(|t| **g < t).unwrap_or(true)
+                    && !markers.0.get(mi).copied().unwrap_or(false)
             })
             .map(|(_, (r, _))| *r)
             .collect();
@@ -225,9 +239,9 @@ pub fn enhance(frame: &Frame<'_>, lut: &[f32], g1: &Plane, coll: &Collimation, d
         } else {
             v.sort_by(|a, b| a.total_cmp(b));
             let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
-            let (p1, p50, p99) = (q(0.01), q(0.5), q(0.99));
+            let (p1, p99) = (q(0.01), q(0.99));
             let spread = p99 - p1;
-            (p50, if spread > 1e-4 { p.anatomy_span / spread } else { 0.0 })
+            (0.5 * (p1 + p99), if spread > 1e-4 { p.anatomy_span / spread } else { 0.0 })
         }
     };
 

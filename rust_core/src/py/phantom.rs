@@ -18,7 +18,7 @@ pub struct PyPhantom {
     pub field_mask: Py<PyArray2<bool>>,
     /// Direct (unattenuated) exposure inside the field.
     pub direct_mask: Py<PyArray2<bool>>,
-    /// Field minus direct exposure minus lead markers.
+    /// Field pixels behind the patient (attenuation ≥ 0.15), lead markers excluded.
     pub anatomy_mask: Py<PyArray2<bool>>,
     pub dose_scale: f64,
     pub seed: u64,
