@@ -283,6 +283,10 @@ def test_icons_written_once_per_release(tmp_path: Path, catalog) -> None:
     files = list((tmp_path / "Image" / "Position").rglob("*.svg"))
     assert written == len(files) == len(icons.render_all(catalog))
     assert icons.install(tmp_path / "Image", catalog) == 0  # second start: nothing to do
+    files[0].unlink()
+    files[1].write_text("<svg/>")
+    assert icons.install(tmp_path / "Image", catalog) == 2  # a deleted picture triggers a redraw, which also repairs the altered one
+    assert icons.install(tmp_path / "Image", catalog) == 0
 
 
 # ---- the generator reproduces the committed files ----

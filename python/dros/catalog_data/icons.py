@@ -288,9 +288,11 @@ def render_all(catalog: Catalog) -> dict[str, bytes]:
 
 def install(image_root: Path, catalog: Catalog) -> int:
     """Write the pictograms under image_root (the directory served as /Image); returns files written.
-    A stamp keyed by catalog content and generator version makes repeated starts a no-op."""
+    A stamp keyed by catalog content and generator version makes repeated starts a no-op, as long as every
+    referenced file is still there (a deleted one is drawn again)."""
     stamp = image_root / "Position" / f".generated-{GENERATOR_VERSION}-{catalog.content_hash[:16]}"
-    if stamp.exists():
+    if stamp.exists() and all((image_root / p.removeprefix("/Image/")).is_file()
+                              for pc in catalog.products.values() for p in pc.icon_paths()):
         return 0
     written = 0
     for path, data in render_all(catalog).items():
