@@ -19,12 +19,17 @@ pub const HIGH_PERCENTILE: f64 = 0.98;
 /// Histogram of `image` over `region` (65536 bins).
 pub fn histogram(image: &[u16], region: &[bool], width: usize) -> Vec<u64> {
     image
-        .par_chunks(width * 64)
-        .zip(region.par_chunks(width * 64))
+        .par_chunks(width * crate::exposure::chunk_rows(image.len() / width.max(1)))
+        .zip(region.par_chunks(width * crate::exposure::chunk_rows(image.len() / width.max(1))))
         .map(|(r, m)| {
             let mut h = vec![0u64; 65536];
-            for (v, inside) in r.iter().zip(m) {
-                h[*v as usize] += *inside as u64;
+            for (rv, mv) in r.chunks(8).zip(m.chunks(8)) {
+                if mv.len() == 8 && !mv.iter().any(|b| *b) {
+                    continue;
+                }
+                for (v, inside) in rv.iter().zip(mv) {
+                    h[*v as usize] += *inside as u64;
+                }
             }
             h
         })

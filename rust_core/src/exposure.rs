@@ -41,16 +41,26 @@ pub struct ExposureIndex {
     pub median_dn: f64,
 }
 
+/// Rows per parallel histogram chunk: one or two chunks per thread, so the 65536-bin
+/// histograms are merged a handful of times, not once per few rows.
+pub fn chunk_rows(height: usize) -> usize {
+    height.div_ceil(2 * rayon::current_num_threads().max(1)).max(1)
+}
+
 /// Median of `raw` over pixels where `region` is true (`None` if the region is empty).
 pub fn region_median(raw: &[u16], region: &[bool], width: usize) -> Option<f64> {
     let hist = raw
-        .par_chunks(width * 64)
-        .zip(region.par_chunks(width * 64))
+        .par_chunks(width * chunk_rows(raw.len() / width.max(1)))
+        .zip(region.par_chunks(width * chunk_rows(raw.len() / width.max(1))))
         .map(|(r, m)| {
             let mut h = vec![0u32; 65536];
-            for (v, inside) in r.iter().zip(m) {
-                if *inside {
-                    h[*v as usize] += 1;
+            // Eight mask bytes at a time: regions are often a fraction of the frame.
+            for (rv, mv) in r.chunks(8).zip(m.chunks(8)) {
+                if mv.len() == 8 && !mv.iter().any(|b| *b) {
+                    continue;
+                }
+                for (v, inside) in rv.iter().zip(mv) {
+                    h[*v as usize] += *inside as u32;
                 }
             }
             h

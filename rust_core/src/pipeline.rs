@@ -107,15 +107,17 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     }
     let marks = foreground::markers(&low, &coll);
     let (lw, lf) = (low.log.width, low.factor);
+    // Anatomy = field − direct exposure − markers; markers are few, so clear their blocks after.
     let mut anatomy: Vec<bool> = field.par_iter().zip(fg.par_iter()).map(|(f, g)| *f && !*g).collect();
-    anatomy.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        let ly = (y / lf).min(low.log.height - 1);
-        for (x, a) in row.iter_mut().enumerate() {
-            if marks[ly * lw + (x / lf).min(lw - 1)] {
-                *a = false;
+    for (i, _) in marks.iter().enumerate().filter(|(_, m)| **m) {
+        let (bx, by) = ((i % lw) * lf, (i / lw) * lf);
+        for y in by..(by + lf).min(h) {
+            let x1 = (bx + lf).min(w);
+            if bx < x1 {
+                anatomy[y * w + bx..y * w + x1].fill(false);
             }
         }
-    });
+    }
     timings.push(("foreground", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();

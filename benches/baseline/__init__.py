@@ -1,0 +1,1 @@
+"""Reference implementations used by the benchmarks as the speed/quality baseline."""

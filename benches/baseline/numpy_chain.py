@@ -1,0 +1,485 @@
+"""The DROS imaging chain written with NumPy, SciPy and OpenCV: the benchmark baseline.
+
+Same stages, same algorithms and parameters as rust_core (prepare, collimator_rect,
+collimator_circle, foreground, enhance, apply, auto_wwwl, exposure_index), written the way that
+stack does best: whole-array vectorised NumPy, OpenCV for resizing, Sobel, box filters and LUTs,
+`np.bincount` for the Hough and voting accumulators, SciPy's `map_coordinates` for the profile
+sampling. Its accuracy is measured next to the Rust chain's in the same benchmark run.
+Simplifications are only where the Rust code's extra care does not change results on the
+phantoms (no dead-line repair beyond the same "half the line is 0/65535" rule; markers as in Rust).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+STEP_MIN = 0.4
+STEP_REACH = 2.0
+SUPPORT_MIN = 0.5
+LOWRES_TARGET = 400
+OUTPUT_MAX = 4095
+GAINS = [1.0, 1.2, 1.4, 1.5, 1.4, 1.2, 1.0, 1.0]  # "default" preset
+POWER, REF_AMP, CORING, NOISE_LEVELS, LATITUDE, SPAN = 0.7, 0.15, 1.5, 2, 0.6, 2600.0
+LOG_LUT = np.log(np.maximum(np.arange(65536, dtype=np.float64), 1)).astype(np.float32)
+
+
+@dataclass
+class Result:
+    image: np.ndarray
+    field_mask: np.ndarray
+    kind: str
+    window_center: float
+    window_width: float
+    exposure_index: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _repair_lines(raw: np.ndarray) -> np.ndarray:
+    bad = (raw == 0) | (raw == 65535)
+    rows = bad.sum(1) * 2 >= raw.shape[1]
+    cols = bad.sum(0) * 2 >= raw.shape[0]
+    if not rows.any() and not cols.any() or rows.sum() * 10 > raw.shape[0] or cols.sum() * 10 > raw.shape[1]:
+        return raw
+    out = raw.copy()
+    for axis, dead in ((0, rows), (1, cols)):
+        good = np.flatnonzero(~dead)
+        for i in np.flatnonzero(dead):
+            j = np.searchsorted(good, i)
+            a = good[max(j - 1, 0)]
+            b = good[min(j, len(good) - 1)]
+            if axis == 0:
+                out[i] = ((out[a].astype(np.uint32) + out[b]) // 2).astype(np.uint16)
+            else:
+                out[:, i] = ((out[:, a].astype(np.uint32) + out[:, b]) // 2).astype(np.uint16)
+    return out
+
+
+def _lowres_factor(w: int, h: int) -> int:
+    f = max(-(-max(w, h) // LOWRES_TARGET), 2)
+    return f + f % 2
+
+
+def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return ndimage.map_coordinates(img, [y, x], order=1, mode="nearest")
+
+
+def _to_full(p: np.ndarray, f: int) -> np.ndarray:
+    return p * f + (f - 1) / 2
+
+
+def _edges(gx: np.ndarray, gy: np.ndarray, min_mag: float) -> tuple[np.ndarray, ...]:
+    m = np.hypot(gx, gy)
+    ys, xs = np.nonzero(m >= min_mag)
+    s = np.minimum(1.0, 1.0 / np.maximum(m[ys, xs], 1e-12))
+    return xs.astype(np.float64), ys.astype(np.float64), gx[ys, xs] * s, gy[ys, xs] * s
+
+
+def _profiles(xs, ys, ex, ey, w, h, deg):
+    s, c = np.sin(np.radians(deg)), np.cos(np.radians(deg))
+    out = []
+    for nx, ny in ((c, s), (-s, c)):
+        corners = np.array([0, (w - 1) * nx, (h - 1) * ny, (w - 1) * nx + (h - 1) * ny])
+        lo = corners.min() - 1
+        nb = int(np.ceil(corners.max() + 1 - lo)) + 2
+        idx = np.rint(xs * nx + ys * ny - lo).astype(np.int64)
+        acc = np.bincount(idx, weights=ex * nx + ey * ny, minlength=nb)
+        sm = acc.copy()
+        sm[1:-1] = 0.25 * acc[:-2] + 0.5 * acc[1:-1] + 0.25 * acc[2:]
+        out.append((sm, lo, nx, ny))
+    return out
+
+
+def _peak(p: np.ndarray, sign: float):
+    v = sign * p
+    i = int(np.argmax(v))
+    if v[i] <= 0:
+        return None
+    d = 0.0
+    if 0 < i < len(p) - 1:
+        a, b, c = v[i - 1], v[i], v[i + 1]
+        den = a - 2 * b + c
+        d = float(np.clip(0.5 * (a - c) / den, -0.5, 0.5)) if abs(den) > 1e-12 else 0.0
+    return i + d, float(v[i])
+
+
+def _step(low: np.ndarray, px, py, nx, ny):
+    h, w = low.shape
+    ix, iy, ox, oy = px + STEP_REACH * nx, py + STEP_REACH * ny, px - STEP_REACH * nx, py - STEP_REACH * ny
+    ok = (ix >= 0) & (iy >= 0) & (ix <= w - 1) & (iy <= h - 1) & (ox >= 0) & (oy >= 0) & (ox <= w - 1) & (oy <= h - 1)
+    st = _bilinear(low, ix[ok], iy[ok]) - _bilinear(low, ox[ok], oy[ok])
+    return st
+
+
+def _side_support(low, side, others):
+    h, w = low.shape
+    nx, ny, rho = side
+    diag = np.hypot(w, h)
+    t = np.arange(-diag, diag + 1.0)
+    px, py = rho * nx - t * ny, rho * ny + t * nx
+    ok = (px >= 0) & (py >= 0) & (px <= w - 1) & (py <= h - 1)
+    for ox, oy, orho in others:
+        ok &= px * ox + py * oy - orho >= 3.0
+    st = _step(low, px[ok], py[ok], nx, ny)
+    return int((st >= STEP_MIN).sum()), len(st)
+
+
+def rect_coarse(low, gx, gy):
+    h, w = low.shape
+    xs, ys, ex, ey = _edges(gx, gy, 0.05)
+    if len(xs) == 0:
+        return [], 0.0, 0.0
+
+    def score(d):
+        return sum((_peak(p, 1.0) or (0, 0))[1] + (_peak(p, -1.0) or (0, 0))[1] for p, *_ in _profiles(xs, ys, ex, ey, w, h, d))
+
+    angles = np.arange(-20, 21, dtype=float)
+    a0 = angles[int(np.argmax([score(d) for d in angles]))]
+    fine = np.clip(a0 + 0.1 * np.arange(-10, 11), -20, 20)
+    angle = fine[int(np.argmax([score(d) for d in fine]))]
+    cand = []
+    for p, lo, nx, ny in _profiles(xs, ys, ex, ey, w, h, angle):
+        pair = []
+        r, f = _peak(p, 1.0), _peak(p, -1.0)
+        if r:
+            pair.append(((nx, ny, r[0] + lo), r[1], r[0]))
+        if f:
+            pair.append(((-nx, -ny, -(f[0] + lo)), f[1], f[0]))
+        if len(pair) == 2 and pair[1][2] - pair[0][2] < 8:
+            pair = [max(pair, key=lambda q: q[1])]
+        cand += [(q[0], q[1]) for q in pair]
+    strongest = max((c[1] for c in cand), default=0.0)
+    sides = [c[0] for c in cand if c[1] >= 8 and c[1] >= 0.2 * strongest]
+    stats = []
+    while sides:
+        stats = [_side_support(low, s, [o for o in sides if o is not s]) for s in sides]
+        ratios = [g / t if t >= 12 else 0.0 for g, t in stats]
+        worst = int(np.argmin(ratios))
+        if ratios[worst] >= SUPPORT_MIN:
+            break
+        sides.pop(worst)
+    g = sum(s[0] for s in stats) if sides else 0
+    t = sum(s[1] for s in stats) if sides else 0
+    return sides, float(angle), (g / t if t else 0.0)
+
+
+def _edge_offsets(raw, px, py, nx, ny, reach):
+    """Vectorised `edge_offset` for many sample points; NaN where no edge."""
+    h, w = raw.shape
+    s = np.arange(-reach, reach + 1, dtype=np.float64)
+    k = np.arange(-3, 4, dtype=np.float64)
+    tx, ty = -ny, nx
+    X = np.rint(px[:, None, None] + s[None, :, None] * nx[:, None, None] + k[None, None, :] * tx[:, None, None])
+    Y = np.rint(py[:, None, None] + s[None, :, None] * ny[:, None, None] + k[None, None, :] * ty[:, None, None])
+    inside = ((X >= 0) & (Y >= 0) & (X < w) & (Y < h)).all(axis=(1, 2))
+    X = np.clip(X, 0, w - 1).astype(np.int64)
+    Y = np.clip(Y, 0, h - 1).astype(np.int64)
+    v = raw[Y, X].astype(np.float64).sum(axis=2)
+    f = v.copy()
+    f[:, 1:-1] = np.median(np.stack([v[:, :-2], v[:, 1:-1], v[:, 2:]]), axis=0)
+    d = np.zeros_like(f)
+    d[:, 1:-1] = f[:, 2:] - f[:, :-2]
+    m = d.shape[1]
+    dd = d[:, 2 : m - 2]
+    bi = np.argmax(dd, axis=1) + 2
+    best = d[np.arange(len(d)), bi]
+    med = np.median(np.abs(d[:, 1:-1]), axis=1)
+    ok = inside & (best > 0) & (best >= 4 * med)
+    a, b, c = d[np.arange(len(d)), bi - 1], best, d[np.arange(len(d)), bi + 1]
+    den = a - 2 * b + c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.where(np.abs(den) > 1e-12, np.clip(0.5 * (a - c) / den, -0.5, 0.5), 0.0)
+    return np.where(ok, bi - reach + delta, np.nan)
+
+
+def _fit_line(pts, hint):
+    cur = pts
+    line = None
+    for _ in range(3):
+        if len(cur) < 6:
+            return line
+        mx, my = cur.mean(0)
+        dx, dy = cur[:, 0] - mx, cur[:, 1] - my
+        th = 0.5 * np.arctan2(2 * (dx * dy).sum(), (dx * dx).sum() - (dy * dy).sum())
+        nx, ny = -np.sin(th), np.cos(th)
+        if nx * hint[0] + ny * hint[1] < 0:
+            nx, ny = -nx, -ny
+        line = (nx, ny, nx * mx + ny * my)
+        res = np.abs(cur[:, 0] * nx + cur[:, 1] * ny - line[2])
+        tol = max(3 * 1.4826 * np.median(res), 1.0)
+        keep = res <= tol
+        if keep.all():
+            break
+        cur = cur[keep]
+    return line
+
+
+def rect_refine(raw, sides_low, f):
+    h, w = raw.shape
+    c0 = (f - 1) / 2
+    full = [(nx, ny, f * rho + (nx + ny) * c0) for nx, ny, rho in sides_low]
+    reach = int(2 * f) + 6
+    out = []
+    for i, (nx, ny, rho) in enumerate(full):
+        others = [o for j, o in enumerate(full) if j != i]
+        diag = np.hypot(w, h)
+        t = np.arange(-diag, diag + 1, 2.0)
+        px, py = rho * nx - t * ny, rho * ny + t * nx
+        ok = (px >= 0) & (py >= 0) & (px <= w - 1) & (py <= h - 1)
+        for ox, oy, orho in others:
+            ok &= px * ox + py * oy - orho >= 0
+        if not ok.any():
+            out.append((nx, ny, rho))
+            continue
+        t0, t1 = t[ok].min(), t[ok].max()
+        margin = 0.04 * (t1 - t0) + 2 * f
+        ts = t0 + margin + (t1 - t0 - 2 * margin) * (np.arange(64) + 0.5) / 64
+        px, py = rho * nx - ts * ny, rho * ny + ts * nx
+        s = _edge_offsets(raw, px, py, np.full(64, nx), np.full(64, ny), reach)
+        good = ~np.isnan(s)
+        pts = np.stack([px[good] + s[good] * nx, py[good] + s[good] * ny], 1)
+        line = _fit_line(pts, (nx, ny))
+        if line is not None and line[0] * nx + line[1] * ny > np.cos(np.radians(3)):
+            tm = 0.5 * (ts[0] + ts[-1])
+            pm = (rho * nx - tm * ny, rho * ny + tm * nx)
+            if abs(pm[0] * line[0] + pm[1] * line[1] - line[2]) <= 2.5 * f:
+                out.append(line)
+                continue
+        out.append((nx, ny, rho))
+    return out
+
+
+def circle_coarse(low, gx, gy):
+    h, w = low.shape
+    xs, ys, ex, ey = _edges(gx, gy, 0.1)
+    if len(xs) < 16:
+        return None
+    m = np.hypot(ex, ey)
+    ux, uy = ex / m, ey / m
+    wgt = np.rint(np.minimum(m, 1.0) * 16)
+    rmin, rmax = 0.08 * min(w, h), 0.8 * max(w, h)
+    acc = np.zeros(w * h)
+    for r in np.arange(rmin, rmax + 1e-9, 1.0):
+        cx, cy = np.rint(xs + r * ux), np.rint(ys + r * uy)
+        ok = (cx >= 0) & (cy >= 0) & (cx < w) & (cy < h)
+        acc += np.bincount((cy[ok] * w + cx[ok]).astype(np.int64), weights=wgt[ok], minlength=w * h)
+        # Rust stops a ray at the border; rays never re-enter a convex image, so this matches.
+    acc = cv2.boxFilter(acc.reshape(h, w), -1, (5, 5), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    acc[:2], acc[-2:], acc[:, :2], acc[:, -2:] = 0, 0, 0, 0
+    cy, cx = np.unravel_index(int(np.argmax(acc)), acc.shape)
+    dx, dy = cx - xs, cy - ys
+    d = np.hypot(dx, dy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosang = (dx * ex + dy * ey) / (d * m)
+    sel = (d >= rmin) & (d <= rmax) & (cosang >= 0.9)
+    hist = np.bincount(np.rint(d[sel]).astype(np.int64), weights=np.minimum(m[sel], 1), minlength=int(np.ceil(rmax)) + 3)
+    sm = np.zeros_like(hist)
+    sm[1:-1] = hist[:-2] + 2 * hist[1:-1] + hist[2:]
+    r = float(np.argmax(sm))
+    a = np.arange(720) * 2 * np.pi / 720
+    px, py = cx + r * np.cos(a), cy + r * np.sin(a)
+    ok = (px >= 0) & (py >= 0) & (px <= w - 1) & (py <= h - 1)
+    st = _step(low, px[ok], py[ok], -np.cos(a[ok]), -np.sin(a[ok]))
+    if len(st) < 120:
+        return None
+    return float(cx), float(cy), r, float((st >= STEP_MIN).mean())
+
+
+def _fit_circle(pts):
+    cur, out = pts, None
+    for _ in range(3):
+        if len(cur) < 8:
+            return out
+        A = np.c_[2 * cur, np.ones(len(cur))]
+        b = (cur**2).sum(1)
+        (cx, cy, c), *_ = np.linalg.lstsq(A, b, rcond=None)
+        r = np.sqrt(c + cx * cx + cy * cy)
+        out = (cx, cy, r)
+        res = np.abs(np.hypot(cur[:, 0] - cx, cur[:, 1] - cy) - r)
+        keep = res <= max(3 * 1.4826 * np.median(res), 1.0)
+        if keep.all():
+            break
+        cur = cur[keep]
+    return out
+
+
+def circle_refine(raw, c, f):
+    cx, cy = _to_full(c[0], f), _to_full(c[1], f)
+    r = c[2] * f
+    a = np.arange(180) * 2 * np.pi / 180
+    ex, ey = np.cos(a), np.sin(a)
+    px, py = cx + r * ex, cy + r * ey
+    s = _edge_offsets(raw, px, py, -ex, -ey, int(2 * f) + 6)
+    g = ~np.isnan(s)
+    fit = _fit_circle(np.stack([px[g] - s[g] * ex[g], py[g] - s[g] * ey[g]], 1))
+    if fit and np.hypot(fit[0] - cx, fit[1] - cy) <= 3 * f and abs(fit[2] - r) <= 3 * f:
+        return fit
+    return cx, cy, r
+
+
+def field_mask(shape, kind, geom):
+    h, w = shape
+    if kind == "none":
+        return np.ones(shape, bool)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    if kind == "circle":
+        cx, cy, r = geom
+        return (x - cx) ** 2 + (y - cy) ** 2 <= r * r
+    m = np.ones(shape, bool)
+    for nx, ny, rho in geom:
+        m &= x * np.float32(nx) + y * np.float32(ny) >= rho
+    return m
+
+
+def foreground_threshold(low, f, fmask_low):
+    vals = low[fmask_low]
+    if vals.size < 64 or vals.max() - vals.min() < 0.6:
+        return None
+    lo = vals.min()
+    nb = int((vals.max() - lo) / 0.01) + 1
+    hist = np.bincount(np.minimum(((vals - lo) / 0.01).astype(np.int64), nb - 1), minlength=nb).astype(float)
+    sm = np.convolve(hist, np.ones(5) / 5, mode="same")
+    cands = [i for i in range(nb - 2, 0, -1) if sm[i] >= sm[i - 1] and sm[i] >= sm[i + 1] and sm[i] > 0
+             and hist[max(i - 10, 0): i + 11].sum() >= 0.005 * vals.size]
+    if not cands:
+        return None
+    pi = cands[0]
+    j = pi
+    while j + 1 < nb and sm[j] > 0.5 * sm[pi]:
+        j += 1
+    sigma = max((j - pi) * 0.01, 0.01) / 1.1774
+    level = lo + (pi + 0.5) * 0.01
+    a, b = max(pi - 100, 0), max(pi - 10, 0)
+    vi = a + int(np.argmin(sm[a : b + 1]))
+    valley = sm[vi] <= 0.25 * sm[pi]
+    thr = min(lo + (vi + 0.5) * 0.01, level - max(5 * sigma, 0.2)) if valley else level - max(5 * sigma, 0.2)
+    above = vals >= thr
+    if sigma > 0.15 or above.sum() < 0.005 * vals.size or (~above).sum() < 0.02 * vals.size:
+        return None
+    if level - np.median(vals[~above]) < 0.6:
+        return None
+    return float(thr)
+
+
+def enhance(lg: np.ndarray, g1: np.ndarray, fmask: np.ndarray, anat: np.ndarray) -> np.ndarray:
+    h, w = lg.shape
+    gs = [g1]
+    while min(gs[-1].shape) > 24 and len(gs) < 7:
+        gs.append(cv2.resize(gs[-1], ((gs[-1].shape[1] + 1) // 2, (gs[-1].shape[0] + 1) // 2), interpolation=cv2.INTER_AREA))
+
+    def up(a, shape):
+        return cv2.resize(a, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+    x = np.linspace(0, 4.0, 16384, dtype=np.float32)
+
+    def curve(gain, sigma):
+        boost = np.minimum(((x + 1e-6) / REF_AMP) ** (POWER - 1), 4.0)
+        core = x * x / (x * x + (CORING * sigma) ** 2) if sigma else 1.0
+        return (gain * x * boost * core).astype(np.float32)
+
+    def apply_curve(d, table):
+        i = np.minimum((np.abs(d) * (16383 / 4.0)).astype(np.int32), 16383)
+        return np.copysign(table[i], d)
+
+    fm = [cv2.resize(fmask.view(np.uint8), (g.shape[1], g.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool) for g in gs]
+    details = [gs[k] - up(gs[k + 1], gs[k].shape) for k in range(len(gs) - 1)]
+    d0 = lg - up(g1, lg.shape)
+    sig0 = 1.4826 * float(np.median(np.abs(d0[::8, ::2][fmask[::8, ::2]]))) if fmask.any() else 0.0
+    for k, d in enumerate(details):
+        lvl = k + 1
+        sig = 1.4826 * float(np.median(np.abs(d[fm[k]]))) if lvl < NOISE_LEVELS and fm[k].any() else 0.0
+        details[k] = apply_curve(d, curve(GAINS[lvl], sig))
+    r = gs[-1].copy()
+    mean = float(r[fm[-1]].mean()) if fm[-1].any() else float(r.mean())
+    r = mean + (r - mean) * LATITUDE
+    for k in range(len(details) - 1, -1, -1):
+        r = details[k] + up(r, details[k].shape)
+    a1 = cv2.resize(anat.view(np.uint8), (r.shape[1], r.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+    if a1.sum() >= 16:
+        p1, p99 = np.percentile(r[a1], [1, 99])
+        m, scale = 0.5 * (p1 + p99), (SPAN / (p99 - p1) if p99 - p1 > 1e-4 else 0.0)
+    else:
+        m, scale = 0.0, 0.0
+    v = up(r, lg.shape) + apply_curve(d0, curve(GAINS[0], sig0))
+    return np.clip(2048.5 + (m - v) * scale, 0, OUTPUT_MAX + 0.49).astype(np.uint16)
+
+
+def window(img: np.ndarray, anat: np.ndarray) -> tuple[float, float]:
+    vals = img[anat]
+    if vals.size == 0:
+        return 2048.0, 4096.0
+    lo, hi = np.percentile(vals, [2, 98], method="inverted_cdf")
+    return (0.5 * (lo + hi) + 0.5, hi - lo + 1.0) if hi > lo else (2048.0, 4096.0)
+
+
+def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    raw = _repair_lines(np.ascontiguousarray(raw))
+    h, w = raw.shape
+    lg = cv2.LUT(raw, LOG_LUT) if False else LOG_LUT[raw]  # cv2.LUT only handles 8-bit indices
+    g1 = cv2.resize(lg, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    f = _lowres_factor(w, h)
+    low = cv2.resize(g1, (-(-g1.shape[1] // (f // 2)), -(-g1.shape[0] // (f // 2))), interpolation=cv2.INTER_AREA).astype(np.float64)
+    gx = cv2.Sobel(low, cv2.CV_64F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8
+    gy = cv2.Sobel(low, cv2.CV_64F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8
+    for g in (gx, gy):
+        g[0], g[-1], g[:, 0], g[:, -1] = 0, 0, 0, 0
+    t["prepare"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    sides, angle, rsup = rect_coarse(low, gx, gy)
+    t["collimator_rect"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    circ = circle_coarse(low, gx, gy)
+    t["collimator_circle"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if circ and circ[3] >= 0.6 and (not sides or circ[3] > rsup):
+        kind, geom = "circle", circle_refine(raw, circ, f)
+        key = "collimator_circle"
+    elif sides:
+        kind, geom = "rect", rect_refine(raw, sides, f)
+        key = "collimator_rect"
+    else:
+        kind, geom, key = "none", None, "collimator_rect"
+    fmask = field_mask(raw.shape, kind, geom)
+    t[key] += time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    ly, lx = np.mgrid[0 : low.shape[0], 0 : low.shape[1]]
+    fm_low = field_mask(low.shape, kind, None if kind == "none" else (
+        (geom[0] / f - (f - 1) / (2 * f), geom[1] / f - (f - 1) / (2 * f), geom[2] / f - 1.0) if kind == "circle"
+        else [(nx, ny, (rho - (nx + ny) * (f - 1) / 2) / f + 1.0) for nx, ny, rho in geom]))
+    thr = foreground_threshold(low, f, fm_low)
+    fg = np.zeros(raw.shape, bool)
+    if thr is not None:
+        fg = fmask & np.repeat(np.repeat(g1 >= thr, 2, 0), 2, 1)[:h, :w]
+    # Lead markers: more than 0.9 below the in-field local mean (radius 12 reduced pixels).
+    fl = fm_low.astype(np.float64)
+    s = cv2.boxFilter(low * fl, -1, (25, 25), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    n = cv2.boxFilter(fl, -1, (25, 25), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mk = fm_low & (n > 0) & (low < s / n - 0.9)
+    mk = cv2.dilate(mk.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    mk_full = np.repeat(np.repeat(mk, f, 0), f, 1)[:h, :w]
+    anat = fmask & ~fg & ~mk_full
+    t["foreground"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    img = enhance(lg, g1, fmask, anat)
+    t["enhance"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    img[~fmask] = 0
+    t["apply"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    wc, ww = window(img, anat)
+    t["auto_wwwl"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    vals = raw[anat]
+    ei = 100.0 * float(np.median(vals)) / 1000.0 if vals.size else 0.0
+    t["exposure_index"] = time.perf_counter() - t0
+    return Result(img, fmask, kind, wc, ww, ei, t)
