@@ -42,7 +42,7 @@ pub const PRESETS: &[(&str, EnhanceParams)] = &[
     ("abdomen", EnhanceParams { gains: [1.0, 1.2, 1.5, 1.7, 1.6, 1.3, 1.0, 1.0], latitude: 0.55, noise_coring: 2.0, ..BASE }),
     ("pelvis", EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.0, 1.0], latitude: 0.55, noise_coring: 1.8, ..BASE }),
     ("vet_thorax", EnhanceParams { gains: [1.1, 1.4, 1.6, 1.6, 1.4, 1.1, 1.0, 1.0], latitude: 0.5, ..BASE }),
-    ("vet_abdomen", EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.2, 1.0, 1.0], latitude: 0.55, noise_coring: 1.8, ..BASE }),
+    ("vet_abdomen", EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.2, 1.0, 1.0], latitude: 0.6, noise_coring: 1.8, ..BASE }),
     ("vet_extremity", EnhanceParams { gains: [1.4, 1.7, 1.6, 1.4, 1.2, 1.0, 1.0, 1.0], power: 0.65, latitude: 0.75, noise_coring: 1.2, ..BASE }),
 ];
 
