@@ -35,6 +35,14 @@ def exposed_study(make_app, settings):
     return s, keep
 
 
+def delete_to_bin(make_app, settings, study_id):
+    c, h = reopen(make_app, settings)
+    try:
+        assert c.request("DELETE", "/dr/api/v1/auth/study", headers=h, json=[study_id]).status_code == 200
+    finally:
+        c.__exit__(None, None, None)
+
+
 def reopen(make_app, settings):
     c = TestClient(make_app(settings))
     c.__enter__()
@@ -63,11 +71,7 @@ def test_killed_after_moving_files_before_commit_of_delete(make_app, settings, e
 def test_killed_after_moving_files_before_commit_of_restore(make_app, settings, exposed_study):
     s, _ = exposed_study
     data = settings.data_path
-    c, h = reopen(make_app, settings)
-    try:
-        assert c.request("DELETE", "/dr/api/v1/auth/study", headers=h, json=[s["study_id"]]).status_code == 200
-    finally:
-        c.__exit__(None, None, None)
+    delete_to_bin(make_app, settings, s["study_id"])
     in_bin = _files(data)
     run_child(data, "restore", s["study_id"])
     c, h = reopen(make_app, settings)
@@ -82,11 +86,7 @@ def test_killed_after_moving_files_before_commit_of_restore(make_app, settings, 
 def test_killed_after_commit_of_purge_before_removing_files(make_app, settings, exposed_study):
     s, keep = exposed_study
     data = settings.data_path
-    c, h = reopen(make_app, settings)
-    try:
-        assert c.request("DELETE", "/dr/api/v1/auth/study", headers=h, json=[s["study_id"]]).status_code == 200
-    finally:
-        c.__exit__(None, None, None)
+    delete_to_bin(make_app, settings, s["study_id"])
     run_child(data, "purge", s["study_id"])
     assert (data / "recycle_bin" / s["study_id"]).exists()  # rows gone, files left behind
     c, h = reopen(make_app, settings)

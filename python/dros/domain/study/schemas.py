@@ -35,58 +35,44 @@ class ViewRef(msgspec.Struct, forbid_unknown_fields=False):
 Views = Annotated[list[ViewRef], msgspec.Meta(min_length=1, max_length=100)]
 
 
-class StudyCreate(msgspec.Struct):
+class PatientFields(msgspec.Struct, kw_only=True):
+    """What registration and edit share (the reference's PUT body minus `patient_sex`)."""
+
     accession_number: SH
     patient_id: LO
     patient_name: PN
     patient_size: PatientSize
+    patient_age: Annotated[str, msgspec.Meta(max_length=4)] = ""
+    patient_dob: str | None = None
+    patient_english_name: PN = ""
+    patient_former_name: PN = ""
+    owner_name: PN = ""
+    chip_number: LO = ""
+    variety: LO = ""
+    is_anaesthesia: Flag = False
+    is_sedation: Flag = False
+    ref_physician: PN = ""
+    operator_id: PN = ""
+    weight: Int32 = 0
+    thickness: Int32 = 0
+    length: Int32 = 0
+    comment: LT = ""
+
+
+class StudyCreate(PatientFields, kw_only=True):
     patient_type: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     study_type: StudyType
     views: Views
     modality: Literal["DX"] = "DX"
-    patient_age: Annotated[str, msgspec.Meta(max_length=4)] = ""
-    patient_dob: str | None = None
     patient_sex: Sex = ""
-    patient_english_name: PN = ""
-    patient_former_name: PN = ""
     sex_neutered: SexNeutered = ""
     pregnancy_status: PregnancyStatus = ""
-    owner_name: PN = ""
-    chip_number: LO = ""
-    variety: LO = ""
-    is_anaesthesia: Flag = False
-    is_sedation: Flag = False
-    ref_physician: PN = ""
-    operator_id: PN = ""
-    weight: Int32 = 0
-    thickness: Int32 = 0
-    length: Int32 = 0
-    comment: LT = ""
 
 
-class StudyUpdate(msgspec.Struct):
+class StudyUpdate(PatientFields, kw_only=True):
     """PUT study/{id}: the reference's body; every field it lists is replaced (full update)."""
 
-    accession_number: SH
-    patient_id: LO
-    patient_name: PN
-    patient_size: PatientSize
     patient_sex: Literal["M", "F", "O", "U"]
-    patient_age: Annotated[str, msgspec.Meta(max_length=4)] = ""
-    patient_dob: str | None = None
-    patient_english_name: PN = ""
-    patient_former_name: PN = ""
-    owner_name: PN = ""
-    chip_number: LO = ""
-    variety: LO = ""
-    is_anaesthesia: Flag = False
-    is_sedation: Flag = False
-    ref_physician: PN = ""
-    operator_id: PN = ""
-    weight: Int32 = 0
-    thickness: Int32 = 0
-    length: Int32 = 0
-    comment: LT = ""
 
 
 class LockChange(msgspec.Struct):
