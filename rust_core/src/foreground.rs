@@ -122,9 +122,6 @@ pub fn threshold(low: &LowRes, coll: &Collimation) -> Option<f32> {
     let flat = if grads.len() >= 16 {
         let mid = grads.len() / 2;
         let (_, g, _) = grads.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-        if std::env::var("DROS_DEBUG").is_ok() {
-            eprintln!("fg valley {valley} median grad {g:.4} noise {noise:.4}");
-        }
         (*g as f64) <= MAX_PLATEAU_GRADIENT + noise
     } else {
         false
@@ -134,9 +131,6 @@ pub fn threshold(low: &LowRes, coll: &Collimation) -> Option<f32> {
     }
     let below: Vec<f64> = vals.iter().cloned().filter(|v| *v < thr).collect();
     let above = vals.len() - below.len();
-    if std::env::var("DROS_DEBUG").is_ok() {
-        eprintln!("fg level {level:.3} sigma {sigma:.3} thr {thr:.3} above {above} below {}", below.len());
-    }
     if sigma > MAX_SPREAD || (above as f64) < 0.005 * total || (below.len() as f64) < 0.02 * total {
         return None;
     }
