@@ -42,14 +42,13 @@ from dros.domain.protocol.schemas import (
     View,
     ViewList,
 )
+from dros.paging import Page, PageSize
 from dros.envelope import Envelope, ok
 from dros.errors import DrosError, ErrorCode, invalid_param, not_found
 from dros.store.db import Conn
 
 Key = Annotated[str | None, QueryParameter(min_length=1, max_length=128)]
 Modality = Annotated[str | None, QueryParameter(pattern=r"^[A-Z]{2}$")]
-Page = Annotated[int, QueryParameter(gt=0)]
-PageSize = Annotated[int, QueryParameter(ge=1, le=10000)]
 WorkStation = Annotated[int | None, QueryParameter(ge=0, le=1)]
 PathKey = Annotated[str, PathParameter(min_length=1, max_length=128)]
 Enabled = Annotated[bool | None, QueryParameter()]

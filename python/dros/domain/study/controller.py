@@ -19,6 +19,7 @@ from dros.domain.study.schemas import (
 )
 from dros.domain.study.service import StudyService
 from dros.domain.study.values import parse_time
+from dros.paging import Page, PageSize
 from dros.envelope import EMPTY, Envelope, ProtoEmpty, ok
 from dros.errors import invalid_param
 from dros.i18n import current_language
@@ -26,8 +27,6 @@ from dros.i18n import current_language
 StudyId = Annotated[str, QueryParameter(max_length=32)]
 Fuzzy = Annotated[str | None, QueryParameter(max_length=64)]
 Time = Annotated[str | None, QueryParameter(max_length=40)]
-Page = Annotated[int, QueryParameter(gt=0, le=1_000_000)]
-PageSize = Annotated[int, QueryParameter(ge=1, le=10000)]
 
 
 def provide_study_service(request: Request[Any, Any, Any]) -> StudyService:
