@@ -1,5 +1,7 @@
 """Stubs of the Rust extension `dros._core` (rust_core/). Edited with every exported signature."""
 
+from typing import final
+
 __version__: str
 build_profile: str
 rustc_version: str
@@ -59,6 +61,7 @@ def write_thumbnail(
 # --- imaging chain (rust_core/src/py/imaging.rs, rust_core/src/py/phantom.rs) ---
 from typing import Any as _Any
 
+@final
 class Collimation:
     """Collimation found by the detector (or a phantom's ground truth). x = column, y = row."""
 
@@ -71,6 +74,7 @@ class Collimation:
     confidence: float
     mask: _npt.NDArray[_np.bool_]
 
+@final
 class ProcessResult:
     """Output of `process`."""
 
@@ -86,6 +90,7 @@ class ProcessResult:
     timings: dict[str, float]
     preset: str
 
+@final
 class Phantom:
     """A synthetic raw frame with its ground truth."""
 

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use crate::dicom::uid;
 
 /// A fresh DICOM UID under `root` (default `2.25`, UUID-derived).
-#[pyfunction(name = "generate_uid", signature = (root = uid::UUID_ROOT))]
+#[pyfunction(name = "generate_uid", signature = (root = "2.25"))]
 fn generate_uid_py(root: &str) -> PyResult<String> {
     Ok(uid::generate(root)?)
 }
