@@ -335,34 +335,79 @@ def field_mask(shape, kind, geom):
     return m
 
 
-def foreground_threshold(low, f, fmask_low):
-    vals = low[fmask_low]
-    if vals.size < 64 or vals.max() - vals.min() < 0.6:
+def foreground(low, gx, gy, g1, fmask, f, mk):
+    """Direct exposure at half resolution (rust_core/src/foreground.rs, same steps and constants)."""
+    h, w = fmask.shape
+    lh, lw = low.shape
+    fpad = np.zeros((lh * f, lw * f), bool)
+    fpad[: min(h, lh * f), : min(w, lw * f)] = fmask[: lh * f, : lw * f]
+    blocks = fpad.reshape(lh, f, lw, f)
+    blk_all, blk_any = blocks.all(axis=(1, 3)), blocks.any(axis=(1, 3))
+    k3, k5 = np.ones((3, 3), np.uint8), np.ones((5, 5), np.uint8)
+    valid = cv2.erode(blk_all.view(np.uint8), k3, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool) & ~mk
+    pairs = valid[:, 1:] & valid[:, :-1]
+    if pairs.sum() < 64:
         return None
-    lo = vals.min()
-    nb = int((vals.max() - lo) / 0.01) + 1
-    hist = np.bincount(np.minimum(((vals - lo) / 0.01).astype(np.int64), nb - 1), minlength=nb).astype(float)
-    sm = np.convolve(hist, np.ones(5) / 5, mode="same")
-    cands = [i for i in range(nb - 2, 0, -1) if sm[i] >= sm[i - 1] and sm[i] >= sm[i + 1] and sm[i] > 0
-             and hist[max(i - 10, 0): i + 11].sum() >= 0.005 * vals.size]
-    if not cands:
+    dif = np.abs(np.diff(low, axis=1))
+    sig = 1.4826 * np.median(dif[pairs]) / np.sqrt(2)
+    grad = np.hypot(gx, gy)
+    flat = valid & (grad <= 0.012 + 2 * sig)
+    if flat.sum() < 16:
         return None
-    pi = cands[0]
-    j = pi
-    while j + 1 < nb and sm[j] > 0.5 * sm[pi]:
-        j += 1
-    sigma = max((j - pi) * 0.01, 0.01) / 1.1774
-    level = lo + (pi + 0.5) * 0.01
-    a, b = max(pi - 100, 0), max(pi - 10, 0)
-    vi = a + int(np.argmin(sm[a : b + 1]))
-    valley = sm[vi] <= 0.25 * sm[pi]
-    thr = min(lo + (vi + 0.5) * 0.01, level - max(5 * sigma, 0.2)) if valley else level - max(5 * sigma, 0.2)
-    above = vals >= thr
-    if sigma > 0.15 or above.sum() < 0.005 * vals.size or (~above).sum() < 0.02 * vals.size:
+    t = np.quantile(low[flat], 0.995, method="closest_observation")
+    strong = flat & (low >= t - 0.15)
+    sp = strong[:, 1:] & strong[:, :-1]
+    if sp.sum() >= 32:
+        sig = min(sig, 1.4826 * np.median(dif[sp]) / np.sqrt(2))
+    med = cv2.medianBlur(np.where(valid, low, low[valid].min()).astype(np.float32), 3)
+    m = cv2.dilate(np.where(valid, med, -np.inf).astype(np.float32), np.ones((7, 7), np.uint8))
+    cand = valid & (low >= m - max(0.04, 4 * sig))
+    touch = cv2.dilate((~blk_all).view(np.uint8), k5, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
+    touch[:2], touch[-2:], touch[:, :2], touch[:, -2:] = True, True, True, True
+    lab, n = ndimage.label(cand)
+    keep = np.zeros(n + 1, bool)
+    keep[np.unique(lab[strong])] = True
+    ok = np.zeros(n + 1, bool)
+    ok[np.unique(lab[touch & cand])] = True
+    keep &= ok
+    keep[0] = False
+    region = keep[lab]
+    if region.sum() < 4:
         return None
-    if level - np.median(vals[~above]) < 0.6:
+    rv = low[region]
+    level = np.median(rv)
+    spread = np.quantile(rv, 0.95) - np.quantile(rv, 0.05)
+    rest = low[valid & ~region]
+    if rest.size < 0.02 * valid.sum():
         return None
-    return float(thr)
+    sep25 = level - np.quantile(rest, 0.25)
+    rf = region.astype(np.float32)
+    num = cv2.boxFilter((low * rf).astype(np.float32), -1, (7, 7), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    den = cv2.boxFilter(rf, -1, (7, 7), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    b = np.where(den > 0.5, num / np.maximum(den, 1e-9), np.inf).astype(np.float32)
+    d1 = cv2.dilate(region.view(np.uint8), k3).astype(bool)
+    d2 = cv2.dilate(region.view(np.uint8), k5).astype(bool)
+    ring = d2 & ~d1 & valid
+    drop = np.median((b - low)[ring]) if ring.any() else 0.0
+    if not (spread <= 0.14 or drop >= 0.12 or sep25 >= 0.95):
+        return None
+    zone = d2 & blk_any
+    hh, hw = g1.shape
+    q = max(f // 2, 1)
+    iy, ix = np.minimum(np.arange(hh) // q, lh - 1), np.minimum(np.arange(hw) // q, lw - 1)
+    dh = max(0.035, 4 * sig * q)
+    half = zone[iy][:, ix] & (g1 >= b[iy][:, ix] - dh)
+    f2 = np.zeros((hh * 2, hw * 2), bool)
+    f2[:h, :w] = fmask
+    f2[h:, :] = f2[h - 1 : h, :] if hh * 2 > h else f2[h:, :]
+    f2[:, w:] = f2[:, w - 1 : w] if hw * 2 > w else f2[:, w:]
+    hb = f2.reshape(hh, 2, hw, 2)
+    in_all, in_any = hb.all(axis=(1, 3)), hb.any(axis=(1, 3))
+    core = cv2.erode(in_all.view(np.uint8), k3, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    half &= in_all
+    near = in_any & ~core & zone[iy][:, ix]
+    half |= near & cv2.dilate((half & core).view(np.uint8), k5).astype(bool)
+    return half
 
 
 def enhance(lg: np.ndarray, g1: np.ndarray, fmask: np.ndarray, anat: np.ndarray) -> np.ndarray:
@@ -413,7 +458,11 @@ def window(img: np.ndarray, anat: np.ndarray) -> tuple[float, float]:
     if vals.size == 0:
         return 2048.0, 4096.0
     lo, hi = np.percentile(vals, [2, 98], method="inverted_cdf")
-    return (0.5 * (lo + hi) + 0.5, hi - lo + 1.0) if hi > lo else (2048.0, 4096.0)
+    if hi <= lo:
+        return 2048.0, 4096.0
+    m = np.ceil(0.04 * (hi - lo))  # headroom, as auto_wwwl::WINDOW_MARGIN
+    lo, hi = max(lo - m, 0.0), min(hi + m, float(OUTPUT_MAX))
+    return 0.5 * (lo + hi) + 0.5, hi - lo + 1.0
 
 
 def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
@@ -454,17 +503,15 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     fm_low = field_mask(low.shape, kind, None if kind == "none" else (
         (geom[0] / f - (f - 1) / (2 * f), geom[1] / f - (f - 1) / (2 * f), geom[2] / f - 1.0) if kind == "circle"
         else [(nx, ny, (rho - (nx + ny) * (f - 1) / 2) / f + 1.0) for nx, ny, rho in geom]))
-    thr = foreground_threshold(low, f, fm_low)
-    fg = np.zeros(raw.shape, bool)
-    if thr is not None:
-        fg = fmask & np.repeat(np.repeat(g1 >= thr, 2, 0), 2, 1)[:h, :w]
-    # Lead markers: more than 0.9 below the in-field local mean (radius 12 reduced pixels).
+    # Lead markers: more than 0.6 below the in-field local mean (radius 12 reduced pixels).
     fl = fm_low.astype(np.float64)
     s = cv2.boxFilter(low * fl, -1, (25, 25), normalize=False, borderType=cv2.BORDER_CONSTANT)
     n = cv2.boxFilter(fl, -1, (25, 25), normalize=False, borderType=cv2.BORDER_CONSTANT)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mk = fm_low & (n > 0) & (low < s / n - 0.9)
+        mk = fm_low & (n > 0) & (low < s / n - 0.6)
     mk = cv2.dilate(mk.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    half = foreground(low, gx, gy, g1, fmask, f, mk)
+    fg = fmask & np.repeat(np.repeat(half, 2, 0), 2, 1)[:h, :w] if half is not None else np.zeros(raw.shape, bool)
     mk_full = np.repeat(np.repeat(mk, f, 0), f, 1)[:h, :w]
     anat = fmask & ~fg & ~mk_full
     t["foreground"] = time.perf_counter() - t0

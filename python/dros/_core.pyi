@@ -99,6 +99,7 @@ class Phantom:
     field_mask: _npt.NDArray[_np.bool_]
     direct_mask: _npt.NDArray[_np.bool_]
     anatomy_mask: _npt.NDArray[_np.bool_]
+    marker_mask: _npt.NDArray[_np.bool_]
     dose_scale: float
     seed: int
 

@@ -14,6 +14,11 @@ pub const OUTPUT_MAX: u16 = 4095;
 pub const DEFAULT_CENTER: f64 = 2048.0;
 pub const DEFAULT_WIDTH: f64 = 4096.0;
 pub const LOW_PERCENTILE: f64 = 0.02;
+/// Headroom added on each side of the 2–98 % span, as a fraction of it: the anatomy mask is an
+/// estimate (at the skin line, thin tissue within noise of direct exposure goes to direct
+/// exposure), and a window that clips the anatomy's darkest 2 % by a few DN is worse than one a
+/// few percent wider.
+pub const WINDOW_MARGIN: f64 = 0.04;
 pub const HIGH_PERCENTILE: f64 = 0.98;
 
 /// Histogram of `image` over `region` (65536 bins).
@@ -96,12 +101,16 @@ fn drop_top_cluster(h: &mut [u64]) {
 }
 
 /// `(center, width)` per DICOM PS3.3 C.11.2.1.2 (linear function): the window `[c − w/2, c + w/2]`
-/// covers `[p2, p98]`.
+/// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095).
 pub fn window(image: &[u16], anatomy: &[bool], width: usize) -> (f64, f64) {
     let mut h = histogram(image, anatomy, width);
     drop_top_cluster(&mut h);
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
-        (Some(lo), Some(hi)) if hi > lo => (0.5 * (lo + hi) + 0.5, hi - lo + 1.0),
+        (Some(lo), Some(hi)) if hi > lo => {
+            let m = (WINDOW_MARGIN * (hi - lo)).ceil();
+            let (lo, hi) = ((lo - m).max(0.0), (hi + m).min(OUTPUT_MAX as f64));
+            (0.5 * (lo + hi) + 0.5, hi - lo + 1.0)
+        }
         _ => (DEFAULT_CENTER, DEFAULT_WIDTH),
     }
 }

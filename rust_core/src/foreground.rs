@@ -1,188 +1,424 @@
 //! `foreground`: the direct-exposure (unattenuated) region inside the field.
 //!
-//! Direct exposure is the brightest, flattest part of the field: a narrow peak at the top of the
-//! log-signal histogram (its spread is only heel effect, inverse-square fall-off and noise). On the
-//! reduced log image the highest histogram peak holding ≥ 0.5 % of the field is taken; it counts
-//! as direct exposure only if its top edge is sharp (σ from its upper half-width ≤ `MAX_SPREAD`)
-//! and the rest of the field lies clearly below it (median ≥ `MIN_SEPARATION` lower). The threshold
-//! sits at the deepest point of the valley between plateau and anatomy (which must be deeper than
-//! `VALLEY_MAX` of the peak, else the plateau must be flat), at most `peak − max(5σ, 0.2)`; the
-//! plateau is then grown through flat neighbours and the threshold lowered to its 2 % point.
+//! Direct exposure is the brightest, flattest part of the field, and it meets the patient at a
+//! steep edge (the attenuation rises like the square root of the depth below the skin). Its level
+//! is not one number: the heel effect (±8 %), inverse-square fall-off and scatter (lower next to
+//! the patient and the shutter) make it drift by up to ~0.35 in log units across the field, as
+//! much as thin tissue lies below it. So the decision is local, on the reduced log image `L`
+//! (factor `f`), then refined at half resolution:
+//!
+//! 1. *Seeds*: flat in-field pixels (Sobel gradient ≤ `FLAT_GRADIENT` + 2σ, σ the noise of `L`)
+//!    within `SEED_DEPTH` of the top plateau (99.5th percentile of the flat pixels).
+//! 2. *Candidates*: pixels within `δ = max(DELTA_LOW, 4σ)` of the local maximum of the 3×3
+//!    median of `L` (hot pixels removed) over a (2·`LOCAL_RADIUS`+1)² box — the "dose-normalised expectation": on a plateau a pixel sits
+//!    within noise of its neighbourhood's top, while anything behind the patient next to direct
+//!    exposure sits clearly below it.
+//! 3. *Region*: the candidate components reached from seeds (hysteresis: strong seeds, weak
+//!    candidates, 4-connected) that touch the field border — unattenuated beam always reaches
+//!    the shutter or detector edge; an isolated bright patch inside the patient never counts.
+//! 4. *Is it direct exposure?* The region must either be a tight plateau (5–95 % spread ≤
+//!    `MAX_SPREAD`), or fall off steeply to its surroundings (median drop at 2 reduced pixels
+//!    outside the region ≥ `MIN_EDGE_DROP`), or stand far above the rest of the field (level −
+//!    25th percentile of the rest ≥ `MIN_SEPARATION`). Thin tissue at the border of a field the
+//!    patient fills spreads widely, falls off gently and is close to the rest, so it fails all three.
+//! 5. *Refinement*: each half-resolution pixel near the region is direct exposure when it lies
+//!    within `δ_half = max(DELTA_HALF, 4σ_half)` of the region's local mean (7×7 reduced pixels).
+//!    This puts the boundary within about one full-resolution pixel of the skin and keeps the skin
+//!    line (attenuation ≳ 0.05) out. Pixels whose 2×2 block touches the shutter edge (penumbra) take
+//!    the decision of their inner neighbours.
+
+use rayon::prelude::*;
 
 use crate::collimation::{Collimation, LowRes};
+use crate::frame::Plane;
 
-/// Minimum separation (log units) between the direct-exposure plateau and the anatomy.
-pub const MIN_SEPARATION: f64 = 0.6;
-/// Maximum spread (log-unit standard deviation) of a direct-exposure plateau.
-pub const MAX_SPREAD: f64 = 0.15;
-/// A plateau must be separated from the anatomy by a histogram valley at most this deep
-/// (relative to the peak).
-pub const VALLEY_MAX: f64 = 0.25;
-/// Median log-signal gradient (per reduced pixel) of a plateau without a clear valley.
-pub const MAX_PLATEAU_GRADIENT: f64 = 0.006;
-/// How far below the peak the plateau may extend, log units.
-pub const GROW_DEPTH: f64 = 0.6;
-/// Largest log gradient (per reduced pixel) inside a plateau while growing it.
-pub const GROW_GRADIENT: f64 = 0.02;
-/// Histogram bin width, log units.
-const BIN: f64 = 0.01;
+/// Flat: Sobel gradient (log units per reduced pixel) at most this plus twice the noise σ.
+pub const FLAT_GRADIENT: f64 = 0.012;
+/// Seeds lie within this (log units) of the top plateau.
+pub const SEED_DEPTH: f64 = 0.15;
+/// Half-size of the box whose maximum is a pixel's local expectation (reduced pixels).
+pub const LOCAL_RADIUS: usize = 3;
+/// Smallest candidate margin below the local maximum, log units (≈ 4 % signal).
+pub const DELTA_LOW: f64 = 0.04;
+/// Smallest margin of a half-resolution pixel below the region's local level, log units.
+pub const DELTA_HALF: f64 = 0.035;
+/// A direct-exposure plateau spreads at most this much (5–95 %, log units) …
+pub const MAX_SPREAD: f64 = 0.14;
+/// … or drops at least this much (median, log units) two reduced pixels outside its edge …
+pub const MIN_EDGE_DROP: f64 = 0.12;
+/// … or stands this far above the 25th percentile of the rest of the field.
+pub const MIN_SEPARATION: f64 = 0.95;
 
-/// Log-signal threshold above which a field pixel is direct exposure; `None` if there is none.
-pub fn threshold(low: &LowRes, coll: &Collimation) -> Option<f32> {
-    let f = low.factor as f64;
-    let (w, h) = (low.log.width, low.log.height);
-    let mut vals = Vec::with_capacity(w * h);
+/// Direct exposure needs a patient next to it: at least this fraction of the field must be left.
+pub const MIN_ANATOMY: f64 = 0.02;
+
+/// Direct exposure found in the field, at half resolution (`g1`'s grid).
+pub struct Direct {
+    pub half: Vec<bool>,
+    pub width: usize,
+    pub height: usize,
+}
+
+fn quantile(v: &mut [f32], q: f64) -> f64 {
+    let k = (((v.len() - 1) as f64) * q).round() as usize;
+    let (_, x, _) = v.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    *x as f64
+}
+
+/// Binary dilation with a (2r+1)² square, separable.
+fn dilate(m: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    let mut t = vec![false; w * h];
+    for y in 0..h {
+        let row = &m[y * w..(y + 1) * w];
+        // Running count over the window keeps this O(n) whatever r is.
+        let mut cnt = 0usize;
+        for x in 0..r.min(w) {
+            cnt += row[x] as usize;
+        }
+        for x in 0..w {
+            if x + r < w {
+                cnt += row[x + r] as usize;
+            }
+            if x > r {
+                cnt -= row[x - r - 1] as usize;
+            }
+            t[y * w + x] = cnt > 0;
+        }
+    }
+    let mut out = vec![false; w * h];
+    for x in 0..w {
+        let mut cnt = 0usize;
+        for y in 0..r.min(h) {
+            cnt += t[y * w + x] as usize;
+        }
+        for y in 0..h {
+            if y + r < h {
+                cnt += t[(y + r) * w + x] as usize;
+            }
+            if y > r {
+                cnt -= t[(y - r - 1) * w + x] as usize;
+            }
+            out[y * w + x] = cnt > 0;
+        }
+    }
+    out
+}
+
+/// Maximum of `v` over a (2r+1)² box, ignoring `-inf`; separable, O(n·r) (r is small).
+fn box_max(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut t = vec![f32::NEG_INFINITY; w * h];
     for y in 0..h {
         for x in 0..w {
-            let (fx, fy) = low.to_full(x as f64, y as f64);
-            if coll.signed_distance(fx, fy) >= f {
-                vals.push(low.log.at(x, y) as f64);
-            }
+            let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
+            t[y * w + x] = v[y * w + a..y * w + b].iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         }
     }
-    if vals.len() < 64 {
-        return None;
-    }
-    let lo = vals.iter().cloned().fold(f64::INFINITY, f64::min);
-    let hi = vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if hi - lo < MIN_SEPARATION {
-        return None;
-    }
-    let nb = ((hi - lo) / BIN) as usize + 1;
-    let mut hist = vec![0f64; nb];
-    for v in &vals {
-        hist[(((v - lo) / BIN) as usize).min(nb - 1)] += 1.0;
-    }
-    // Light smoothing (5 bins) so noise does not make spurious maxima.
-    let sm: Vec<f64> = (0..nb).map(|i| hist[i.saturating_sub(2)..(i + 3).min(nb)].iter().sum::<f64>() / 5.0).collect();
-    let total = vals.len() as f64;
-    // Highest local maximum, scanning down from the top, whose ±3σ-ish neighbourhood (±10 bins)
-    // holds at least 0.5 % of the field.
-    let mut peak = None;
-    for i in (1..nb.saturating_sub(1)).rev() {
-        if sm[i] >= sm[i - 1] && sm[i] >= sm[i + 1] && sm[i] > 0.0 {
-            let mass: f64 = hist[i.saturating_sub(10)..(i + 11).min(nb)].iter().sum();
-            if mass >= 0.005 * total {
-                peak = Some(i);
-                break;
-            }
+    let mut out = vec![f32::NEG_INFINITY; w * h];
+    for y in 0..h {
+        let (a, b) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            out[y * w + x] = (a..b).map(|j| t[j * w + x]).fold(f32::NEG_INFINITY, f32::max);
         }
     }
-    let pi = peak?;
-    let half = 0.5 * sm[pi];
-    let mut j = pi;
-    while j + 1 < nb && sm[j] > half {
-        j += 1;
-    }
-    let sigma = ((j - pi) as f64 * BIN).max(BIN) / 1.1774;
-    let level = lo + (pi as f64 + 0.5) * BIN;
-    // The valley between the plateau and the anatomy (its spread also comes from scatter, which is
-    // lower far from the patient): the deepest point within 0.1..1.0 below the peak.
-    let (a, b) = (pi.saturating_sub((1.0 / BIN) as usize), pi.saturating_sub((0.1 / BIN) as usize));
-    let mut vi = b;
-    for i in a..=b {
-        if sm[i] < sm[vi] {
-            vi = i;
-        }
-    }
-    let valley = sm[vi] <= VALLEY_MAX * sm[pi];
-    let thr = if valley { (lo + (vi as f64 + 0.5) * BIN).min(level - (5.0 * sigma).max(0.2)) } else { level - (5.0 * sigma).max(0.2) };
-    // Without a clear valley the plateau must at least be flat: direct exposure varies only
-    // slowly (heel, scatter), anatomy near the top of the histogram has texture and slopes.
-    // Noise of the reduced image over the candidate plateau (adjacent differences), so that the
-    // flatness tests hold at very low dose too.
-    let mut diffs: Vec<f32> = Vec::new();
-    for y in 1..h - 1 {
-        for x in 1..w - 2 {
+    out
+}
+
+/// Mean of `v` over the pixels of `m` in a (2r+1)² box (`+inf` where the box holds none).
+fn masked_box_mean(v: &[f32], m: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    // Integral images of values and counts.
+    let (w1, h1) = (w + 1, h + 1);
+    let mut s = vec![0f64; w1 * h1];
+    let mut c = vec![0u32; w1 * h1];
+    for y in 0..h {
+        for x in 0..w {
             let i = y * w + x;
-            if low.log.data[i] as f64 >= thr && low.log.data[i + 1] as f64 >= thr {
-                diffs.push((low.log.data[i + 1] - low.log.data[i]).abs());
+            let k = (y + 1) * w1 + x + 1;
+            let (a, n) = if m[i] { (v[i] as f64, 1) } else { (0.0, 0) };
+            s[k] = a + s[k - 1] + s[k - w1] - s[k - w1 - 1];
+            c[k] = n + c[k - 1] + c[k - w1] - c[k - w1 - 1];
+        }
+    }
+    let mut out = vec![f32::INFINITY; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let n = c[y1 * w1 + x1] + c[y0 * w1 + x0] - c[y0 * w1 + x1] - c[y1 * w1 + x0];
+            if n > 0 {
+                let sum = s[y1 * w1 + x1] + s[y0 * w1 + x0] - s[y0 * w1 + x1] - s[y1 * w1 + x0];
+                out[y * w + x] = (sum / n as f64) as f32;
             }
         }
     }
-    let noise = if diffs.len() >= 16 {
-        let mid = diffs.len() / 2;
-        let (_, d, _) = diffs.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-        1.4826 * *d as f64 / std::f64::consts::SQRT_2
-    } else {
-        0.0
+    out
+}
+
+/// 4-connected components of `m` that contain a `seed` pixel and a `touch` pixel.
+fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut label = vec![0u32; w * h];
+    let mut out = vec![false; w * h];
+    let mut stack = Vec::new();
+    let mut comp = Vec::new();
+    let mut next = 0u32;
+    for s in 0..w * h {
+        if !m[s] || label[s] != 0 {
+            continue;
+        }
+        next += 1;
+        label[s] = next;
+        stack.push(s);
+        comp.clear();
+        let (mut seeded, mut touches) = (false, false);
+        while let Some(i) = stack.pop() {
+            comp.push(i);
+            seeded |= seed[i];
+            touches |= touch[i];
+            let (x, y) = (i % w, i / w);
+            let mut visit = |j: usize| {
+                if m[j] && label[j] == 0 {
+                    label[j] = next;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - w);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
+        if seeded && touches {
+            for &i in &comp {
+                out[i] = true;
+            }
+        }
+    }
+    out
+}
+
+/// Direct exposure inside the field, or `None` when the field has none.
+/// `markers` is the reduced-resolution marker mask from [`markers`]; `field` the full-resolution
+/// field mask (row-major, `full_w` wide).
+pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], field: &[bool], full_w: usize) -> Option<Direct> {
+    let (w, h) = (low.log.width, low.log.height);
+    if w < 8 || h < 8 {
+        return None;
+    }
+    let f = low.factor as f64;
+    let l = &low.log.data;
+    // Reduced pixels whose whole block is in the field (convex field: its four corner pixels
+    // are), and those that reach into it at all.
+    let corner_in = |x: usize, y: usize| {
+        let (x0, y0) = (x as f64 * f, y as f64 * f);
+        let x1 = ((x + 1) as f64 * f - 1.0).min((coll.width - 1) as f64);
+        let y1 = ((y + 1) as f64 * f - 1.0).min((coll.height - 1) as f64);
+        [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].iter().all(|&(a, b)| coll.signed_distance(a, b) >= 0.0)
     };
-    let mut grads: Vec<f32> = Vec::new();
-    for y in 1..h - 1 {
-        for x in 1..w - 1 {
+    let blk_all: Vec<bool> = (0..w * h).map(|i| corner_in(i % w, i / w)).collect();
+    let blk_any: Vec<bool> = (0..w * h)
+        .map(|i| {
+            let (cx, cy) = low.to_full((i % w) as f64, (i / w) as f64);
+            coll.signed_distance(cx, cy) >= -0.75 * f
+        })
+        .collect();
+    let outside: Vec<bool> = blk_all.iter().map(|b| !b).collect();
+    let not_core = dilate(&outside, w, h, 1);
+    let valid: Vec<bool> = (0..w * h).map(|i| !not_core[i] && !markers[i]).collect();
+    // Noise σ of L: adjacent differences.
+    let mut d: Vec<f32> = Vec::new();
+    for y in 0..h {
+        for x in 0..w - 1 {
             let i = y * w + x;
-            if low.log.data[i] as f64 >= thr {
-                let (fx, fy) = low.to_full(x as f64, y as f64);
-                if coll.signed_distance(fx, fy) >= 2.0 * f {
-                    grads.push((low.gx[i] * low.gx[i] + low.gy[i] * low.gy[i]).sqrt());
+            if valid[i] && valid[i + 1] {
+                d.push((l[i + 1] - l[i]).abs());
+            }
+        }
+    }
+    if d.len() < 64 {
+        return None;
+    }
+    let mut sigma = 1.4826 * quantile(&mut d, 0.5) / std::f64::consts::SQRT_2;
+    let grad: Vec<f64> = low.gx.iter().zip(&low.gy).map(|(a, b)| ((a * a + b * b) as f64).sqrt()).collect();
+    let flat: Vec<bool> = (0..w * h).map(|i| valid[i] && grad[i] <= FLAT_GRADIENT + 2.0 * sigma).collect();
+    let mut top: Vec<f32> = (0..w * h).filter(|&i| flat[i]).map(|i| l[i]).collect();
+    if top.len() < 16 {
+        return None;
+    }
+    let t = quantile(&mut top, 0.995);
+    let strong: Vec<bool> = (0..w * h).map(|i| flat[i] && l[i] as f64 >= t - SEED_DEPTH).collect();
+    // The plateau's own noise, when there is enough of it, is the better σ.
+    d.clear();
+    for y in 0..h {
+        for x in 0..w - 1 {
+            let i = y * w + x;
+            if strong[i] && strong[i + 1] {
+                d.push((l[i + 1] - l[i]).abs());
+            }
+        }
+    }
+    if d.len() >= 32 {
+        sigma = sigma.min(1.4826 * quantile(&mut d, 0.5) / std::f64::consts::SQRT_2);
+    }
+    // 3×3 median first: one hot (65535) pixel lifts its reduced pixel by ~0.05, and the box
+    // maximum would carry that to its whole neighbourhood.
+    let masked: Vec<f32> = (0..w * h)
+        .map(|i| {
+            if !valid[i] {
+                return f32::NEG_INFINITY;
+            }
+            let (x, y) = (i % w, i / w);
+            let mut v = [0f32; 9];
+            let mut n = 0;
+            for yy in y.saturating_sub(1)..(y + 2).min(h) {
+                for xx in x.saturating_sub(1)..(x + 2).min(w) {
+                    let j = yy * w + xx;
+                    if valid[j] {
+                        v[n] = l[j];
+                        n += 1;
+                    }
+                }
+            }
+            let s = &mut v[..n];
+            s.sort_unstable_by(|a, b| a.total_cmp(b));
+            s[n / 2]
+        })
+        .collect();
+    let m = box_max(&masked, w, h, LOCAL_RADIUS);
+    let dl = DELTA_LOW.max(4.0 * sigma);
+    let cand: Vec<bool> = (0..w * h).map(|i| valid[i] && l[i] as f64 >= m[i] as f64 - dl).collect();
+    // Field border: within two reduced pixels of a block that leaves the field, or of the frame edge.
+    let mut touch = dilate(&outside, w, h, 2);
+    for y in 0..h {
+        for x in 0..w {
+            if x < 2 || y < 2 || x + 2 >= w || y + 2 >= h {
+                touch[y * w + x] = true;
+            }
+        }
+    }
+    let region = grow(&cand, &strong, &touch, w, h);
+    let mut rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
+    if rv.len() < 4 {
+        return None;
+    }
+    let level = quantile(&mut rv, 0.5);
+    let spread = quantile(&mut rv, 0.95) - quantile(&mut rv, 0.05);
+    let mut rest: Vec<f32> = (0..w * h).filter(|&i| valid[i] && !region[i]).map(|i| l[i]).collect();
+    let n_valid = valid.iter().filter(|v| **v).count();
+    if (rest.len() as f64) < MIN_ANATOMY * n_valid as f64 {
+        // Nothing (or almost nothing) but the plateau: a blank or flat-field frame, not a
+        // patient with direct exposure around it; the whole field is then the region of interest.
+        return None;
+    }
+    let sep25 = level - quantile(&mut rest, 0.25);
+    let b = masked_box_mean(l, &region, w, h, LOCAL_RADIUS);
+    let d1 = dilate(&region, w, h, 1);
+    let d2 = dilate(&region, w, h, 2);
+    let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
+    let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
+    if !(spread <= MAX_SPREAD || edge_drop >= MIN_EDGE_DROP || sep25 >= MIN_SEPARATION) {
+        return None;
+    }
+    let zone: Vec<bool> = d2.iter().zip(&blk_any).map(|(a, b)| *a && *b).collect();
+
+    // Half resolution.
+    let (hw, hh) = (g1.width, g1.height);
+    let q = (low.factor / 2).max(1);
+    let dh = DELTA_HALF.max(4.0 * sigma * q as f64) as f32;
+    let full_h = field.len() / full_w.max(1);
+    // A half-resolution pixel is "core" when its 2×2 block and its 8 neighbours' blocks are all in
+    // the field; reduced pixels at least two blocks inside the field contain only core pixels.
+    let deep: Vec<bool> = {
+        let e = dilate(&outside, w, h, 1);
+        e.iter().map(|x| !x).collect()
+    };
+    let in_field = |hx: isize, hy: isize| -> (bool, bool) {
+        let (mut all, mut any) = (true, false);
+        for dy in 0..2 {
+            for dx in 0..2 {
+                let (x, y) = (2 * hx + dx, 2 * hy + dy);
+                let inside = x >= 0 && y >= 0 && (x as usize) < full_w && (y as usize) < full_h && field[y as usize * full_w + x as usize];
+                // Pixels beyond the frame's odd edge do not exist: they do not make a block partial.
+                let exists = x >= 0 && y >= 0 && (x as usize) < full_w && (y as usize) < full_h;
+                if exists {
+                    all &= inside;
+                    any |= inside;
+                } else if x < 0 || y < 0 {
+                    all = false;
+                }
+            }
+        }
+        (all, any)
+    };
+    let mut half = vec![false; hw * hh];
+    half.par_chunks_mut(hw).enumerate().for_each(|(hy, row)| {
+        let ly = (hy / q).min(h - 1);
+        let grow_ = g1.row(hy);
+        for hx in 0..hw {
+            let lx = (hx / q).min(w - 1);
+            let li = ly * w + lx;
+            if zone[li] && grow_[hx] >= b[li] - dh {
+                row[hx] = if deep[li] {
+                    true
+                } else {
+                    in_field(hx as isize, hy as isize).0
+                };
+            }
+        }
+    });
+    // Penumbra: blocks at the shutter edge take the decision of core neighbours within 2.
+    let core = |hx: usize, hy: usize| -> bool {
+        for dy in -1isize..=1 {
+            for dx in -1isize..=1 {
+                if !in_field(hx as isize + dx, hy as isize + dy).0 {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    let mut add = Vec::new();
+    for hy in 0..hh {
+        let ly = (hy / q).min(h - 1);
+        for hx in 0..hw {
+            let li = ly * w + (hx / q).min(w - 1);
+            if !zone[li] || deep[li] || half[hy * hw + hx] {
+                continue;
+            }
+            let (_, any) = in_field(hx as isize, hy as isize);
+            if !any || core(hx, hy) {
+                continue;
+            }
+            'n: for dy in -2isize..=2 {
+                for dx in -2isize..=2 {
+                    let (nx, ny) = (hx as isize + dx, hy as isize + dy);
+                    if nx >= 0 && ny >= 0 && (nx as usize) < hw && (ny as usize) < hh {
+                        let (nx, ny) = (nx as usize, ny as usize);
+                        if half[ny * hw + nx] && core(nx, ny) {
+                            add.push(hy * hw + hx);
+                            break 'n;
+                        }
+                    }
                 }
             }
         }
     }
-    let flat = if grads.len() >= 16 {
-        let mid = grads.len() / 2;
-        let (_, g, _) = grads.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-        (*g as f64) <= MAX_PLATEAU_GRADIENT + noise
-    } else {
-        false
-    };
-    if !valley && !flat {
-        return None;
+    for i in add {
+        half[i] = true;
     }
-    let below: Vec<f64> = vals.iter().cloned().filter(|v| *v < thr).collect();
-    let above = vals.len() - below.len();
-    if sigma > MAX_SPREAD || (above as f64) < 0.005 * total || (below.len() as f64) < 0.02 * total {
-        return None;
-    }
-    let mut b = below;
-    let mid = b.len() / 2;
-    let (_, med, _) = b.select_nth_unstable_by(mid, |x, y| x.total_cmp(y));
-    if level - *med < MIN_SEPARATION {
-        return None;
-    }
-    // The plateau's low end (scatter is lower far from the patient): grow the region above `thr`
-    // through flat neighbours down to `level − GROW_DEPTH`; the skin line is steep and stops it.
-    let floor = level - GROW_DEPTH;
-    let mut inreg = vec![false; w * h];
-    let mut stack: Vec<usize> = Vec::new();
-    let field_ok = |x: usize, y: usize| {
-        let (fx, fy) = low.to_full(x as f64, y as f64);
-        coll.signed_distance(fx, fy) >= f
-    };
-    for y in 1..h - 1 {
-        for x in 1..w - 1 {
-            let i = y * w + x;
-            if low.log.data[i] as f64 >= thr && field_ok(x, y) {
-                inreg[i] = true;
-                stack.push(i);
-            }
-        }
-    }
-    while let Some(i) = stack.pop() {
-        let (x, y) = (i % w, i / w);
-        for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] {
-            if nx == 0 || ny == 0 || nx >= w - 1 || ny >= h - 1 {
-                continue;
-            }
-            let j = ny * w + nx;
-            let g = (low.gx[j] * low.gx[j] + low.gy[j] * low.gy[j]).sqrt() as f64;
-            if !inreg[j] && low.log.data[j] as f64 >= floor && g <= GROW_GRADIENT + 3.0 * noise && field_ok(nx, ny) {
-                inreg[j] = true;
-                stack.push(j);
-            }
-        }
-    }
-    let mut region: Vec<f32> = low.log.data.iter().zip(&inreg).filter(|(_, r)| **r).map(|(v, _)| *v).collect();
-    let k = region.len() / 50;
-    let (_, p2, _) = region.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-    Some((*p2 as f64).min(thr) as f32)
+    Some(Direct { half, width: hw, height: hh })
 }
 
 /// A lead marker passes a few percent of the beam: far darker (in signal) than its surroundings,
 /// unlike any bone. Reduced pixels whose log signal lies more than `MARKER_DROP` below the mean of
 /// their in-field neighbourhood (radius `MARKER_RADIUS` reduced pixels) are markers; the mask is
 /// grown by one pixel to cover the edge halo. Markers are left out of the anatomy (window, EI).
-pub const MARKER_DROP: f32 = 0.9;
+pub const MARKER_DROP: f32 = 0.6;
 pub const MARKER_RADIUS: usize = 12;
 
 pub fn markers(low: &LowRes, coll: &Collimation) -> Vec<bool> {

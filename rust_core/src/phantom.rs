@@ -93,6 +93,8 @@ pub struct Phantom {
     /// Field pixels behind the patient (attenuation ≥ `ANATOMY_MIN_ATTENUATION`), markers excluded.
     /// The skin line between it and direct exposure (0.02 ≤ A < 0.15) belongs to neither.
     pub anatomy_mask: Array2<bool>,
+    /// Lead markers inside the field.
+    pub marker_mask: Array2<bool>,
     pub dose_scale: f64,
 }
 
@@ -417,13 +419,15 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
     let mut raw = vec![0u16; w * h];
     let mut direct = vec![false; w * h];
     let mut anat = vec![false; w * h];
+    let mut mark = vec![false; w * h];
     let field = scene.coll.mask();
     let field_s = field.as_slice().ok_or_else(|| CoreError::InvalidArgument("mask layout".into()))?;
     raw.par_chunks_mut(w)
         .zip(direct.par_chunks_mut(w))
         .zip(anat.par_chunks_mut(w))
+        .zip(mark.par_chunks_mut(w))
         .enumerate()
-        .for_each(|(y, ((row, drow), arow))| {
+        .for_each(|(y, (((row, drow), arow), mrow))| {
             let mut r = Rng::new(seed ^ ((y as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)));
             let yf = y as f64;
             let gy = (yf / cell).min((gh - 1) as f64 - 1e-9);
@@ -446,6 +450,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
                 let inside = field_s[y * w + x];
                 drow[x] = inside && a < 0.02 && mk.is_none();
                 arow[x] = inside && a >= ANATOMY_MIN_ATTENUATION && mk.is_none();
+                mrow[x] = inside && mk.is_some();
             }
         });
     if spec.defects {
@@ -476,6 +481,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
         field_mask: field,
         direct_mask: mk(direct)?,
         anatomy_mask: mk(anat)?,
+        marker_mask: mk(mark)?,
         dose_scale: dose,
     })
 }

@@ -92,36 +92,41 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     let coll = det.collimation;
 
     let t = Instant::now();
-    let thr = foreground::threshold(&low, &coll);
     let field_mask = coll.mask();
     let field = field_mask.as_slice().ok_or_else(|| CoreError::InvalidArgument("field mask layout".into()))?;
-    let mut fg = vec![false; w * h];
-    if let Some(thr) = thr {
-        fg.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-            let grow = g1.row(y / 2);
-            let frow = &field[y * w..(y + 1) * w];
-            for x in 0..w {
-                row[x] = frow[x] && grow[x / 2] >= thr;
-            }
-        });
-    }
     let marks = foreground::markers(&low, &coll);
+    let direct = foreground::detect(&low, &g1, &coll, &marks, field, w);
     let (lw, lf) = (low.log.width, low.factor);
-    // Anatomy = field − direct exposure − markers; markers are few, so clear their blocks after.
-    let mut anatomy: Vec<bool> = field.par_iter().zip(fg.par_iter()).map(|(f, g)| *f && !*g).collect();
-    for (i, _) in marks.iter().enumerate().filter(|(_, m)| **m) {
-        let (bx, by) = ((i % lw) * lf, (i / lw) * lf);
-        for y in by..(by + lf).min(h) {
-            let x1 = (bx + lf).min(w);
-            if bx < x1 {
-                anatomy[y * w + bx..y * w + x1].fill(false);
+    // Direct exposure at full resolution, and the anatomy = field − direct exposure − markers,
+    // in one pass over the rows.
+    let mut fg = vec![false; w * h];
+    let mut anatomy = vec![false; w * h];
+    fg.par_chunks_mut(w).zip(anatomy.par_chunks_mut(w)).enumerate().for_each(|(y, (frow, arow))| {
+        let (a, b) = coll.row_span(y);
+        if a >= b {
+            return;
+        }
+        let mrow = &marks[(y / lf).min(low.log.height - 1) * lw..][..lw];
+        match &direct {
+            Some(d) => {
+                let drow = &d.half[(y / 2) * d.width..][..d.width];
+                for x in a..b {
+                    let g = drow[x / 2];
+                    frow[x] = g;
+                    arow[x] = !g && !mrow[(x / lf).min(lw - 1)];
+                }
+            }
+            None => {
+                for x in a..b {
+                    arow[x] = !mrow[(x / lf).min(lw - 1)];
+                }
             }
         }
-    }
+    });
     timings.push(("foreground", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
-    let mut image = enhance::pyramid::enhance(frame, &lut, &g1, &coll, thr, (&marks, lw, lf), &params.enhance);
+    let mut image = enhance::pyramid::enhance(frame, &lut, &g1, &coll, direct.as_ref().map(|d| d.half.as_slice()), (&marks, lw, lf), &params.enhance);
     drop(g1);
     timings.push(("enhance", t.elapsed().as_secs_f64()));
 
@@ -134,7 +139,8 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("auto_wwwl", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
-    let ei = exposure::exposure_index(frame.data, &anatomy, w, params.target_ei, &params.calibration);
+    let spans: Vec<(usize, usize)> = (0..h).map(|y| coll.row_span(y)).collect();
+    let ei = exposure::exposure_index_in_spans(frame.data, &anatomy, w, Some(&spans), params.target_ei, &params.calibration);
     timings.push(("exposure_index", t.elapsed().as_secs_f64()));
 
     let shape = (h, w);

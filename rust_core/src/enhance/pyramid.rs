@@ -120,14 +120,14 @@ fn field_sigma(plane: &Plane, level_scale: usize, coll: &Collimation) -> Option<
 }
 
 /// Runs the enhancement and writes the 12-bit display image (before the shutter).
-/// `markers` is the reduced-resolution marker mask (`width`, `factor`), left out of the display
+/// `direct` is the half-resolution direct-exposure mask (`g1`'s grid); `markers` is the reduced-resolution marker mask (`width`, `factor`), left out of the display
 /// mapping statistics like direct exposure.
 pub fn enhance(
     frame: &Frame<'_>,
     lut: &[f32],
     g1: &Plane,
     coll: &Collimation,
-    direct_threshold: Option<f32>,
+    direct: Option<&[bool]>,
     markers: (&[bool], usize, usize),
     p: &EnhanceParams,
 ) -> Vec<u16> {
@@ -221,18 +221,17 @@ pub fn enhance(
         let mut v: Vec<f32> = r1
             .data
             .iter()
-            .zip(g1.data.iter())
             .enumerate()
             .step_by(stride)
-            .filter(|(i, (_, g))| {
+            .filter(|(i, _)| {
                 let (x, y) = ((i % r1.width) as f64 * 2.0 + 0.5, (i / r1.width) as f64 * 2.0 + 0.5);
                 let (mw, mf) = (markers.1, markers.2);
                 let mi = (y as usize / mf) * mw + (x as usize / mf).min(mw - 1);
                 coll.signed_distance(x, y) >= 0.0
-                    && direct_threshold.map(|t| **g < t).unwrap_or(true)
+                    && !direct.map(|d| d[*i]).unwrap_or(false)
                     && !markers.0.get(mi).copied().unwrap_or(false)
             })
-            .map(|(_, (r, _))| *r)
+            .map(|(_, r)| *r)
             .collect();
         if v.len() < 16 {
             (0.0f32, 0.0f32)

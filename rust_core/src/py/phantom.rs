@@ -20,6 +20,8 @@ pub struct PyPhantom {
     pub direct_mask: Py<PyArray2<bool>>,
     /// Field pixels behind the patient (attenuation ≥ 0.15), lead markers excluded.
     pub anatomy_mask: Py<PyArray2<bool>>,
+    /// Lead markers inside the field (neither anatomy nor direct exposure).
+    pub marker_mask: Py<PyArray2<bool>>,
     pub dose_scale: f64,
     pub seed: u64,
 }
@@ -52,6 +54,7 @@ fn phantom_py(
         field_mask: field,
         direct_mask: ph.direct_mask.into_pyarray(py).unbind(),
         anatomy_mask: ph.anatomy_mask.into_pyarray(py).unbind(),
+        marker_mask: ph.marker_mask.into_pyarray(py).unbind(),
         dose_scale: ph.dose_scale,
         seed,
     })
