@@ -509,10 +509,26 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     n = cv2.boxFilter(fl, -1, (25, 25), normalize=False, borderType=cv2.BORDER_CONSTANT)
     with np.errstate(divide="ignore", invalid="ignore"):
         mk = fm_low & (n > 0) & (low < s / n - 0.6)
+    core = mk
     mk = cv2.dilate(mk.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     half = foreground(low, gx, gy, g1, fmask, f, mk)
     fg = fmask & np.repeat(np.repeat(half, 2, 0), 2, 1)[:h, :w] if half is not None else np.zeros(raw.shape, bool)
-    mk_full = np.repeat(np.repeat(mk, f, 0), f, 1)[:h, :w]
+    # Anatomy keeps the tissue around a marker: per half-resolution pixel, marker only when deeper
+    # than half the marker's depth below the local background (grey closing as wide as the
+    # largest marker, as foreground::Markers).
+    deep = cv2.erode(fm_low.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    rt = max(int(np.ceil(0.5 * 0.04 * min(w, h) / f)) + 1, 2)
+    k = np.ones((2 * rt + 1, 2 * rt + 1), np.uint8)
+    dil = cv2.dilate(np.where(deep, low, -np.inf).astype(np.float32), k, borderType=cv2.BORDER_CONSTANT, borderValue=-np.inf)
+    clo = cv2.erode(np.where(deep, dil, np.inf).astype(np.float32), k, borderType=cv2.BORDER_CONSTANT, borderValue=np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bg = np.where(deep & np.isfinite(clo), clo, np.where(n > 0, s / n, np.inf))
+    depth = cv2.dilate(np.where(core, bg - low, 0).astype(np.float32), np.ones((3, 3), np.uint8))
+    q = max(f // 2, 1)
+    hh, hw = g1.shape
+    up = lambda a: np.repeat(np.repeat(a, q, 0), q, 1)[:hh, :hw]
+    mk_half = up(mk) & ~(g1 >= up(bg - 0.5 * depth))
+    mk_full = np.repeat(np.repeat(mk_half, 2, 0), 2, 1)[:h, :w]
     anat = fmask & ~fg & ~mk_full
     t["foreground"] = time.perf_counter() - t0
 

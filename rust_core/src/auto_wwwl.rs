@@ -64,9 +64,11 @@ pub fn quantile(hist: &[u64], q: f64) -> Option<f64> {
 }
 
 /// Lead markers are small, uniform and far brighter than any anatomy: a separate cluster at the
-/// top of the histogram. If, above the median, the histogram has a gap (density below 1 % of the
+/// top of the histogram. The spatial marker mask removes them first; this catches what it misses.
+/// Scanning down from the top, past a dense cluster, the first gap (density below 1 % of the
 /// bulk's mean over at least 2 % of the occupied range) with at most `MARKER_MASS` of the pixels
-/// above it, those pixels are left out.
+/// above it marks the cluster, which is left out. The scan starts at the top so that a sparse
+/// stretch inside the anatomy's own upper tail, below the markers' gap, is never taken for it.
 pub const MARKER_MASS: f64 = 0.12;
 
 fn drop_top_cluster(h: &mut [u64]) {
@@ -81,20 +83,28 @@ fn drop_top_cluster(h: &mut [u64]) {
         let b = (i + 3).min(h.len());
         h[a..b].iter().sum::<u64>() as f64 / (b - a) as f64
     };
-    let mut run = 0usize;
-    for i in med..h.len() {
+    let Some(top) = h.iter().rposition(|c| *c > 0) else { return };
+    let (mut run, mut seen_cluster, mut gap_top) = (0usize, false, top);
+    for i in (med..=top).rev() {
         if sm(i) < 0.01 * bulk_density {
+            if !seen_cluster {
+                continue;
+            }
+            if run == 0 {
+                gap_top = i;
+            }
             run += 1;
             if run >= gap_len {
-                let above: u64 = h[i..].iter().sum();
+                let above: u64 = h[gap_top..].iter().sum();
                 if (above as f64) <= MARKER_MASS * n as f64 && above > 0 {
-                    for v in h[i..].iter_mut() {
+                    for v in h[gap_top..].iter_mut() {
                         *v = 0;
                     }
                 }
                 return;
             }
         } else {
+            seen_cluster = true;
             run = 0;
         }
     }

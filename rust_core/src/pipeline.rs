@@ -95,7 +95,7 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     let field_mask = coll.mask();
     let field = field_mask.as_slice().ok_or_else(|| CoreError::InvalidArgument("field mask layout".into()))?;
     let marks = foreground::markers(&low, &coll);
-    let direct = foreground::detect(&low, &g1, &coll, &marks, field, w);
+    let direct = foreground::detect(&low, &g1, &coll, &marks.mask, field, w);
     let (lw, lf) = (low.log.width, low.factor);
     // Direct exposure at full resolution, and the anatomy = field − direct exposure − markers,
     // in one pass over the rows.
@@ -106,19 +106,21 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
         if a >= b {
             return;
         }
-        let mrow = &marks[(y / lf).min(low.log.height - 1) * lw..][..lw];
+        let m0 = (y / lf).min(low.log.height - 1) * lw;
+        let grow_ = g1.row(y / 2);
+        let is_mark = |x: usize| marks.is_marker(m0 + (x / lf).min(lw - 1), grow_[x / 2]);
         match &direct {
             Some(d) => {
                 let drow = &d.half[(y / 2) * d.width..][..d.width];
                 for x in a..b {
                     let g = drow[x / 2];
                     frow[x] = g;
-                    arow[x] = !g && !mrow[(x / lf).min(lw - 1)];
+                    arow[x] = !g && !is_mark(x);
                 }
             }
             None => {
                 for x in a..b {
-                    arow[x] = !mrow[(x / lf).min(lw - 1)];
+                    arow[x] = !is_mark(x);
                 }
             }
         }
@@ -126,7 +128,7 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("foreground", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
-    let mut image = enhance::pyramid::enhance(frame, &lut, &g1, &coll, direct.as_ref().map(|d| d.half.as_slice()), (&marks, lw, lf), &params.enhance);
+    let mut image = enhance::pyramid::enhance(frame, &lut, &g1, &coll, direct.as_ref().map(|d| d.half.as_slice()), (&marks.mask, lw, lf), &params.enhance);
     drop(g1);
     timings.push(("enhance", t.elapsed().as_secs_f64()));
 
