@@ -427,6 +427,8 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
 pub const MARKER_DROP: f32 = 0.6;
 pub const MARKER_RADIUS: usize = 12;
 pub const MARKER_MAX_SIZE: f64 = 0.04;
+pub const MARKER_MIN_SIZE: f64 = 0.01;
+pub const MARKER_DARK: f64 = 1.2;
 
 pub struct Markers {
     /// Reduced-resolution marker blocks, grown by one.
@@ -491,6 +493,56 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             let n = box_sum(&c);
             if n > 0.0 && (l[i] as f64) < box_sum(&s) / n - MARKER_DROP as f64 {
                 m[i] = true;
+            }
+        }
+    }
+    // Component test: a marker is at least `MARKER_MIN_SIZE` on a side (a few dense blocks next to
+    // direct exposure can fall 0.6 below a neighbourhood mean that is mostly direct exposure), and
+    // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
+    // deeper than any anatomy, e.g. a marker touching the skin edge); dense anatomy narrow enough
+    // for a top-hat is elongated.
+    let min_area = ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
+    let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
+    let mean_drop = |i: usize| -> f64 {
+        let (x, y) = (i % w, i / w);
+        let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
+        let box_sum = |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
+        let n = box_sum(&c);
+        if n > 0.0 { box_sum(&s) / n - l[i] as f64 } else { 0.0 }
+    };
+    let mut seen = vec![false; w * h];
+    let mut stack = Vec::new();
+    let mut comp = Vec::new();
+    for s0 in 0..w * h {
+        if !m[s0] || seen[s0] {
+            continue;
+        }
+        seen[s0] = true;
+        stack.push(s0);
+        comp.clear();
+        let (mut xa, mut xb, mut ya, mut yb, mut dark) = (w, 0, h, 0, 0f64);
+        while let Some(i) = stack.pop() {
+            comp.push(i);
+            let (x, y) = (i % w, i / w);
+            (xa, xb, ya, yb) = (xa.min(x), xb.max(x), ya.min(y), yb.max(y));
+            dark = dark.max(mean_drop(i));
+            for dy in -1i64..=1 {
+                for dx in -1i64..=1 {
+                    let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                    if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
+                        let j = ny as usize * w + nx as usize;
+                        if m[j] && !seen[j] {
+                            seen[j] = true;
+                            stack.push(j);
+                        }
+                    }
+                }
+            }
+        }
+        let small = xb - xa + 1 <= max_side && yb - ya + 1 <= max_side;
+        if comp.len() < min_area || !(small || dark >= MARKER_DARK) {
+            for &i in &comp {
+                m[i] = false;
             }
         }
     }
