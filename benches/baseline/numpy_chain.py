@@ -354,7 +354,9 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
     flat = valid & (grad <= 0.012 + 2 * sig)
     if flat.sum() < 16:
         return None
-    t = np.quantile(low[flat], 0.995, method="closest_observation")
+    fv = np.sort(low[flat])
+    # 99.5th percentile, or higher so that at least 16 flat pixels lie at or above it (small patch).
+    t = fv[max(int(round((fv.size - 1) * 0.995)), fv.size - 16)]
     strong = flat & (low >= t - 0.15)
     sp = strong[:, 1:] & strong[:, :-1]
     if sp.sum() >= 32:
@@ -364,33 +366,41 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
     cand = valid & (low >= m - max(0.04, 4 * sig))
     touch = cv2.dilate((~blk_all).view(np.uint8), k5, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
     touch[:2], touch[-2:], touch[:, :2], touch[:, -2:] = True, True, True, True
-    lab, n = ndimage.label(cand)
-    keep = np.zeros(n + 1, bool)
-    keep[np.unique(lab[strong])] = True
-    ok = np.zeros(n + 1, bool)
-    ok[np.unique(lab[touch & cand])] = True
-    keep &= ok
-    keep[0] = False
-    region = keep[lab]
-    if region.sum() < 4:
+    def attempt(cand):
+        lab, n = ndimage.label(cand)
+        keep = np.zeros(n + 1, bool)
+        keep[np.unique(lab[strong])] = True
+        ok = np.zeros(n + 1, bool)
+        ok[np.unique(lab[touch & cand])] = True
+        keep &= ok
+        keep[0] = False
+        region = keep[lab]
+        if region.sum() < 4:
+            return None
+        rv = low[region]
+        level = np.median(rv)
+        spread = np.quantile(rv, 0.95) - np.quantile(rv, 0.05)
+        rest = low[valid & ~region]
+        if rest.size < 0.02 * valid.sum():
+            return None
+        sep25 = level - np.quantile(rest, 0.25)
+        rf = region.astype(np.float32)
+        num = cv2.boxFilter((low * rf).astype(np.float32), -1, (7, 7), normalize=False, borderType=cv2.BORDER_CONSTANT)
+        den = cv2.boxFilter(rf, -1, (7, 7), normalize=False, borderType=cv2.BORDER_CONSTANT)
+        b = np.where(den > 0.5, num / np.maximum(den, 1e-9), np.inf).astype(np.float32)
+        d1 = cv2.dilate(region.view(np.uint8), k3).astype(bool)
+        d2 = cv2.dilate(region.view(np.uint8), k5).astype(bool)
+        ring = d2 & ~d1 & valid
+        drop = np.median((b - low)[ring]) if ring.any() else 0.0
+        if not (spread <= 0.14 or drop >= 0.12 or sep25 >= 0.95):
+            return None
+        return b, d2
+
+    # Second attempt with candidates within 0.35 of the plateau (foreground::LEAK_DEPTH).
+    res = attempt(cand) or attempt(cand & (low >= t - 0.35))
+    if res is None:
         return None
-    rv = low[region]
-    level = np.median(rv)
-    spread = np.quantile(rv, 0.95) - np.quantile(rv, 0.05)
-    rest = low[valid & ~region]
-    if rest.size < 0.02 * valid.sum():
-        return None
-    sep25 = level - np.quantile(rest, 0.25)
-    rf = region.astype(np.float32)
-    num = cv2.boxFilter((low * rf).astype(np.float32), -1, (7, 7), normalize=False, borderType=cv2.BORDER_CONSTANT)
-    den = cv2.boxFilter(rf, -1, (7, 7), normalize=False, borderType=cv2.BORDER_CONSTANT)
-    b = np.where(den > 0.5, num / np.maximum(den, 1e-9), np.inf).astype(np.float32)
-    d1 = cv2.dilate(region.view(np.uint8), k3).astype(bool)
-    d2 = cv2.dilate(region.view(np.uint8), k5).astype(bool)
-    ring = d2 & ~d1 & valid
-    drop = np.median((b - low)[ring]) if ring.any() else 0.0
-    if not (spread <= 0.14 or drop >= 0.12 or sep25 >= 0.95):
-        return None
+    b, d2 = res
     zone = d2 & blk_any
     hh, hw = g1.shape
     q = max(f // 2, 1)

@@ -36,6 +36,8 @@ use crate::frame::Plane;
 pub const FLAT_GRADIENT: f64 = 0.012;
 /// Seeds lie within this (log units) of the top plateau.
 pub const SEED_DEPTH: f64 = 0.15;
+/// At least this many flat pixels lie at or above the top plateau.
+pub const MIN_SEED_BLOCKS: usize = 16;
 /// Half-size of the box whose maximum is a pixel's local expectation (reduced pixels).
 pub const LOCAL_RADIUS: usize = 3;
 /// Smallest candidate margin below the local maximum, log units (≈ 4 % signal).
@@ -48,6 +50,8 @@ pub const MAX_SPREAD: f64 = 0.14;
 pub const MIN_EDGE_DROP: f64 = 0.12;
 /// … or stands this far above the 25th percentile of the rest of the field.
 pub const MIN_SEPARATION: f64 = 0.95;
+/// Second attempt at the region: candidates at most this far (log units) below the top plateau.
+pub const LEAK_DEPTH: f64 = 0.35;
 
 /// Direct exposure needs a patient next to it: at least this fraction of the field must be left.
 pub const MIN_ANATOMY: f64 = 0.02;
@@ -250,7 +254,16 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
     if top.len() < 16 {
         return None;
     }
-    let t = quantile(&mut top, 0.995);
+    // The top plateau: the 99.5th percentile of the flat pixels, or higher when a small patch of
+    // direct exposure (fewer flat pixels than 0.5 % of a field mostly filled by the patient) sits
+    // above it — at least `MIN_SEED_BLOCKS` flat pixels must lie at or above it.
+    let t = {
+        let n = top.len();
+        let k = (((n - 1) as f64) * 0.995).round() as usize;
+        let k = k.max(n.saturating_sub(MIN_SEED_BLOCKS));
+        let (_, x, _) = top.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+        *x as f64
+    };
     let strong: Vec<bool> = (0..w * h).map(|i| flat[i] && l[i] as f64 >= t - SEED_DEPTH).collect();
     // The plateau's own noise, when there is enough of it, is the better σ.
     d.clear();
@@ -301,29 +314,45 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
             }
         }
     }
-    let region = grow(&cand, &strong, &touch, w, h);
-    let mut rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
-    if rv.len() < 4 {
-        return None;
-    }
-    let level = quantile(&mut rv, 0.5);
-    let spread = quantile(&mut rv, 0.95) - quantile(&mut rv, 0.05);
-    let mut rest: Vec<f32> = (0..w * h).filter(|&i| valid[i] && !region[i]).map(|i| l[i]).collect();
     let n_valid = valid.iter().filter(|v| **v).count();
-    if (rest.len() as f64) < MIN_ANATOMY * n_valid as f64 {
-        // Nothing (or almost nothing) but the plateau: a blank or flat-field frame, not a
-        // patient with direct exposure around it; the whole field is then the region of interest.
-        return None;
-    }
-    let sep25 = level - quantile(&mut rest, 0.25);
-    let b = masked_box_mean(l, &region, w, h, LOCAL_RADIUS);
-    let d1 = dilate(&region, w, h, 1);
-    let d2 = dilate(&region, w, h, 2);
-    let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
-    let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
-    if !(spread <= MAX_SPREAD || edge_drop >= MIN_EDGE_DROP || sep25 >= MIN_SEPARATION) {
-        return None;
-    }
+    // Region and its test (step 4): `None` when it is not direct exposure.
+    let attempt = |cand: &[bool]| -> Option<(Vec<bool>, Vec<f32>, Vec<bool>)> {
+        let region = grow(cand, &strong, &touch, w, h);
+        let mut rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
+        if rv.len() < 4 {
+            return None;
+        }
+        let level = quantile(&mut rv, 0.5);
+        let spread = quantile(&mut rv, 0.95) - quantile(&mut rv, 0.05);
+        let mut rest: Vec<f32> = (0..w * h).filter(|&i| valid[i] && !region[i]).map(|i| l[i]).collect();
+        if (rest.len() as f64) < MIN_ANATOMY * n_valid as f64 {
+            // Nothing (or almost nothing) but the plateau: a blank or flat-field frame, not a
+            // patient with direct exposure around it; the whole field is then the region of interest.
+            return None;
+        }
+        let sep25 = level - quantile(&mut rest, 0.25);
+        let b = masked_box_mean(l, &region, w, h, LOCAL_RADIUS);
+        let d1 = dilate(&region, w, h, 1);
+        let d2 = dilate(&region, w, h, 2);
+        let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
+        let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
+        if !(spread <= MAX_SPREAD || edge_drop >= MIN_EDGE_DROP || sep25 >= MIN_SEPARATION) {
+            return None;
+        }
+        Some((region, b, d2))
+    };
+    // A small patch of direct exposure (a sliver between shutter and patient) can leak, through
+    // tissue that thins gently to the skin where it meets the shutter, into smooth anatomy that
+    // is everywhere within δ of its own local maximum; the leaked region then fails the test.
+    // Second attempt: candidates also within `LEAK_DEPTH` of the top plateau (the level drift of
+    // direct exposure across a field stays below it), which cuts the leak in the thicker tissue.
+    let (_region, b, d2) = match attempt(&cand) {
+        Some(v) => v,
+        None => {
+            let tight: Vec<bool> = (0..w * h).map(|i| cand[i] && l[i] as f64 >= t - LEAK_DEPTH).collect();
+            attempt(&tight)?
+        }
+    };
     let zone: Vec<bool> = d2.iter().zip(&blk_any).map(|(a, b)| *a && *b).collect();
 
     // Half resolution.
