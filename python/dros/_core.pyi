@@ -103,7 +103,9 @@ class Phantom:
     dose_scale: float
     seed: int
 
-def process(raw: _npt.NDArray[_np.uint16], preset: str = "default", target_ei: float = 250.0) -> ProcessResult:
+def process(
+    raw: _npt.NDArray[_np.uint16], preset: str = "default", target_ei: float = 250.0, soft_border_px: float | None = None
+) -> ProcessResult:
     """The whole imaging chain (GIL released). TypeError/ValueError for bad frames."""
 
 def detect_collimation(raw: _npt.NDArray[_np.uint16]) -> Collimation:

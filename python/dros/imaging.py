@@ -81,19 +81,24 @@ def _check_raw(raw: Any) -> npt.NDArray[np.uint16]:
     return raw
 
 
-def process(raw: npt.NDArray[np.uint16], preset: str = "default", target_ei: float = 250.0) -> ProcessResult:
+def process(
+    raw: npt.NDArray[np.uint16], preset: str = "default", target_ei: float = 250.0, soft_border_px: float | None = None
+) -> ProcessResult:
     """Run the whole chain on a raw frame.
 
     `preset` is the view's `img_proc_id` (see `presets()`); `target_ei` the view's `TargetEXI`.
     Read-only and non-contiguous arrays are accepted (a non-contiguous one is copied once).
     TypeError for a non-array or a dtype other than uint16; ValueError for a non-2-D, empty,
     smaller than 64 px or larger than 16384 px (per side) frame, an unknown preset or a
-    non-positive target EI.
+    non-positive target EI. `soft_border_px` (0–512, default: the preset's, 0 = hard shutter) fades
+    the image to black over that many pixels inside the field edge.
     """
     _check_raw(raw)
     if isinstance(target_ei, bool) or not isinstance(target_ei, (int, float)):
         raise TypeError(f"target_ei must be a number, got {type(target_ei).__name__}")
-    return _core.process(raw, preset, float(target_ei))
+    if soft_border_px is not None and (isinstance(soft_border_px, bool) or not isinstance(soft_border_px, (int, float))):
+        raise TypeError(f"soft_border_px must be a number, got {type(soft_border_px).__name__}")
+    return _core.process(raw, preset, float(target_ei), None if soft_border_px is None else float(soft_border_px))
 
 
 def detect_collimation(raw: npt.NDArray[np.uint16]) -> Collimation:

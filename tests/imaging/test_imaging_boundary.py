@@ -229,3 +229,28 @@ def test_cli_phantom_and_process(tmp_path: Path) -> None:
         assert pydicom.dcmread(out / f"{stem}.dcm").Rows == s["shape"][0]
     assert json.loads((out / "a.json").read_text())["collimation"]["kind"] == "circle"
     assert cli_main(["process", str(tmp_path / "missing.npy"), "-o", str(out)]) == 1
+
+
+def test_soft_border_fades_to_black_inside_the_field_edge() -> None:
+    p = imaging.phantom("rect", 1024, 1024, 7)
+    hard = imaging.process(p.raw)
+    soft = imaging.process(p.raw, soft_border_px=40)
+    field = hard.field_mask
+    assert np.array_equal(field, soft.field_mask)
+    assert not np.any(soft.image[~field])  # outside stays black
+    # distance of every in-field pixel to the field edge, from the mask itself
+    import cv2
+
+    dist = cv2.distanceTransform(field.astype(np.uint8), cv2.DIST_L2, 5)
+    rim = field & (dist < 20)
+    deep = field & (dist > 60)
+    assert np.all(soft.image[rim] <= hard.image[rim])
+    assert soft.image[rim].mean() < 0.7 * hard.image[rim].mean()  # attenuated near the edge
+    assert np.abs(soft.image[deep].astype(int) - hard.image[deep].astype(int)).max() <= 1  # untouched inside
+    assert np.array_equal(imaging.process(p.raw, soft_border_px=0).image, hard.image)
+
+
+@pytest.mark.parametrize("bad, exc", [(-1, ValueError), (1000, ValueError), ("5", TypeError), (True, TypeError)])
+def test_soft_border_bad_values(bad, exc) -> None:
+    with pytest.raises(exc):
+        imaging.process(imaging.phantom("none", 256, 256, 1).raw, soft_border_px=bad)

@@ -153,9 +153,21 @@ impl ProcessResult {
 }
 
 /// The whole chain on a raw frame; see `dros.imaging.process`.
-#[pyfunction(name = "process", signature = (raw, preset = "default", target_ei = 250.0))]
-fn process_py(py: Python<'_>, raw: &Bound<'_, PyAny>, preset: &str, target_ei: f64) -> PyResult<ProcessResult> {
-    let params = Params::from_preset(preset, target_ei)?;
+#[pyfunction(name = "process", signature = (raw, preset = "default", target_ei = 250.0, soft_border_px = None))]
+fn process_py(
+    py: Python<'_>,
+    raw: &Bound<'_, PyAny>,
+    preset: &str,
+    target_ei: f64,
+    soft_border_px: Option<f64>,
+) -> PyResult<ProcessResult> {
+    let mut params = Params::from_preset(preset, target_ei)?;
+    if let Some(px) = soft_border_px {
+        if !(0.0..=512.0).contains(&px) {
+            return Err(CoreError::InvalidArgument(format!("soft_border_px must be within 0..=512, got {px}")).into());
+        }
+        params.enhance.soft_border_px = px as f32;
+    }
     let arr = borrow_raw(raw)?;
     let out = with_frame(py, &arr, |frame| pipeline::run(frame, &params))?;
     let mask = out.field_mask.into_pyarray(py).unbind();
