@@ -42,16 +42,6 @@ class StudyFiles:
         base = self.bin_dir(study_id) if deleted_study else self.live_dir(study_id)
         return [p for p in (base / f"{_safe(sop_uid)}{s}" for s in FILE_SUFFIXES) if p.exists()]
 
-    def find(self, file_name: str) -> Path | None:
-        """A live study's file by its bare name (file endpoints); None for anything else."""
-        name = _safe(file_name)
-        stem = name.rsplit(".", 1)[0]
-        for study_dir in self.studies.iterdir():
-            candidate = study_dir / name
-            if candidate.is_file() and candidate.name.startswith(stem):
-                return candidate
-        return None
-
     # -- moves (each a rename on one file system: atomic per directory) ------------------------
     def move_study_to_bin(self, study_id: str) -> None:
         _move(self.live_dir(study_id), self.bin_dir(study_id))

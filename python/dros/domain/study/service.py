@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dros.domain.study import repo
-from dros.domain.study.catalog_lookup import ViewInfo, lookup_catalog
+from dros.domain.study.catalog_lookup import ViewInfo, lookup_catalog, patient_type_exists
 from dros.domain.study.files import StudyFiles, human_size
 from dros.domain.study.list_cache import GenerationCache
 from dros.domain.study.schemas import (
@@ -493,8 +493,3 @@ class StudyService:
                 await asyncio.to_thread(self.files.move_view_from_bin, image["study_id"], sop_uid)
                 raise
 
-
-def patient_type_exists(conn: Conn, product: Product, patient_type: str) -> bool:
-    from dros.domain.study.catalog_lookup import patient_type_exists as exists
-
-    return exists(conn, product, patient_type)
