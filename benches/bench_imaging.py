@@ -37,7 +37,16 @@ KINDS = ("rect", "circle", "none")
 CHAIN_TARGET_S = 0.150
 CHAIN_IO_TARGET_S = 0.250
 MEMORY_FACTOR = 6.0
-STAGES = ("prepare", "collimator_rect", "collimator_circle", "foreground", "enhance", "apply", "auto_wwwl", "exposure_index")
+STAGES = (
+    "prepare",
+    "collimator_rect",
+    "collimator_circle",
+    "foreground",
+    "enhance",
+    "apply",
+    "auto_wwwl",
+    "exposure_index",
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +68,12 @@ def _median_time(fn: Callable[[], Any], runs: int) -> float:
 
 
 def _accuracy(p: imaging.Phantom, mask: np.ndarray, kind: str, wc: float, ww: float, ei: float) -> dict[str, Any]:
-    return {"iou": round(_iou(mask, p.field_mask), 5), "kind_ok": kind == p.collimation.kind,
-            "window": [wc, ww], "ei": round(ei, 2)}
+    return {
+        "iou": round(_iou(mask, p.field_mask), 5),
+        "kind_ok": kind == p.collimation.kind,
+        "window": [wc, ww],
+        "ei": round(ei, 2),
+    }
 
 
 @pytest.mark.parametrize("impl", ["rust", "numpy"])
@@ -118,7 +131,11 @@ def test_chain_targets_and_ratio(benchmark: Any, frames: dict[str, imaging.Phant
     stages = {}
     for s in STAGES:
         rm, nm = statistics.median(rust_stage[s]), statistics.median(np_stage[s])
-        stages[s] = {"rust_ms": round(rm * 1e3, 2), "numpy_ms": round(nm * 1e3, 2), "ratio": round(nm / max(rm, 1e-9), 1)}
+        stages[s] = {
+            "rust_ms": round(rm * 1e3, 2),
+            "numpy_ms": round(nm * 1e3, 2),
+            "ratio": round(nm / max(rm, 1e-9), 1),
+        }
     rm, nm = statistics.median(rust_total), statistics.median(np_total)
     info.update(stages=stages, rust_ms=round(rm * 1e3, 1), numpy_ms=round(nm * 1e3, 1), ratio=round(nm / rm, 2))
     benchmark.extra_info.update(info)

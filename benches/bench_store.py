@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import start_server, stop_server
 
 from benches.seed_studies import seed
 from dros.domain.study.repo import ListFilter
@@ -21,7 +22,6 @@ from dros.domain.study.schemas import StudyCreate, ViewRef
 from dros.domain.study.service import StudyService
 from dros.lifespan import open_store
 from dros.settings import Locale, Product, Settings
-from tests.conftest import start_server, stop_server
 
 N_STUDIES = 100_000
 
@@ -75,10 +75,19 @@ def test_list_default_worklist_100k(benchmark, service):
 def test_register_4_views_100k(benchmark, service):
     svc, loop = service
     data = StudyCreate(
-        accession_number="BENCH", patient_id="B-1", patient_name="Bench^Mark", patient_size="Medium",
-        patient_type="Human", study_type="Normal", patient_dob="1970-01-01",
-        views=[ViewRef("View_DX_T_A_SK_AP_00", "P0-0002"), ViewRef("View_DX_T_A_SK_LAT_00", "P0-0002"),
-               ViewRef("View_DX_T_A_CH_PA_00", ""), ViewRef("View_DX_T_A_CH_LAT_00", "")],
+        accession_number="BENCH",
+        patient_id="B-1",
+        patient_name="Bench^Mark",
+        patient_size="Medium",
+        patient_type="Human",
+        study_type="Normal",
+        patient_dob="1970-01-01",
+        views=[
+            ViewRef("View_DX_T_A_SK_AP_00", "P0-0002"),
+            ViewRef("View_DX_T_A_SK_LAT_00", "P0-0002"),
+            ViewRef("View_DX_T_A_CH_PA_00", ""),
+            ViewRef("View_DX_T_A_CH_LAT_00", ""),
+        ],
     )
     study = benchmark(lambda: loop.run_until_complete(svc.register(data, Product.DROS, Locale.en_US)))
     assert sum(len(s.images) for s in study.series) == 4
@@ -98,9 +107,24 @@ end
 def _wrk(url: str, token: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
     extra = ["-s", str(script)] if script else []
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", *extra,
-         "-H", f"Authorization: Bearer {token}", url],
-        capture_output=True, text=True, timeout=seconds + 30, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            *extra,
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
@@ -109,7 +133,9 @@ def _wrk(url: str, token: str, seconds: int, connections: int, script: Path | No
     return {"rps": rps, "p50_ms": float(p50.group(1)) * scale, "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-@pytest.mark.parametrize("query", ["", "?name=zhang", "varying-pages"], ids=["worklist", "fuzzy-name", "uncached-pages"])
+@pytest.mark.parametrize(
+    "query", ["", "?name=zhang", "varying-pages"], ids=["worklist", "fuzzy-name", "uncached-pages"]
+)
 def test_http_list_throughput_100k(benchmark, seeded_dir, tmp_path, query):
     """A console polling its worklist repeats one query (served from the generation cache until a
     write); `uncached-pages` asks for a different page every time, so every request hits DuckDB."""
@@ -123,14 +149,20 @@ def test_http_list_throughput_100k(benchmark, seeded_dir, tmp_path, query):
     server = start_server(data)
     try:
         with httpx.Client(base_url=server.base_url) as c:
-            token = c.post("/dr/api/v1/pub/login", json={"username": "tech", "password": "123456"}).json()["data"]["token"]
+            token = c.post("/dr/api/v1/pub/login", json={"username": "tech", "password": "123456"}).json()["data"][
+                "token"
+            ]
             r = c.get(f"/dr/api/v1/auth/study/{query}", headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == 200 and len(r.json()["data"]["studies"]) == 10
         seconds = 10 if benchmark.enabled else 2
-        stats = benchmark.pedantic(lambda: _wrk(f"{server.base_url}/dr/api/v1/auth/study/{query}", token, seconds, 16, script),
-                                   rounds=1, iterations=1)
+        stats = benchmark.pedantic(
+            lambda: _wrk(f"{server.base_url}/dr/api/v1/auth/study/{query}", token, seconds, 16, script),
+            rounds=1,
+            iterations=1,
+        )
         assert stats["non_2xx"] == 0
-        benchmark.extra_info.update(studies=N_STUDIES, seconds=seconds, connections=16, target_rps=1000,
-                                    cached=script is None, **stats)
+        benchmark.extra_info.update(
+            studies=N_STUDIES, seconds=seconds, connections=16, target_rps=1000, cached=script is None, **stats
+        )
     finally:
         stop_server(server)

@@ -102,7 +102,12 @@ def token(client: TestClient[Litestar]) -> Callable[[str], str]:
 @pytest.fixture
 def auth_headers(token: Callable[[str], str]) -> Callable[..., dict[str, str]]:
     def headers(user: str = "admin", product: str = "DROS", language: str = "en_US") -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(user)}", "Product": product, "Language": language, "Source": "Electron"}
+        return {
+            "Authorization": f"Bearer {token(user)}",
+            "Product": product,
+            "Language": language,
+            "Source": "Electron",
+        }
 
     return headers
 
@@ -123,8 +128,21 @@ def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, s
     env.update(extra_env or {})
     env["DROS_LOG_LEVEL"] = "WARNING"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dros", "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "dros",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

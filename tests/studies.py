@@ -83,16 +83,25 @@ def expose(app, study: dict, image: dict, size: int = 256) -> Path:
     y, x = np.mgrid[0:size, 0:size]
     pixels = ((x * 37 + y * 11) % 4096).astype(np.uint16)
     meta = DxMetadata(
-        sop_instance_uid=sop, study_instance_uid=study["study_instance_uid"],
-        series_instance_uid=image["series_instance_uid"], patient_id=study["patient_id"],
-        patient_name=study["patient_name"], study_id=study["study_id"], bits_stored=12,
-        window_center=2048.0, window_width=4096.0,
+        sop_instance_uid=sop,
+        study_instance_uid=study["study_instance_uid"],
+        series_instance_uid=image["series_instance_uid"],
+        patient_id=study["patient_id"],
+        patient_name=study["patient_name"],
+        study_id=study["study_id"],
+        bits_stored=12,
+        window_center=2048.0,
+        window_width=4096.0,
     )
     _core.write_dicom(str(live / f"{sop}.dcm"), pixels, meta, "explicit")
     _core.write_thumbnail(str(live / f"{sop}.webp"), pixels, 2048.0, 4096.0, 64)
-    state.db.write_sync(lambda c: c.execute(
-        "UPDATE image SET expose_status = 'Exposed', storage_status = 'Saved', image_file = ?, thumbnail_file = ?, "
-        "expose_time = now() WHERE sop_instance_uid = ?", [f"{sop}.dcm", f"{sop}.webp", sop]))
+    state.db.write_sync(
+        lambda c: c.execute(
+            "UPDATE image SET expose_status = 'Exposed', storage_status = 'Saved', image_file = ?, thumbnail_file = ?, "
+            "expose_time = now() WHERE sop_instance_uid = ?",
+            [f"{sop}.dcm", f"{sop}.webp", sop],
+        )
+    )
     return live / f"{sop}.dcm"
 
 

@@ -84,7 +84,7 @@ def parse_js_module(text: str, *, one_line: bool = False) -> list[Item]:
             assert tail in ("", ";"), f"unexpected text after the object: {tail[:40]!r}"
             return items
         m = _ENTRY_RE.match(text, pos)
-        assert m, f"cannot parse entry at offset {pos}: {text[pos:pos + 60]!r}"
+        assert m, f"cannot parse entry at offset {pos}: {text[pos : pos + 60]!r}"
         key = _unescape(m.group(1)) if m.group(1) is not None else m.group(2)
         items.append(Item("entry", key, _unescape(m.group(3))))
         pos = m.end()
@@ -132,10 +132,14 @@ def test_parser_reads_both_layouts_and_rejects_garbage():
         Item("entry", "d.e", "y"),
     ]
     flat = "export default { a: 'x', // Section 'd.e': 'y', // 'b': 'z', f: 'w', };"
-    assert [i.kind for i in parse_js_module(flat, one_line=True)] == [
-        "entry", "comment", "entry", "commented", "entry"]
-    for bad in ("{ a: 'x' }", "export default { a: \"x\" };", "export default { a: 'x' b: 'y' };",
-                "export default { a: 'x', ; };", "export default { a: 'x', }; extra"):
+    assert [i.kind for i in parse_js_module(flat, one_line=True)] == ["entry", "comment", "entry", "commented", "entry"]
+    for bad in (
+        "{ a: 'x' }",
+        'export default { a: "x" };',
+        "export default { a: 'x' b: 'y' };",
+        "export default { a: 'x', ; };",
+        "export default { a: 'x', }; extra",
+    ):
         with pytest.raises(AssertionError):
             parse_js_module(bad)
 
@@ -172,14 +176,28 @@ def test_zh_is_one_entry_per_line():
 
 # Keys that are themselves the English word (the patient_size values), so key == text is correct.
 SELF_NAMED = {"Small", "Medium", "Large"}
-PLACEHOLDERS = {"", "todo", "tbd", "fixme", "xxx", "placeholder", "lorem ipsum", "...", "?", "-",
-                "n/a", "text", "label", "translation", "untranslated"}
+PLACEHOLDERS = {
+    "",
+    "todo",
+    "tbd",
+    "fixme",
+    "xxx",
+    "placeholder",
+    "lorem ipsum",
+    "...",
+    "?",
+    "-",
+    "n/a",
+    "text",
+    "label",
+    "translation",
+    "untranslated",
+}
 
 
 def test_en_has_same_layout_as_zh(zh_items, en_items):
     assert [(i.kind, i.key) for i in en_items] == [(i.kind, i.key) for i in zh_items]
-    assert [i.text for i in en_items if i.kind == "comment"] == [
-        i.text for i in zh_items if i.kind == "comment"]
+    assert [i.text for i in en_items if i.kind == "comment"] == [i.text for i in zh_items if i.kind == "comment"]
 
 
 def test_en_values_are_real_english(zh_items, en_items):
@@ -237,17 +255,34 @@ def test_options_shape(options):
 
 def test_options_flags(options):
     assert set(options["basic"]) == {
-        "sex_full", "sex", "patient_size", "pregnancy_status", "study_type", "study_status",
-        "sex_neutered", "work_station", "laterality", "view_position", "age_unit", "priority"}
+        "sex_full",
+        "sex",
+        "patient_size",
+        "pregnancy_status",
+        "study_type",
+        "study_status",
+        "sex_neutered",
+        "work_station",
+        "laterality",
+        "view_position",
+        "age_unit",
+        "priority",
+    }
     assert set(options["apr_cbo"]) == {
-        "focus", "grid", "aec_field", "kv_step", "density", "patient_size", "work_station",
-        "exposure_mode"}
+        "focus",
+        "grid",
+        "aec_field",
+        "kv_step",
+        "density",
+        "patient_size",
+        "work_station",
+        "exposure_mode",
+    }
     assert "patient_type" not in options["basic"]  # comes from the protocol catalogue
 
 
 def _values(options, group, flag, product=None):
-    return [o["value"] for o in options[group][flag]
-            if product is None or product in o.get("products", PRODUCTS)]
+    return [o["value"] for o in options[group][flag] if product is None or product in o.get("products", PRODUCTS)]
 
 
 def test_options_use_the_api_spellings(options):
@@ -267,8 +302,7 @@ def test_options_use_the_api_spellings(options):
         assert _values(options, group, "patient_size") == ["Small", "Medium", "Large", "Paediatric"]
     assert _values(options, "apr_cbo", "work_station") == _values(options, "basic", "work_station")
     assert "010" in _values(options, "apr_cbo", "aec_field")  # the APR examples' AECField
-    assert all(re.fullmatch(r"[01]{3}", v) and v != "000"
-               for v in _values(options, "apr_cbo", "aec_field"))
+    assert all(re.fullmatch(r"[01]{3}", v) and v != "000" for v in _values(options, "apr_cbo", "aec_field"))
     assert "0" in _values(options, "apr_cbo", "density")  # the APR examples' AECDensity
     assert "0" in _values(options, "apr_cbo", "focus") and "0" in _values(options, "apr_cbo", "exposure_mode")
     for v in _values(options, "apr_cbo", "kv_step"):
@@ -278,7 +312,7 @@ def test_options_use_the_api_spellings(options):
 def test_product_specific_options(options):
     human_only = {("basic", "pregnancy_status")}
     vet_only = {("basic", "sex_neutered")}
-    for (group, flag) in human_only | vet_only:
+    for group, flag in human_only | vet_only:
         want = ["DROS"] if (group, flag) in human_only else ["VETDROS"]
         assert all(o.get("products") == want for o in options[group][flag]), (group, flag)
     vet_sex = [o for o in options["basic"]["sex_full"] if o["value"] in ("CM", "SF")]

@@ -46,6 +46,10 @@ def test_environment_equivalents(tmp_path):
 
 
 def test_bad_setting_exits_with_a_message(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "dros", "serve", "--port", "70000", "--data-dir", str(tmp_path)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "dros", "serve", "--port", "70000", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and "port" in r.stderr

@@ -43,7 +43,7 @@ def _repair_lines(raw: np.ndarray) -> np.ndarray:
     bad = (raw == 0) | (raw == 65535)
     rows = bad.sum(1) * 2 >= raw.shape[1]
     cols = bad.sum(0) * 2 >= raw.shape[0]
-    if not rows.any() and not cols.any() or rows.sum() * 10 > raw.shape[0] or cols.sum() * 10 > raw.shape[1]:
+    if (not rows.any() and not cols.any()) or rows.sum() * 10 > raw.shape[0] or cols.sum() * 10 > raw.shape[1]:
         return raw
     out = raw.copy()
     for axis, dead in ((0, rows), (1, cols)):
@@ -135,7 +135,9 @@ def rect_coarse(low, gx, gy):
         return [], 0.0, 0.0
 
     def score(d):
-        return sum((_peak(p, 1.0) or (0, 0))[1] + (_peak(p, -1.0) or (0, 0))[1] for p, *_ in _profiles(xs, ys, ex, ey, w, h, d))
+        return sum(
+            (_peak(p, 1.0) or (0, 0))[1] + (_peak(p, -1.0) or (0, 0))[1] for p, *_ in _profiles(xs, ys, ex, ey, w, h, d)
+        )
 
     angles = np.arange(-20, 21, dtype=float)
     a0 = angles[int(np.argmax([score(d) for d in angles]))]
@@ -276,7 +278,9 @@ def circle_coarse(low, gx, gy):
     with np.errstate(divide="ignore", invalid="ignore"):
         cosang = (dx * ex + dy * ey) / (d * m)
     sel = (d >= rmin) & (d <= rmax) & (cosang >= 0.9)
-    hist = np.bincount(np.rint(d[sel]).astype(np.int64), weights=np.minimum(m[sel], 1), minlength=int(np.ceil(rmax)) + 3)
+    hist = np.bincount(
+        np.rint(d[sel]).astype(np.int64), weights=np.minimum(m[sel], 1), minlength=int(np.ceil(rmax)) + 3
+    )
     sm = np.zeros_like(hist)
     sm[1:-1] = hist[:-2] + 2 * hist[1:-1] + hist[2:]
     r = float(np.argmax(sm))
@@ -356,7 +360,7 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
         return None
     fv = np.sort(low[flat])
     # 99.5th percentile, or higher so that at least 16 flat pixels lie at or above it (small patch).
-    t = fv[max(int(round((fv.size - 1) * 0.995)), fv.size - 16)]
+    t = fv[max(round((fv.size - 1) * 0.995), fv.size - 16)]
     strong = flat & (low >= t - 0.15)
     sp = strong[:, 1:] & strong[:, :-1]
     if sp.sum() >= 32:
@@ -366,6 +370,7 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
     cand = valid & (low >= m - max(0.04, 4 * sig))
     touch = cv2.dilate((~blk_all).view(np.uint8), k5, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
     touch[:2], touch[-2:], touch[:, :2], touch[:, -2:] = True, True, True, True
+
     def attempt(cand):
         lab, n = ndimage.label(cand)
         keep = np.zeros(n + 1, bool)
@@ -421,10 +426,12 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
 
 
 def enhance(lg: np.ndarray, g1: np.ndarray, fmask: np.ndarray, anat: np.ndarray) -> np.ndarray:
-    h, w = lg.shape
+    _h, _w = lg.shape
     gs = [g1]
     while min(gs[-1].shape) > 24 and len(gs) < 7:
-        gs.append(cv2.resize(gs[-1], ((gs[-1].shape[1] + 1) // 2, (gs[-1].shape[0] + 1) // 2), interpolation=cv2.INTER_AREA))
+        gs.append(
+            cv2.resize(gs[-1], ((gs[-1].shape[1] + 1) // 2, (gs[-1].shape[0] + 1) // 2), interpolation=cv2.INTER_AREA)
+        )
 
     def up(a, shape):
         return cv2.resize(a, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -440,7 +447,10 @@ def enhance(lg: np.ndarray, g1: np.ndarray, fmask: np.ndarray, anat: np.ndarray)
         i = np.minimum((np.abs(d) * (16383 / 4.0)).astype(np.int32), 16383)
         return np.copysign(table[i], d)
 
-    fm = [cv2.resize(fmask.view(np.uint8), (g.shape[1], g.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool) for g in gs]
+    fm = [
+        cv2.resize(fmask.view(np.uint8), (g.shape[1], g.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+        for g in gs
+    ]
     details = [gs[k] - up(gs[k + 1], gs[k].shape) for k in range(len(gs) - 1)]
     d0 = lg - up(g1, lg.shape)
     sig0 = 1.4826 * float(np.median(np.abs(d0[::8, ::2][fmask[::8, ::2]]))) if fmask.any() else 0.0
@@ -483,7 +493,9 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     lg = cv2.LUT(raw, LOG_LUT) if False else LOG_LUT[raw]  # cv2.LUT only handles 8-bit indices
     g1 = cv2.resize(lg, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
     f = _lowres_factor(w, h)
-    low = cv2.resize(g1, (-(-g1.shape[1] // (f // 2)), -(-g1.shape[0] // (f // 2))), interpolation=cv2.INTER_AREA).astype(np.float64)
+    low = cv2.resize(
+        g1, (-(-g1.shape[1] // (f // 2)), -(-g1.shape[0] // (f // 2))), interpolation=cv2.INTER_AREA
+    ).astype(np.float64)
     gx = cv2.Sobel(low, cv2.CV_64F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8
     gy = cv2.Sobel(low, cv2.CV_64F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8
     for g in (gx, gy):
@@ -491,7 +503,7 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     t["prepare"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    sides, angle, rsup = rect_coarse(low, gx, gy)
+    sides, _angle, rsup = rect_coarse(low, gx, gy)
     t["collimator_rect"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     circ = circle_coarse(low, gx, gy)
@@ -509,10 +521,18 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     t[key] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    ly, lx = np.mgrid[0 : low.shape[0], 0 : low.shape[1]]
-    fm_low = field_mask(low.shape, kind, None if kind == "none" else (
-        (geom[0] / f - (f - 1) / (2 * f), geom[1] / f - (f - 1) / (2 * f), geom[2] / f - 1.0) if kind == "circle"
-        else [(nx, ny, (rho - (nx + ny) * (f - 1) / 2) / f + 1.0) for nx, ny, rho in geom]))
+    _ly, _lx = np.mgrid[0 : low.shape[0], 0 : low.shape[1]]
+    fm_low = field_mask(
+        low.shape,
+        kind,
+        None
+        if kind == "none"
+        else (
+            (geom[0] / f - (f - 1) / (2 * f), geom[1] / f - (f - 1) / (2 * f), geom[2] / f - 1.0)
+            if kind == "circle"
+            else [(nx, ny, (rho - (nx + ny) * (f - 1) / 2) / f + 1.0) for nx, ny, rho in geom]
+        ),
+    )
     # Lead markers: more than 0.6 below the in-field local mean (radius 12 reduced pixels).
     fl = fm_low.astype(np.float64)
     s = cv2.boxFilter(low * fl, -1, (25, 25), normalize=False, borderType=cv2.BORDER_CONSTANT)
@@ -540,17 +560,26 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     # Anatomy keeps the tissue around a marker: per half-resolution pixel, marker only when deeper
     # than half the marker's depth below the local background (grey closing as wide as the
     # largest marker, as foreground::Markers).
-    deep = cv2.erode(fm_low.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    deep = cv2.erode(
+        fm_low.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
+    ).astype(bool)
     rt = max(int(np.ceil(0.5 * 0.04 * min(w, h) / f)) + 1, 2)
     k = np.ones((2 * rt + 1, 2 * rt + 1), np.uint8)
-    dil = cv2.dilate(np.where(deep, low, -np.inf).astype(np.float32), k, borderType=cv2.BORDER_CONSTANT, borderValue=-np.inf)
-    clo = cv2.erode(np.where(deep, dil, np.inf).astype(np.float32), k, borderType=cv2.BORDER_CONSTANT, borderValue=np.inf)
+    dil = cv2.dilate(
+        np.where(deep, low, -np.inf).astype(np.float32), k, borderType=cv2.BORDER_CONSTANT, borderValue=-np.inf
+    )
+    clo = cv2.erode(
+        np.where(deep, dil, np.inf).astype(np.float32), k, borderType=cv2.BORDER_CONSTANT, borderValue=np.inf
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         bg = np.where(deep & np.isfinite(clo), clo, np.where(n > 0, s / n, np.inf))
     depth = cv2.dilate(np.where(core, bg - low, 0).astype(np.float32), np.ones((3, 3), np.uint8))
     q = max(f // 2, 1)
     hh, hw = g1.shape
-    up = lambda a: np.repeat(np.repeat(a, q, 0), q, 1)[:hh, :hw]
+
+    def up(a):
+        return np.repeat(np.repeat(a, q, 0), q, 1)[:hh, :hw]
+
     mk_half = up(mk) & ~(g1 >= up(bg - 0.5 * depth))
     mk_full = np.repeat(np.repeat(mk_half, 2, 0), 2, 1)[:h, :w]
     anat = fmask & ~fg & ~mk_full

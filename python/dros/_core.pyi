@@ -104,7 +104,10 @@ class Phantom:
     seed: int
 
 def process(
-    raw: _npt.NDArray[_np.uint16], preset: str = "default", target_ei: float = 250.0, soft_border_px: float | None = None
+    raw: _npt.NDArray[_np.uint16],
+    preset: str = "default",
+    target_ei: float = 250.0,
+    soft_border_px: float | None = None,
 ) -> ProcessResult:
     """The whole imaging chain (GIL released). TypeError/ValueError for bad frames."""
 

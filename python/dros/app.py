@@ -12,8 +12,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from dros import __version__
 from dros.domain.account.controller import AccountController
-from dros.domain.public.controller import PublicController
 from dros.domain.protocol.controller import ImageFileController, ProtocolController
+from dros.domain.public.controller import PublicController
 from dros.domain.resource.controller import ResourceController
 from dros.domain.study.controller import ImageController, RecycleBinController, StudyController
 from dros.exception_handlers import EXCEPTION_HANDLERS

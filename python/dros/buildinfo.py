@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -32,7 +32,10 @@ def _git_describe(source: Path) -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", str(source), "describe", "--tags", "--always", "--dirty"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -45,19 +48,32 @@ def collect_build_info() -> dict[str, ServerEntry]:
 
     source = Path(__file__).resolve().parents[2]
     described = _git_describe(source)
-    app_version = f"{__version__}-g{described}" if described and not described.startswith(__version__) else (described or __version__)
+    app_version = (
+        f"{__version__}-g{described}"
+        if described and not described.startswith(__version__)
+        else (described or __version__)
+    )
     commit = _core.git_commit[:8]
-    core_build = _core.build_time or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    core_build = _core.build_time or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
     def entry(desc: str, *parts: str, ver: str = app_version) -> ServerEntry:
         return ServerEntry(build=core_build, desc=desc, submodule=[f"{commit}[{p}]" for p in parts], version=ver)
 
     return {
-        "auth": entry(f"Authentication (PyJWT {_dist_version('PyJWT')}, argon2-cffi {_dist_version('argon2-cffi')})", "auth"),
-        "dcmtk": entry(f"DICOM network (pynetdicom {_dist_version('pynetdicom')}, pydicom {_dist_version('pydicom')})", "dicomnet"),
+        "auth": entry(
+            f"Authentication (PyJWT {_dist_version('PyJWT')}, argon2-cffi {_dist_version('argon2-cffi')})", "auth"
+        ),
+        "dcmtk": entry(
+            f"DICOM network (pynetdicom {_dist_version('pynetdicom')}, pydicom {_dist_version('pydicom')})", "dicomnet"
+        ),
         "imgProc": entry(
             f"Image processing core dros._core {_core.__version__} ({_core.build_profile}, {_core.rustc_version})",
-            "auto_wwwl", "collimator_circle", "collimator_rect", "enhance", "foreground", "apply",
+            "auto_wwwl",
+            "collimator_circle",
+            "collimator_rect",
+            "enhance",
+            "foreground",
+            "apply",
             ver=_core.__version__,
         ),
         "protocol": entry("Protocol catalog", "catalog"),

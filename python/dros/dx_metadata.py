@@ -21,11 +21,11 @@ import msgspec
 from dros import __version__, _core
 
 __all__ = [
-    "Code",
     "DEFAULT_IMAGER_PIXEL_SPACING",
+    "VIEW_CODES",
+    "Code",
     "DxMetadata",
     "PresentationIntent",
-    "VIEW_CODES",
 ]
 
 PresentationIntent = Literal["FOR PRESENTATION", "FOR PROCESSING"]
@@ -169,8 +169,7 @@ class DxMetadata(msgspec.Struct, frozen=True, kw_only=True):
                 raise ValueError(f"{field}: {exc}") from None
         if self.presentation_intent not in ("FOR PRESENTATION", "FOR PROCESSING"):
             raise ValueError(
-                f"presentation_intent must be 'FOR PRESENTATION' or 'FOR PROCESSING', "
-                f"got {self.presentation_intent!r}"
+                f"presentation_intent must be 'FOR PRESENTATION' or 'FOR PROCESSING', got {self.presentation_intent!r}"
             )
 
     @classmethod

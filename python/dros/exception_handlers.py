@@ -84,7 +84,9 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
     field, message = _field_from_validation(exc)
     if field == "data" and message.strip("'\" ") in ("", "data"):
         # Litestar's report for an absent body
-        return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en="a JSON body is required", zh="需要 JSON 请求体"))
+        return envelope_response(
+            request, DrosError(ErrorCode.MALFORMED_BODY, en="a JSON body is required", zh="需要 JSON 请求体")
+        )
     if field is None:
         # no field could be named: the body did not decode at all (truncated, not JSON, bad UTF-8)
         return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en=message, zh=message))
@@ -107,7 +109,9 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         # raised by Litestar when the body does not decode (msgspec.DecodeError), before any field exists
         return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en=str(exc.detail), zh=str(exc.detail)))
     if 400 <= exc.status_code < 500:
-        return envelope_response(request, DrosError(ErrorCode.INVALID_PARAMETER, en=str(exc.detail), zh=str(exc.detail)))
+        return envelope_response(
+            request, DrosError(ErrorCode.INVALID_PARAMETER, en=str(exc.detail), zh=str(exc.detail))
+        )
     return handle_internal(request, exc)
 
 

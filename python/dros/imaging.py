@@ -96,7 +96,9 @@ def process(
     _check_raw(raw)
     if isinstance(target_ei, bool) or not isinstance(target_ei, (int, float)):
         raise TypeError(f"target_ei must be a number, got {type(target_ei).__name__}")
-    if soft_border_px is not None and (isinstance(soft_border_px, bool) or not isinstance(soft_border_px, (int, float))):
+    if soft_border_px is not None and (
+        isinstance(soft_border_px, bool) or not isinstance(soft_border_px, (int, float))
+    ):
         raise TypeError(f"soft_border_px must be a number, got {type(soft_border_px).__name__}")
     return _core.process(raw, preset, float(target_ei), None if soft_border_px is None else float(soft_border_px))
 
@@ -128,9 +130,7 @@ def phantom(
 
 def _metadata_from_result(r: ProcessResult, metadata: DxMetadata) -> DxMetadata:
     if metadata.presentation_intent != "FOR PRESENTATION":
-        raise ValueError(
-            "a processed image is For Presentation; use write_raw_dicom() for a For Processing file"
-        )
+        raise ValueError("a processed image is For Presentation; use write_raw_dicom() for a For Processing file")
     return metadata.replace(
         window_center=float(r.window_center),
         window_width=float(r.window_width),

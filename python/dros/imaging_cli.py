@@ -21,7 +21,7 @@ from dros import imaging
 
 
 def _size(text: str) -> tuple[int, int]:
-    """"WIDTHxHEIGHT" (columns x rows) → (width, height)."""
+    """ "WIDTHxHEIGHT" (columns x rows) → (width, height)."""
     try:
         w, h = text.lower().split("x")
         return int(w), int(h)
@@ -107,7 +107,10 @@ def _process(args: argparse.Namespace) -> int:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
             transient=False,
         )
         progress.start()

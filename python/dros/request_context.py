@@ -63,7 +63,8 @@ async def resolve_headers(request: Request[Any, Any, Any]) -> None:
     language = parse_language(raw_language)
     if raw_language is not None and raw_language.strip() and language is None:
         raise DrosError(
-            ErrorCode.INVALID_HEADER, field="Language",
+            ErrorCode.INVALID_HEADER,
+            field="Language",
             en=f"unsupported value {raw_language!r}; use en_US or zh_CN",
             zh=f"不支持的值 {raw_language!r}，请使用 en_US 或 zh_CN",
         )
@@ -76,7 +77,8 @@ async def resolve_headers(request: Request[Any, Any, Any]) -> None:
             product = Product(raw_product.strip().upper())
         except ValueError:
             raise DrosError(
-                ErrorCode.INVALID_HEADER, field="Product",
+                ErrorCode.INVALID_HEADER,
+                field="Product",
                 en=f"unsupported value {raw_product!r}; use DROS or VETDROS",
                 zh=f"不支持的值 {raw_product!r}，请使用 DROS 或 VETDROS",
             ) from None

@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any
 
 import msgspec
 
@@ -81,7 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         config_file: str | os.PathLike[str] | None = None,
         environ: Mapping[str, str] | None = None,
         overrides: Mapping[str, Any] | None = None,
-    ) -> "Settings":
+    ) -> Settings:
         """Merge the layers; raise `SettingsError` naming the bad key."""
         environ = os.environ if environ is None else environ
         merged: dict[str, Any] = {}

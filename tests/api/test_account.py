@@ -13,7 +13,9 @@ LANG = "/api/v1/auth/manage/language"
 
 
 def change(client, headers, old="123456", new="s3cret-pw", confirm=None):
-    return client.post(PW, headers=headers, json={"old_password": old, "new_password": new, "confirm_new_password": confirm or new})
+    return client.post(
+        PW, headers=headers, json={"old_password": old, "new_password": new, "confirm_new_password": confirm or new}
+    )
 
 
 def test_change_password(client, auth_headers):

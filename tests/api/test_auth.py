@@ -51,15 +51,20 @@ def test_wrong_signature_is_refused(client):
 def test_tampered_payload_is_refused(client, token):
     header, _, sig = token("tech").split(".")
     payload = _b64({"exp": int(time.time()) + 600, "id": 1, "name": "admin"})
-    assert_error(client.get(URL, headers={"Authorization": f"Bearer {header}.{payload}.{sig}"}), 401, ErrorCode.TOKEN_INVALID)
+    assert_error(
+        client.get(URL, headers={"Authorization": f"Bearer {header}.{payload}.{sig}"}), 401, ErrorCode.TOKEN_INVALID
+    )
 
 
-@pytest.mark.parametrize("claims", [
-    {"id": 999, "name": "ghost"},  # unknown user
-    {"id": 1, "name": "tech"},  # id and name of different users
-    {"id": "1", "name": "admin"},  # wrong claim type
-    {"name": "admin"},  # missing id
-])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"id": 999, "name": "ghost"},  # unknown user
+        {"id": 1, "name": "tech"},  # id and name of different users
+        {"id": "1", "name": "admin"},  # wrong claim type
+        {"name": "admin"},  # missing id
+    ],
+)
 def test_unknown_user_or_bad_claims(client, settings, claims):
     forged = jwt.encode({"exp": int(time.time()) + 600, **claims}, _secret(settings), algorithm="HS256")
     assert_error(client.get(URL, headers={"Authorization": f"Bearer {forged}"}), 401, ErrorCode.TOKEN_INVALID)

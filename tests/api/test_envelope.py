@@ -72,7 +72,9 @@ def test_errors_are_localized(client):
     assert body["description"].startswith("参数无效") and body["solution"] == "请修正指出的字段后重新提交。"
 
 
-@pytest.mark.parametrize("header, value", [("Language", "fr_FR"), ("Language", "english"), ("Product", "DROC"), ("Product", "cat")])
+@pytest.mark.parametrize(
+    "header, value", [("Language", "fr_FR"), ("Language", "english"), ("Product", "DROC"), ("Product", "cat")]
+)
 def test_bad_language_and_product_headers(client, auth_headers, header, value):
     headers = auth_headers("admin") | {header: value}
     r = client.get("/dr/api/v1/auth/resource/options", headers=headers)
@@ -102,7 +104,9 @@ def test_every_auth_route_has_a_permission_guard(app):
             if handler.http_methods == {"OPTIONS"}:  # Litestar's automatic CORS preflight answer
                 continue
             guards = handler.resolve_guards()
-            assert any(hasattr(getattr(g, "func", g), "permission") for g in guards), f"{route.path} has no requires() guard"
+            assert any(hasattr(getattr(g, "func", g), "permission") for g in guards), (
+                f"{route.path} has no requires() guard"
+            )
             checked += 1
     assert checked >= 6
 

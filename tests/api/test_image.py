@@ -20,12 +20,24 @@ def study(client, h, sid):
 def test_add_views_each_in_a_new_series(client, auth_headers):
     h = auth_headers()
     s = register(client, h)
-    r = client.post(IMAGE, headers=h, json={"study_id": s["study_id"], "views": [
-        {"view_id": "View_DX_T_A_SK_AP_00", "procedure_id": "P0-0002"}, {"view_id": "View_DX_T_A_CH_PA_00", "procedure_id": ""}]})
+    r = client.post(
+        IMAGE,
+        headers=h,
+        json={
+            "study_id": s["study_id"],
+            "views": [
+                {"view_id": "View_DX_T_A_SK_AP_00", "procedure_id": "P0-0002"},
+                {"view_id": "View_DX_T_A_CH_PA_00", "procedure_id": ""},
+            ],
+        },
+    )
     data = r.json()["data"]
     assert data["@type"] == "type.googleapis.com/dr.study.CreateImageReply"
     assert [x["sort"] for x in data["series"]] == [3, 4]
-    assert [[i["view_id"] for i in x["images"]] for x in data["series"]] == [["View_DX_T_A_SK_AP_00"], ["View_DX_T_A_CH_PA_00"]]
+    assert [[i["view_id"] for i in x["images"]] for x in data["series"]] == [
+        ["View_DX_T_A_SK_AP_00"],
+        ["View_DX_T_A_CH_PA_00"],
+    ]
     new = images_of(data)
     assert [i["sort"] for i in new] == [4, 5] and all(i["image_status"] == "QUEUING" for i in new)
     after = study(client, h, s["study_id"])
@@ -33,11 +45,14 @@ def test_add_views_each_in_a_new_series(client, auth_headers):
     assert "image_status" not in images_of(after)[0]
 
 
-@pytest.mark.parametrize("payload, status, code, field", [
-    ({"study_id": "404", "views": [HUMAN["views"][2]]}, 404, ErrorCode.NOT_FOUND, "study_id"),
-    ({"views": [HUMAN["views"][2]]}, 400, ErrorCode.INVALID_PARAMETER, "study_id"),
-    ({"study_id": "S", "views": []}, 400, ErrorCode.INVALID_PARAMETER, "views"),
-])
+@pytest.mark.parametrize(
+    "payload, status, code, field",
+    [
+        ({"study_id": "404", "views": [HUMAN["views"][2]]}, 404, ErrorCode.NOT_FOUND, "study_id"),
+        ({"views": [HUMAN["views"][2]]}, 400, ErrorCode.INVALID_PARAMETER, "study_id"),
+        ({"study_id": "S", "views": []}, 400, ErrorCode.INVALID_PARAMETER, "views"),
+    ],
+)
 def test_add_views_refusals(client, auth_headers, payload, status, code, field):
     assert_error(client.post(IMAGE, headers=auth_headers(), json=payload), status, code, field)
 
@@ -45,7 +60,11 @@ def test_add_views_refusals(client, auth_headers, payload, status, code, field):
 def test_add_view_of_another_patient_type(client, auth_headers):
     h = auth_headers(product="VETDROS")
     s = register(client, h, DOG)
-    r = client.post(IMAGE, headers=h, json={"study_id": s["study_id"], "views": [{"view_id": "View_DX_T_A_SK_AP_00", "procedure_id": ""}]})
+    r = client.post(
+        IMAGE,
+        headers=h,
+        json={"study_id": s["study_id"], "views": [{"view_id": "View_DX_T_A_SK_AP_00", "procedure_id": ""}]},
+    )
     assert_error(r, 400, ErrorCode.INVALID_PARAMETER, "views[0].view_id")
 
 
@@ -61,7 +80,12 @@ def test_copy_view_lands_right_after_the_original(client, auth_headers):
     assert copy["expose_status"] == "Unexposed" and copy["sort"] == 2
     order = [i["sop_instance_uid"] for i in images_of(study(client, h, s["study_id"]))]
     assert order[:2] == [first["sop_instance_uid"], copy["sop_instance_uid"]] and len(order) == 4
-    assert_error(client.post(f"{IMAGE}/copy", headers=h, json={"instance_uid": "1.2.3"}), 404, ErrorCode.NOT_FOUND, "instance_uid")
+    assert_error(
+        client.post(f"{IMAGE}/copy", headers=h, json={"instance_uid": "1.2.3"}),
+        404,
+        ErrorCode.NOT_FOUND,
+        "instance_uid",
+    )
 
 
 def test_sort_persists(client, auth_headers):
@@ -103,7 +127,12 @@ def test_delete_exposed_image_needs_bin_purge_and_moves_its_files(client, auth_h
     s = register(client, auth_headers())
     img = images_of(s)[0]
     dcm = expose(app, s, img)
-    assert_error(client.delete(f"{IMAGE}/{img['sop_instance_uid']}", headers=auth_headers("tech")), 403, ErrorCode.FORBIDDEN, "id")
+    assert_error(
+        client.delete(f"{IMAGE}/{img['sop_instance_uid']}", headers=auth_headers("tech")),
+        403,
+        ErrorCode.FORBIDDEN,
+        "id",
+    )
     assert dcm.exists()
     assert client.delete(f"{IMAGE}/{img['sop_instance_uid']}", headers=auth_headers("mgr")).status_code == 200
     files = app.state.study_service.files
@@ -119,7 +148,10 @@ def test_save_as_copies_the_file_under_a_new_uid(client, auth_headers, app):
     s = register(client, h)
     img = images_of(s)[0]
     src = expose(app, s, img)
-    assert client.post(f"{IMAGE}/save_as", headers=h, json={"instance_uid": img["sop_instance_uid"]}).json()["data"] == EMPTY
+    assert (
+        client.post(f"{IMAGE}/save_as", headers=h, json={"instance_uid": img["sop_instance_uid"]}).json()["data"]
+        == EMPTY
+    )
     after = images_of(study(client, h, s["study_id"]))
     new = after[1]
     assert new["view_id"] == img["view_id"] and new["expose_status"] == "Exposed" and new["sort"] == 2
@@ -146,4 +178,8 @@ def test_image_endpoints_refuse_locked_studies(client, auth_headers):
     uid = images_of(s)[0]["sop_instance_uid"]
     assert_error(client.post(f"{IMAGE}/copy", headers=h, json={"instance_uid": uid}), 409, ErrorCode.LOCKED)
     assert_error(client.delete(f"{IMAGE}/{uid}", headers=h), 409, ErrorCode.LOCKED)
-    assert_error(client.post(f"{IMAGE}/sort", headers=h, json={"study_id": s["study_id"], "sop_instance_uids": [uid]}), 409, ErrorCode.LOCKED)
+    assert_error(
+        client.post(f"{IMAGE}/sort", headers=h, json={"study_id": s["study_id"], "sop_instance_uids": [uid]}),
+        409,
+        ErrorCode.LOCKED,
+    )

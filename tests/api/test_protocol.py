@@ -26,32 +26,168 @@ P = "/dr/api/v1/auth/protocol"
 T = "type.googleapis.com/dr.protocol."
 SIZES = ["Large", "Medium", "Paediatric", "Small"]
 
-PATIENT_TYPE_KEYS = ["id", "patient_type_id", "patient_type_name", "patient_type_local", "patient_type_description",
-                     "sort", "is_enabled", "product", "is_pre_install"]
-BODY_PART_KEYS = ["id", "body_part_id", "body_part_name", "body_part_local", "body_part_description", "patient_type",
-                  "category", "sort", "is_enabled", "product", "is_pre_install"]
-PROCEDURE_KEYS = ["id", "procedure_id", "procedure_code", "procedure_name", "procedure_name_local",
-                  "procedure_other_name", "procedure_description", "procedure_description_local", "patient_type",
-                  "body_part_id", "procedure_type", "fast_search", "protocol_laterality", "procedure_category",
-                  "modality", "sort", "is_enabled", "product", "is_pre_install"]
-VIEW_KEYS = ["internal_id", "view_id", "view_name", "view_name_local", "view_other_name", "view_description",
-             "view_position", "application", "anatomic_region", "patient_type", "body_part_id", "view_icon_name",
-             "view_big_icon_name", "view_coach_name", "modality", "work_station_id", "apr_id", "img_proc_id",
-             "config_object", "sort", "is_enabled", "product", "is_pre_install"]
-DX_KEYS = ["CollimatorCenter", "CollimatorFilter", "CollimatorNoChange", "CollimatorSize", "CollimatorSizeLength",
-           "CollimatorSizeWidth", "ImageHorizontalFlip", "ImageLaterality", "ImageRotate", "LabelPosition",
-           "LabelStyle", "PatientOrientationColumn", "PatientOrientationRow", "RatioFactorLength", "RatioFactorSize",
-           "RatioFactorThickness", "RatioFactorWeight", "StandPos", "TargetEXI", "ViewID"]
-APR_KEYS = ["@type", "apr_id", "apr_name", "apr_description", "patient_type", "body_part_id", "view_position",
-            "category", "modality", "exposures", "sort", "is_enabled", "product", "is_pre_install"]
-COMMON_KEYS = ["AECDensity", "AECField", "AECFilm", "Dose", "ExposureMode", "Focus", "TOD", "TubeLoad", "kV", "mA",
-               "mAs", "ms"]
-DEVICE_KEYS = ["APRNumber", "DetectorAngle", "FpdAcquisitionMode", "FrameRate", "GridSpeed", "GridType",
-               "PositionNumber", "SID", "Thickness", "TubeAngle"]
-DP_KEYS = ["SID", "GridType", "GridSpeed", "DetectorAngle", "TubeAngle", "TubeHeight", "APRNumber", "PositionNumber",
-           "Thickness", "FrameRate", "LongTimeExp"]
-EP_KEYS = ["kV", "mA", "ms", "mAs", "ExposureMode", "Focus", "AECFilm", "AECField", "AECDensity", "Dose", "TubeLoad",
-           "TOD", "CompressionThickness"]
+PATIENT_TYPE_KEYS = [
+    "id",
+    "patient_type_id",
+    "patient_type_name",
+    "patient_type_local",
+    "patient_type_description",
+    "sort",
+    "is_enabled",
+    "product",
+    "is_pre_install",
+]
+BODY_PART_KEYS = [
+    "id",
+    "body_part_id",
+    "body_part_name",
+    "body_part_local",
+    "body_part_description",
+    "patient_type",
+    "category",
+    "sort",
+    "is_enabled",
+    "product",
+    "is_pre_install",
+]
+PROCEDURE_KEYS = [
+    "id",
+    "procedure_id",
+    "procedure_code",
+    "procedure_name",
+    "procedure_name_local",
+    "procedure_other_name",
+    "procedure_description",
+    "procedure_description_local",
+    "patient_type",
+    "body_part_id",
+    "procedure_type",
+    "fast_search",
+    "protocol_laterality",
+    "procedure_category",
+    "modality",
+    "sort",
+    "is_enabled",
+    "product",
+    "is_pre_install",
+]
+VIEW_KEYS = [
+    "internal_id",
+    "view_id",
+    "view_name",
+    "view_name_local",
+    "view_other_name",
+    "view_description",
+    "view_position",
+    "application",
+    "anatomic_region",
+    "patient_type",
+    "body_part_id",
+    "view_icon_name",
+    "view_big_icon_name",
+    "view_coach_name",
+    "modality",
+    "work_station_id",
+    "apr_id",
+    "img_proc_id",
+    "config_object",
+    "sort",
+    "is_enabled",
+    "product",
+    "is_pre_install",
+]
+DX_KEYS = [
+    "CollimatorCenter",
+    "CollimatorFilter",
+    "CollimatorNoChange",
+    "CollimatorSize",
+    "CollimatorSizeLength",
+    "CollimatorSizeWidth",
+    "ImageHorizontalFlip",
+    "ImageLaterality",
+    "ImageRotate",
+    "LabelPosition",
+    "LabelStyle",
+    "PatientOrientationColumn",
+    "PatientOrientationRow",
+    "RatioFactorLength",
+    "RatioFactorSize",
+    "RatioFactorThickness",
+    "RatioFactorWeight",
+    "StandPos",
+    "TargetEXI",
+    "ViewID",
+]
+APR_KEYS = [
+    "@type",
+    "apr_id",
+    "apr_name",
+    "apr_description",
+    "patient_type",
+    "body_part_id",
+    "view_position",
+    "category",
+    "modality",
+    "exposures",
+    "sort",
+    "is_enabled",
+    "product",
+    "is_pre_install",
+]
+COMMON_KEYS = [
+    "AECDensity",
+    "AECField",
+    "AECFilm",
+    "Dose",
+    "ExposureMode",
+    "Focus",
+    "TOD",
+    "TubeLoad",
+    "kV",
+    "mA",
+    "mAs",
+    "ms",
+]
+DEVICE_KEYS = [
+    "APRNumber",
+    "DetectorAngle",
+    "FpdAcquisitionMode",
+    "FrameRate",
+    "GridSpeed",
+    "GridType",
+    "PositionNumber",
+    "SID",
+    "Thickness",
+    "TubeAngle",
+]
+DP_KEYS = [
+    "SID",
+    "GridType",
+    "GridSpeed",
+    "DetectorAngle",
+    "TubeAngle",
+    "TubeHeight",
+    "APRNumber",
+    "PositionNumber",
+    "Thickness",
+    "FrameRate",
+    "LongTimeExp",
+]
+EP_KEYS = [
+    "kV",
+    "mA",
+    "ms",
+    "mAs",
+    "ExposureMode",
+    "Focus",
+    "AECFilm",
+    "AECField",
+    "AECDensity",
+    "Dose",
+    "TubeLoad",
+    "TOD",
+    "CompressionThickness",
+]
 
 
 # ---- a shared read-only app for the catalog reads (building an app seeds users: ~1 s) ----
@@ -170,8 +306,12 @@ def test_procedure_list_shape_and_reference_entries(api: Api) -> None:
     first = d["procedures"]
     assert all(list(p) == PROCEDURE_KEYS for p in first)
     assert [p["procedure_id"] for p in first] == ["P0-0001", "P0-0002", "P0-0003", "P0-0004"]
-    assert [p["procedure_other_name"] for p in first] == ["Skull Townes View", "Skull AP + LAT", "Skull PA + LAT",
-                                                          "Skull AP"]
+    assert [p["procedure_other_name"] for p in first] == [
+        "Skull Townes View",
+        "Skull AP + LAT",
+        "Skull PA + LAT",
+        "Skull AP",
+    ]
     assert first[1]["procedure_name"] == "颅骨前后位 + 侧位" and first[1]["procedure_code"] == "P0-0002"
     assert first[1]["body_part_id"] == "Human_SKULL" and first[1]["modality"] == "DX"
 
@@ -197,8 +337,9 @@ def test_procedure_filters(api: Api) -> None:
     normal = api.get("procedure?procedure_type=NORMAL&page_size=1")["count"]
     assert normal + emergency["count"] == api.get("procedure?page_size=1")["count"]
     off = api.get("procedure?is_enabled=false&page_size=10000")["procedures"]
-    assert off and all(not p["is_enabled"] and p["body_part_id"] in ("Human_WHOLE SPINE", "Human_LONG LEG")
-                       for p in off)
+    assert off and all(
+        not p["is_enabled"] and p["body_part_id"] in ("Human_WHOLE SPINE", "Human_LONG LEG") for p in off
+    )
     assert api.get("procedure?patient_type=Dog")["count"] == 0
     assert api.get("procedure?modality=DX&page_size=1")["count"] == api.get("procedure?page_size=1")["count"]
     assert api.get("procedure?modality=CR")["count"] == 0
@@ -206,11 +347,19 @@ def test_procedure_filters(api: Api) -> None:
     assert vet["count"] >= 1 and all(p["patient_type"] == "Cat" for p in vet["procedures"])
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("page=0", "page"), ("page=-1", "page"), ("page=x", "page"), ("page_size=0", "page_size"),
-    ("page_size=10001", "page_size"), ("procedure_type=URGENT", "procedure_type"), ("is_enabled=2x", "is_enabled"),
-    ("modality=D", "modality"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=x", "page"),
+        ("page_size=0", "page_size"),
+        ("page_size=10001", "page_size"),
+        ("procedure_type=URGENT", "procedure_type"),
+        ("is_enabled=2x", "is_enabled"),
+        ("modality=D", "modality"),
+    ],
+)
 def test_procedure_bad_query(api: Api, query: str, field: str) -> None:
     err = api.get(f"procedure?{query}", status=400)
     assert err["code"] == "0x010001" and field_of(err) == field
@@ -298,8 +447,11 @@ def test_apr_by_view_and_by_id(api: Api) -> None:
     check_apr(by_view, "View_DX_T_A_HD_OBL_01")
     assert by_view["view_position"] == "OBL" and by_view["category"] == "EXTREMITIES_SMALL"
     assert api.get("apr/View_DX_T_A_HD_OBL_01") == by_view
-    medium = {e["work_station_id"]: e["config_object"]["Common"] for e in by_view["exposures"]
-              if e["patient_size"] == "Medium"}
+    medium = {
+        e["work_station_id"]: e["config_object"]["Common"]
+        for e in by_view["exposures"]
+        if e["patient_size"] == "Medium"
+    }
     assert 48 <= medium[0]["kV"] <= 60 and 1 <= medium[0]["mAs"] <= 4  # hand OBL, table-top chart range
     assert field_of(api.get("apr/No_Such_Apr", status=404)) == "id"
     assert field_of(api.get("view/No_Such_View/apr", status=404)) == "id"
@@ -331,8 +483,9 @@ def test_apr_tech(api: Api) -> None:
     d = api.get("apr/View_DX_T_A_LS_LAT_00/tech")
     assert list(d) == ["@type", "dp", "ep"] and d["@type"] == T + "TechParam"
     assert list(d["dp"]) == DP_KEYS and list(d["ep"]) == EP_KEYS
-    assert {k: d["ep"][k] for k in ("kV", "mA", "ms", "mAs")} == {k: want[(0, "Medium")][k] for k in
-                                                                   ("kV", "mA", "ms", "mAs")}
+    assert {k: d["ep"][k] for k in ("kV", "mA", "ms", "mAs")} == {
+        k: want[(0, "Medium")][k] for k in ("kV", "mA", "ms", "mAs")
+    }
     for ws in (0, 1):
         for size in SIZES:
             t = api.get(f"apr/View_DX_T_A_LS_LAT_00/tech?work_station_id={ws}&patient_size={size}")
@@ -376,12 +529,15 @@ def test_walk_catalog_to_apr_for_both_products(api: Api) -> None:
     for product in ("DROS", "VETDROS"):
         types = api.get("patient_type?is_enabled=true", product=product)["patient_type_list"]
         for t in types:
-            parts = api.get(f"body_part?patient_type={t['patient_type_id']}&modality=DX&is_enabled=true",
-                            product=product)["body_part_list"]
+            parts = api.get(
+                f"body_part?patient_type={t['patient_type_id']}&modality=DX&is_enabled=true", product=product
+            )["body_part_list"]
             assert parts, t
             part = parts[0]["body_part_id"]
-            procs = api.get(f"procedure?patient_type={t['patient_type_id']}&body_part={part}&is_enabled=true"
-                            "&page_size=100", product=product)["procedures"]
+            procs = api.get(
+                f"procedure?patient_type={t['patient_type_id']}&body_part={part}&is_enabled=true&page_size=100",
+                product=product,
+            )["procedures"]
             assert procs, part
             views = api.get(f"procedure/{procs[0]['procedure_id']}/view", product=product)["views"]
             assert views
@@ -404,23 +560,27 @@ def test_every_icon_path_resolves_to_a_distinct_image(api: Api) -> None:
                 assert r.status_code == 200, path
                 assert r.headers["content-type"].startswith("image/svg+xml")
                 assert r.content.startswith(b"<svg") and v["view_other_name"].encode() in r.content.replace(
-                    b"&amp;", b"&")
+                    b"&amp;", b"&"
+                )
                 digests[path] = hashlib.sha256(r.content).hexdigest()
     assert len(digests) >= 2 * (120 + 80)
     assert len(set(digests.values())) == len(digests)  # no two icon paths serve the same picture
 
 
-@pytest.mark.parametrize(("path", "status"), [
-    ("Position/Human/No_Such_View.svg", 404),
-    ("Position/Nowhere/x.png", 404),
-    ("..%2Fdros.duckdb", 400),
-    ("%2e%2e/%2e%2e/etc/passwd.png", 400),
-    ("Position/..%2F..%2Fdros.duckdb", 400),
-    ("Position/Human/%2e%2e%2f%2e%2e%2fjwt.svg", 400),
-    ("Position/Human/notes.txt", 400),
-    ("Position/.generated-2-abc.svg", 400),
-    ("Position%5C..%5Cx.svg", 400),
-])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("Position/Human/No_Such_View.svg", 404),
+        ("Position/Nowhere/x.png", 404),
+        ("..%2Fdros.duckdb", 400),
+        ("%2e%2e/%2e%2e/etc/passwd.png", 400),
+        ("Position/..%2F..%2Fdros.duckdb", 400),
+        ("Position/Human/%2e%2e%2f%2e%2e%2fjwt.svg", 400),
+        ("Position/Human/notes.txt", 400),
+        ("Position/.generated-2-abc.svg", 400),
+        ("Position%5C..%5Cx.svg", 400),
+    ],
+)
 def test_image_refusals(api: Api, path: str, status: int) -> None:
     r = api.client.get(f"/dr/api/v1/pub/Image/{path}")
     assert r.status_code == status, r.text
@@ -435,8 +595,9 @@ APR = "View_DX_T_A_HD_OBL_01"
 
 def entry(api: Api, apr_id: str, ws: int, size: str, product: str = "DROS") -> dict[str, Any]:
     d = api.get(f"apr/{apr_id}", product=product)
-    return next(e["config_object"]["Common"] for e in d["exposures"]
-                if e["work_station_id"] == ws and e["patient_size"] == size)
+    return next(
+        e["config_object"]["Common"] for e in d["exposures"] if e["work_station_id"] == ws and e["patient_size"] == size
+    )
 
 
 def test_apr_edit_round_trip_and_reset(rw: Api) -> None:
@@ -465,18 +626,37 @@ def test_apr_edit_round_trip_and_reset(rw: Api) -> None:
 
 
 def entry_of(apr: dict[str, Any], ws: int, size: str) -> dict[str, Any]:
-    return next(e["config_object"]["Common"] for e in apr["exposures"]
-                if e["work_station_id"] == ws and e["patient_size"] == size)
+    return next(
+        e["config_object"]["Common"]
+        for e in apr["exposures"]
+        if e["work_station_id"] == ws and e["patient_size"] == size
+    )
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"kV": 39}, "kV"), ({"kV": 151}, "kV"), ({"kV": "57"}, "kV"), ({"kV": True}, "kV"), ({"kV": None}, "kV"),
-    ({"mA": 0, "mAs": 0.1}, "mA"), ({"mA": 1001}, "mA"), ({"ms": 0.5, "mAs": 0.125}, "ms"), ({"ms": 10001}, "ms"),
-    ({"mAs": 0}, "mAs"), ({"mAs": 1001}, "mAs"), ({"mAs": 6.3}, "mAs"), ({"mAs": 4.8}, "mAs"),
-    ({"work_station_id": 2}, "work_station_id"), ({"work_station_id": None}, "work_station_id"),
-    ({"work_station_id": "0"}, "work_station_id"), ({"patient_size": "Huge"}, "patient_size"),
-    ({"patient_size": None}, "patient_size"), ({"voltage": 57}, "voltage"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kV": 39}, "kV"),
+        ({"kV": 151}, "kV"),
+        ({"kV": "57"}, "kV"),
+        ({"kV": True}, "kV"),
+        ({"kV": None}, "kV"),
+        ({"mA": 0, "mAs": 0.1}, "mA"),
+        ({"mA": 1001}, "mA"),
+        ({"ms": 0.5, "mAs": 0.125}, "ms"),
+        ({"ms": 10001}, "ms"),
+        ({"mAs": 0}, "mAs"),
+        ({"mAs": 1001}, "mAs"),
+        ({"mAs": 6.3}, "mAs"),
+        ({"mAs": 4.8}, "mAs"),
+        ({"work_station_id": 2}, "work_station_id"),
+        ({"work_station_id": None}, "work_station_id"),
+        ({"work_station_id": "0"}, "work_station_id"),
+        ({"patient_size": "Huge"}, "patient_size"),
+        ({"patient_size": None}, "patient_size"),
+        ({"voltage": 57}, "voltage"),
+    ],
+)
 def test_apr_edit_refusals(rw: Api, change: dict[str, Any], field: str) -> None:
     before = rw.get(f"apr/{APR}")
     body = {**GOOD, **change}
@@ -497,8 +677,9 @@ def test_apr_edit_refusals_other(rw: Api) -> None:
         assert err["code"] == "0x020006"
     r = rw.client.post(f"{P}/apr/{APR}", json=GOOD)
     assert r.status_code == 401
-    r = rw.client.post(f"{P}/apr/{APR}", content=b"{not json", headers={**rw.headers(),
-                                                                         "Content-Type": "application/json"})
+    r = rw.client.post(
+        f"{P}/apr/{APR}", content=b"{not json", headers={**rw.headers(), "Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["code"] == "0x010002"
     err = rw.post(f"apr/{APR}", {"reset": True, "work_station_id": 0}, status=400)
     assert err["data"]["field"] == "patient_size"
@@ -507,8 +688,11 @@ def test_apr_edit_refusals_other(rw: Api) -> None:
 
 def test_vet_apr_edit(rw: Api) -> None:
     apr = "View_DX_DOG_TH_LAT_00"
-    rw.post(f"apr/{apr}", {"work_station_id": 0, "patient_size": "Medium", "kV": 80, "mA": 400, "ms": 12.5,
-                           "mAs": 5}, product="VETDROS")
+    rw.post(
+        f"apr/{apr}",
+        {"work_station_id": 0, "patient_size": "Medium", "kV": 80, "mA": 400, "ms": 12.5, "mAs": 5},
+        product="VETDROS",
+    )
     assert entry(rw, apr, 0, "Medium", product="VETDROS")["kV"] == 80
 
 
@@ -529,7 +713,8 @@ def test_apr_edit_persists_across_restart(settings: Settings, make_app: Callable
 
 
 def test_edit_wins_over_catalog_upgrade_and_reset_restores_new_factory(
-        tmp_path: Path, settings: Settings, make_app: Callable[[Settings], Litestar]) -> None:
+    tmp_path: Path, settings: Settings, make_app: Callable[[Settings], Litestar]
+) -> None:
     shipped = load()
     other = "View_DX_T_A_HD_PA_00"
     with TestClient(make_app(settings), base_url="http://127.0.0.1") as c:

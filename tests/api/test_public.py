@@ -14,7 +14,17 @@ from tests.api.test_envelope import assert_error
 
 def test_software_info(client):
     data = client.get("/dr/api/v1/pub/software_info").json()["data"]
-    assert set(data) == {"FPD", "GEN", "current_locale", "default_locale", "guest", "language", "product", "server", "sn"}
+    assert set(data) == {
+        "FPD",
+        "GEN",
+        "current_locale",
+        "default_locale",
+        "guest",
+        "language",
+        "product",
+        "server",
+        "sn",
+    }
     assert data["language"] == ["en", "zh"]
     assert data["product"] == "DROS"
     assert data["current_locale"] == data["default_locale"] == "en_US"
@@ -38,10 +48,15 @@ def test_guest_token_reaches_only_guest_things(client):
     guest = client.get("/dr/api/v1/pub/software_info").json()["data"]["guest"]
     h = {"Authorization": f"Bearer {guest}"}
     assert client.get("/dr/api/v1/auth/resource/options", headers=h).status_code == 200
-    r = client.post("/dr/api/v1/auth/settings/password", headers=h,
-                    json={"old_password": "x", "new_password": "yyyyyy", "confirm_new_password": "yyyyyy"})
+    r = client.post(
+        "/dr/api/v1/auth/settings/password",
+        headers=h,
+        json={"old_password": "x", "new_password": "yyyyyy", "confirm_new_password": "yyyyyy"},
+    )
     assert_error(r, 403, ErrorCode.FORBIDDEN)
-    assert_error(client.post("/dr/api/v1/auth/manage/language", headers=h, json={"lang": "zh_CN"}), 403, ErrorCode.FORBIDDEN)
+    assert_error(
+        client.post("/dr/api/v1/auth/manage/language", headers=h, json={"lang": "zh_CN"}), 403, ErrorCode.FORBIDDEN
+    )
 
 
 @pytest.mark.parametrize("locale, filename, marker", [("zh_CN", "zh.js", "患者管理"), ("en_US", "en.js", "Patient")])
@@ -55,7 +70,10 @@ def test_translation_files(client, locale, filename, marker):
 @pytest.mark.parametrize("path", ["zh_CN/en.js", "fr_FR/fr.js", "en_US/..%2F..%2Fapp.py", "zh_CN/%2E%2E"])
 def test_translation_unknown_or_traversal(client, path):
     r = client.get(f"/dr/api/v1/pub/trans/{path}")
-    assert r.status_code == 404 and r.json()["code"] in (ErrorCode.NOT_FOUND.info.code, ErrorCode.ROUTE_NOT_FOUND.info.code)
+    assert r.status_code == 404 and r.json()["code"] in (
+        ErrorCode.NOT_FOUND.info.code,
+        ErrorCode.ROUTE_NOT_FOUND.info.code,
+    )
 
 
 def test_language_list(client):
@@ -82,7 +100,9 @@ def test_login(client, user, uid):
 
 @pytest.mark.parametrize("user, password", [("admin", "wrong"), ("nobody", "123456"), ("guest", "123456")])
 def test_login_refused(client, user, password):
-    assert_error(client.post("/dr/api/v1/pub/login", json={"username": user, "password": password}), 401, ErrorCode.LOGIN_FAILED)
+    assert_error(
+        client.post("/dr/api/v1/pub/login", json={"username": user, "password": password}), 401, ErrorCode.LOGIN_FAILED
+    )
 
 
 def test_failed_logins_are_throttled_per_user_and_address(client):
@@ -96,4 +116,9 @@ def test_failed_logins_are_throttled_per_user_and_address(client):
 
 
 def test_quota_reports_no_cloud(client):
-    assert client.get("/dr/api/v1/pub/quota").json()["data"] == {"total": 0, "available": 0, "online": False, "overdue": False}
+    assert client.get("/dr/api/v1/pub/quota").json()["data"] == {
+        "total": 0,
+        "available": 0,
+        "online": False,
+        "overdue": False,
+    }

@@ -9,7 +9,7 @@ import pytest
 
 from dros.errors import ErrorCode
 from tests.api.test_envelope import assert_error
-from tests.studies import HUMAN, expose, images_of, register
+from tests.studies import expose, images_of, register
 
 BIN = "/dr/api/v1/auth/recycle_bin"
 STUDY = "/dr/api/v1/auth/study"
@@ -35,14 +35,19 @@ def test_bin_list_filters_and_detail(client, auth_headers):
     h = auth_headers()
     a, b = deleted(client, h)
     c = register(client, h, patient_name="Keep^Me")
-    assert bin_ids(client, h) == [b["study_id"], a["study_id"]] or set(bin_ids(client, h)) == {a["study_id"], b["study_id"]}
+    assert bin_ids(client, h) == [b["study_id"], a["study_id"]] or set(bin_ids(client, h)) == {
+        a["study_id"],
+        b["study_id"],
+    }
     assert bin_ids(client, h, name="keep") == []
     assert len(bin_ids(client, h, name="ZHANG")) == 2 and bin_ids(client, h, page_size=1, page=2)
     assert c["study_id"] not in bin_ids(client, h)
     detail = client.get(f"{BIN}/study/{a['study_id']}", headers=h).json()["data"]
     assert detail["study_id"] == a["study_id"] and len(images_of(detail)) == 3
     assert_error(client.get(f"{BIN}/study/{c['study_id']}", headers=h), 404, ErrorCode.NOT_FOUND, "id")
-    assert_error(client.get(f"{BIN}/study/", headers=h, params={"page_size": 0}), 400, ErrorCode.INVALID_PARAMETER, "page_size")
+    assert_error(
+        client.get(f"{BIN}/study/", headers=h, params={"page_size": 0}), 400, ErrorCode.INVALID_PARAMETER, "page_size"
+    )
 
 
 def test_restore_brings_rows_and_files_back(client, auth_headers, app):
@@ -78,7 +83,9 @@ def test_permanent_delete_frees_the_disk(client, auth_headers, app):
     after = client.get(f"{BIN}/disk_info", headers=h).json()["data"]["recycle_bin"]
     assert 0 < after < before
     assert bin_ids(client, h) == [b["study_id"]]
-    rows = app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM image WHERE study_id = ?", [a["study_id"]]).fetchone()[0])
+    rows = app.state.db.read_sync(
+        lambda c: c.execute("SELECT count(*) FROM image WHERE study_id = ?", [a["study_id"]]).fetchone()[0]
+    )
     assert rows == 0
     assert_error(client.post(f"{BIN}/study", headers=h, json=[a["study_id"]]), 404, ErrorCode.NOT_FOUND)
 
@@ -91,7 +98,11 @@ def test_clear_empties_everything(client, auth_headers, app):
     assert bin_ids(client, h) == []
     assert client.get(f"{BIN}/disk_info", headers=h).json()["data"]["recycle_bin"] == 0
     assert [s["study_id"] for s in client.get(STUDY + "/", headers=h).json()["data"]["studies"]] == [keep["study_id"]]
-    counts = app.state.db.read_sync(lambda c: c.execute("SELECT (SELECT count(*) FROM study), (SELECT count(*) FROM series), (SELECT count(*) FROM image)").fetchone())
+    counts = app.state.db.read_sync(
+        lambda c: c.execute(
+            "SELECT (SELECT count(*) FROM study), (SELECT count(*) FROM series), (SELECT count(*) FROM image)"
+        ).fetchone()
+    )
     assert counts == (1, 2, 3)
 
 
@@ -113,7 +124,9 @@ def test_disk_info_is_real(client, auth_headers, settings):
     assert data["total_str"] == f"{usage.total / 1024**3:.2f} GB" or data["total_str"].endswith("TB")
 
 
-@pytest.mark.parametrize("n, text", [(0, "0.00 KB"), (1536, "1.50 KB"), (243047182336, "226.36 GB"), (5 * 1024**2, "5.00 MB")])
+@pytest.mark.parametrize(
+    "n, text", [(0, "0.00 KB"), (1536, "1.50 KB"), (243047182336, "226.36 GB"), (5 * 1024**2, "5.00 MB")]
+)
 def test_human_sizes_match_the_reference(n, text):
     from dros.domain.study.files import human_size
 

@@ -32,12 +32,18 @@ def test_texts_follow_language(client, auth_headers):
     assert texts["Small"] == "小" and texts["Large"] == "大" and "Paediatric" in texts
 
 
-@pytest.mark.parametrize("group, flag", [("basic", "pregnancy_status"), ("basic", "study_type"), ("apr_cbo", "focus"), ("apr_cbo", "work_station")])
+@pytest.mark.parametrize(
+    "group, flag",
+    [("basic", "pregnancy_status"), ("basic", "study_type"), ("apr_cbo", "focus"), ("apr_cbo", "work_station")],
+)
 def test_other_groups(client, auth_headers, group, flag):
     assert values(client.get(OPT, params={"group": group, "flag": flag}, headers=auth_headers("guest")))
 
 
-@pytest.mark.parametrize("params, field", [({"group": "nope"}, "group"), ({"flag": "nope"}, "flag"), ({"group": ""}, "group"), ({"flag": "x" * 65}, "flag")])
+@pytest.mark.parametrize(
+    "params, field",
+    [({"group": "nope"}, "group"), ({"flag": "nope"}, "flag"), ({"group": ""}, "group"), ({"flag": "x" * 65}, "flag")],
+)
 def test_unknown_group_or_flag(client, auth_headers, params, field):
     assert_error(client.get(OPT, params=params, headers=auth_headers()), 400, ErrorCode.INVALID_PARAMETER, field)
 

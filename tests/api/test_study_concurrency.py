@@ -53,7 +53,13 @@ async def worker(base: str, n: int, deadline: float) -> ClientLog:
             elif action < 0.7:
                 sid = rnd.choice(live)
                 name = f"E{n}^{log.ops}"
-                upd = {"accession_number": "X", "patient_id": "P", "patient_name": name, "patient_size": "Small", "patient_sex": "O"}
+                upd = {
+                    "accession_number": "X",
+                    "patient_id": "P",
+                    "patient_name": name,
+                    "patient_size": "Small",
+                    "patient_sex": "O",
+                }
                 r = await c.put(f"/dr/api/v1/auth/study/{sid}", headers=h, json=upd)
                 if r.status_code == 200:
                     log.studies[sid].name = name
@@ -95,15 +101,37 @@ def test_concurrent_clients_lose_nothing(tmp_path):
     conn = duckdb.connect(str(tmp_path / "data" / "dros.duckdb"), read_only=True)
     try:
         rows = {r[0]: r[1:] for r in conn.execute("SELECT study_id, patient_name, is_deleted FROM study").fetchall()}
-        counts = dict(conn.execute("SELECT study_id, count(*) FROM image WHERE NOT is_deleted GROUP BY study_id").fetchall())
+        counts = dict(
+            conn.execute("SELECT study_id, count(*) FROM image WHERE NOT is_deleted GROUP BY study_id").fetchall()
+        )
         assert set(rows) == set(expected)  # nothing lost, nothing invented
         for sid, e in expected.items():
             assert rows[sid] == (e.name, e.deleted), sid
             assert counts.get(sid, 0) == e.images, sid
         # no half-written study: every image has its series and study, every series a study and an image
-        assert conn.execute("SELECT count(*) FROM image i LEFT JOIN series s USING (series_instance_uid) WHERE s.study_id IS NULL").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM series s LEFT JOIN study t USING (study_id) WHERE t.study_id IS NULL").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM series s WHERE NOT EXISTS (SELECT 1 FROM image i WHERE i.series_instance_uid = s.series_instance_uid)").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM (SELECT study_id, sort FROM image WHERE NOT is_deleted GROUP BY ALL HAVING count(*) > 1)").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM image i LEFT JOIN series s USING (series_instance_uid) WHERE s.study_id IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM series s LEFT JOIN study t USING (study_id) WHERE t.study_id IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM series s WHERE NOT EXISTS (SELECT 1 FROM image i WHERE i.series_instance_uid = s.series_instance_uid)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM (SELECT study_id, sort FROM image WHERE NOT is_deleted GROUP BY ALL HAVING count(*) > 1)"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         conn.close()

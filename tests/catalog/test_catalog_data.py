@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import shutil
 import subprocess
 import sys
@@ -15,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dros.catalog_data import ROOT, SIZES, CatalogError, load, mas_consistent
-from dros.catalog_data import icons
+from dros.catalog_data import ROOT, SIZES, CatalogError, icons, load, mas_consistent
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,9 +40,38 @@ def test_counts(catalog) -> None:
     assert {t["patient_type_id"] for t in rows(catalog, "DROS", "patient_types")} == {"Human"}
 
 
-HUMAN_PARTS = ["SKULL", "FACIAL BONES", "SINUS", "MANDIBLE", "CSPINE", "TSPINE", "LSPINE", "SACRUM", "CHEST", "RIBS",
-               "ABDOMEN", "PELVIS", "HIP", "SHOULDER", "CLAVICLE", "SCAPULA", "HUMERUS", "ELBOW", "FOREARM", "WRIST",
-               "HAND", "FEMUR", "KNEE", "PATELLA", "TIBIA", "ANKLE", "FOOT", "CALCANEUS", "WHOLE SPINE", "LONG LEG"]
+HUMAN_PARTS = [
+    "SKULL",
+    "FACIAL BONES",
+    "SINUS",
+    "MANDIBLE",
+    "CSPINE",
+    "TSPINE",
+    "LSPINE",
+    "SACRUM",
+    "CHEST",
+    "RIBS",
+    "ABDOMEN",
+    "PELVIS",
+    "HIP",
+    "SHOULDER",
+    "CLAVICLE",
+    "SCAPULA",
+    "HUMERUS",
+    "ELBOW",
+    "FOREARM",
+    "WRIST",
+    "HAND",
+    "FEMUR",
+    "KNEE",
+    "PATELLA",
+    "TIBIA",
+    "ANKLE",
+    "FOOT",
+    "CALCANEUS",
+    "WHOLE SPINE",
+    "LONG LEG",
+]
 
 
 def test_every_listed_human_body_part_has_views_and_procedures(catalog) -> None:
@@ -57,10 +86,37 @@ def test_every_listed_human_body_part_has_views_and_procedures(catalog) -> None:
     assert {v["image_laterality"] for v in views} == {"U", "L", "R", "B"}
 
 
-@pytest.mark.parametrize("needle", ["Towne", "Waters", "Caldwell", "swimmer's", "scapular Y", "Merchant", "skyline",
-                                    "mortise", "Judet", "odontoid", "Grashey", "axillary", "Harris", "Lauenstein",
-                                    "Danelius-Miller", "Rhese", "SMV", "lordotic", "decubitus", "Coyle", "scaphoid",
-                                    "Carpal tunnel", "inlet", "outlet", "Ferguson", "bone age"])
+@pytest.mark.parametrize(
+    "needle",
+    [
+        "Towne",
+        "Waters",
+        "Caldwell",
+        "swimmer's",
+        "scapular Y",
+        "Merchant",
+        "skyline",
+        "mortise",
+        "Judet",
+        "odontoid",
+        "Grashey",
+        "axillary",
+        "Harris",
+        "Lauenstein",
+        "Danelius-Miller",
+        "Rhese",
+        "SMV",
+        "lordotic",
+        "decubitus",
+        "Coyle",
+        "scaphoid",
+        "Carpal tunnel",
+        "inlet",
+        "outlet",
+        "Ferguson",
+        "bone age",
+    ],
+)
 def test_named_special_views(catalog, needle: str) -> None:
     assert any(needle.lower() in v["name_en"].lower() for v in rows(catalog, "DROS", "views")), needle
 
@@ -84,8 +140,14 @@ def test_veterinary_coverage(catalog) -> None:
 def test_ids_unique_and_both_languages(catalog) -> None:
     all_views: list[str] = []
     for product in ("DROS", "VETDROS"):
-        for table, key in (("views", "view_id"), ("views", "id"), ("procedures", "procedure_id"),
-                           ("procedures", "id"), ("body_parts", "body_part_id"), ("aprs", "apr_id")):
+        for table, key in (
+            ("views", "view_id"),
+            ("views", "id"),
+            ("procedures", "procedure_id"),
+            ("procedures", "id"),
+            ("body_parts", "body_part_id"),
+            ("aprs", "apr_id"),
+        ):
             ids = [r[key] for r in rows(catalog, product, table)]
             assert len(ids) == len(set(ids)), (product, table, key)
         all_views += [v["view_id"] for v in rows(catalog, product, "views")]
@@ -160,15 +222,18 @@ CHART = [
 @pytest.mark.parametrize(("apr", "ws", "kv", "mas"), CHART)
 def test_medium_exposure_matches_chart(catalog, apr: str, ws: int, kv: tuple, mas: tuple) -> None:
     product = "VETDROS" if "_T_A_" not in apr else "DROS"
-    e = next(e for e in rows(catalog, product, "exposures")
-             if e["apr_id"] == apr and e["work_station_id"] == ws and e["patient_size"] == "Medium")
+    e = next(
+        e
+        for e in rows(catalog, product, "exposures")
+        if e["apr_id"] == apr and e["work_station_id"] == ws and e["patient_size"] == "Medium"
+    )
     assert kv[0] <= e["kV"] <= kv[1] and mas[0] <= e["mAs"] <= mas[1], e
 
 
 def test_thickness_table(catalog) -> None:
     t = catalog.thickness
     assert [r["thickness"] for r in t] == list(range(1, 51))
-    for a, b in zip(t, t[1:], strict=False):
+    for a, b in itertools.pairwise(t):
         assert b["kV"] >= a["kV"] and b["mAs"] >= a["mAs"]
     assert all(40 <= r["kV"] <= 150 and mas_consistent(r["mA"], r["ms"], r["mAs"]) for r in t)
 
@@ -189,6 +254,7 @@ def col(table: list[list[str]], name: str) -> int:
 def set_cell(name: str, value: str, row: int = 1) -> Callable[[list[list[str]]], None]:
     def fn(t: list[list[str]]) -> None:
         t[row][col(t, name)] = value
+
     return fn
 
 
@@ -223,8 +289,7 @@ BROKEN = [
     ("vetdros/exposures.csv", set_cell("mAs", "9"), "mA·ms/1000"),
     ("dros/exposures.csv", set_cell("patient_size", "Huge"), "bad work station/size"),
     ("thickness.csv", swap_thickness, "decrease"),
-    ("dros/views.csv", set_cell("view_icon_name", "/Image/Position/Human/View_DX_T_A_SK_AP_00.svg", 2),
-     "shared with"),
+    ("dros/views.csv", set_cell("view_icon_name", "/Image/Position/Human/View_DX_T_A_SK_AP_00.svg", 2), "shared with"),
     ("dros/views.csv", set_cell("view_icon_name", "/Image/Position/Human/../../x.svg"), "is not an .svg under"),
     ("dros/views.csv", set_cell("view_position", "SIDEWAYS"), "view_position"),
     ("dros/procedures.csv", set_cell("body_part_id", "Human_TAIL"), "unknown body_part_id"),
@@ -285,15 +350,18 @@ def test_icons_written_once_per_release(tmp_path: Path, catalog) -> None:
     assert icons.install(tmp_path / "Image", catalog) == 0  # second start: nothing to do
     files[0].unlink()
     files[1].write_text("<svg/>")
-    assert icons.install(tmp_path / "Image", catalog) == 2  # a deleted picture triggers a redraw, which also repairs the altered one
+    assert (
+        icons.install(tmp_path / "Image", catalog) == 2
+    )  # a deleted picture triggers a redraw, which also repairs the altered one
     assert icons.install(tmp_path / "Image", catalog) == 0
 
 
 # ---- the generator reproduces the committed files ----
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     out = tmp_path / "generated"
-    subprocess.run([sys.executable, str(REPO / "tools" / "catalog" / "gen_catalog.py"), "--out", str(out)],
-                   check=True, cwd=REPO)
+    subprocess.run(
+        [sys.executable, str(REPO / "tools" / "catalog" / "gen_catalog.py"), "--out", str(out)], check=True, cwd=REPO
+    )
     produced = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     shipped = sorted(p.relative_to(ROOT) for p in ROOT.rglob("*") if p.suffix in (".csv", ".toml"))
     assert produced == shipped

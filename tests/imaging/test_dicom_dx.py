@@ -141,7 +141,9 @@ def test_file_is_valid_and_round_trips(tmp_path: Path, frame: np.ndarray, ts: st
 
     ds = pydicom.dcmread(path)
     assert ds.file_meta.TransferSyntaxUID == TS_UID[ts]
-    sop_class = DigitalXRayImageStorageForPresentation if intent == "FOR PRESENTATION" else DigitalXRayImageStorageForProcessing
+    sop_class = (
+        DigitalXRayImageStorageForPresentation if intent == "FOR PRESENTATION" else DigitalXRayImageStorageForProcessing
+    )
     assert ds.SOPClassUID == sop_class
     assert ds.file_meta.MediaStorageSOPClassUID == sop_class
     assert ds.SOPInstanceUID == ds.file_meta.MediaStorageSOPInstanceUID == meta.sop_instance_uid
@@ -223,7 +225,9 @@ def test_new_generates_distinct_valid_uids_and_dates() -> None:
     assert a.sop_instance_uid.startswith("2.25.")
     assert re.fullmatch(r"\d{8}", a.study_date) and re.fullmatch(r"\d{6}", a.content_time)
     assert DxMetadata.new(view_position="LL").view_code == VIEW_CODES["LL"]
-    assert DxMetadata.new(uid_root="1.2.826.0.1.3680043.10.543").sop_instance_uid.startswith("1.2.826.0.1.3680043.10.543.")
+    assert DxMetadata.new(uid_root="1.2.826.0.1.3680043.10.543").sop_instance_uid.startswith(
+        "1.2.826.0.1.3680043.10.543."
+    )
 
 
 def test_view_codes_match_the_standard() -> None:
@@ -277,7 +281,7 @@ def test_overwrites_atomically_and_reports_io_errors(tmp_path: Path, frame: np.n
 
 
 def test_missing_uids_are_a_type_error() -> None:
-    with pytest.raises(TypeError, match="sop_instance_uid|study_instance_uid|series_instance_uid"):
+    with pytest.raises(TypeError, match=r"sop_instance_uid|study_instance_uid|series_instance_uid"):
         DxMetadata(patient_name="X")  # type: ignore[call-arg]
 
 

@@ -48,7 +48,9 @@ def test_identical_to_pylibjpeg_rle_and_decodable(name: str) -> None:
     assert (n_segments, first) == (2, 64) and 64 < second < len(ours)
     assert ours[12:64] == bytes(52)
 
-    back = np.frombuffer(decode_pixel_data(ours, version=2, rows=rows, columns=cols, bits_allocated=16, samples_per_pixel=1), "<u2")
+    back = np.frombuffer(
+        decode_pixel_data(ours, version=2, rows=rows, columns=cols, bits_allocated=16, samples_per_pixel=1), "<u2"
+    )
     np.testing.assert_array_equal(back.reshape(rows, cols), img)
     # pydicom's own pure-Python decoder (a third implementation); segment order ">" is the
     # standard one (most significant byte first), the result is little-endian.

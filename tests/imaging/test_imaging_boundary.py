@@ -54,7 +54,9 @@ def test_bad_frames_raise_clear_errors(fn, bad, exc, words) -> None:
         fn(bad)
 
 
-@pytest.mark.parametrize("bad, exc", [(np.zeros((128, 128), np.float64), TypeError), (np.zeros((8, 8), np.uint16), ValueError)])
+@pytest.mark.parametrize(
+    "bad, exc", [(np.zeros((128, 128), np.float64), TypeError), (np.zeros((8, 8), np.uint16), ValueError)]
+)
 def test_core_checks_too(bad, exc) -> None:
     """The Rust side enforces the same rules when called directly."""
     with pytest.raises(exc):
@@ -140,7 +142,16 @@ def test_result_shape_and_types(raw: np.ndarray) -> None:
     assert r.image.dtype == np.uint16 and r.image.shape == raw.shape and r.image.flags.writeable
     assert r.field_mask.dtype == np.bool_ and r.field_mask is r.collimation.mask
     assert r.collimation.kind in ("rect", "circle", "none")
-    assert set(r.timings) == {"prepare", "collimator_rect", "collimator_circle", "foreground", "enhance", "apply", "auto_wwwl", "exposure_index"}
+    assert set(r.timings) == {
+        "prepare",
+        "collimator_rect",
+        "collimator_circle",
+        "foreground",
+        "enhance",
+        "apply",
+        "auto_wwwl",
+        "exposure_index",
+    }
     assert all(v >= 0 for v in r.timings.values())
     assert r.target_exposure_index == 300.0 and r.preset == "chest"
     if r.collimation.kind == "rect":
@@ -149,7 +160,18 @@ def test_result_shape_and_types(raw: np.ndarray) -> None:
 
 def test_presets_are_distinct(raw: np.ndarray) -> None:
     names = imaging.presets()
-    for needed in ("default", "chest", "extremity", "spine", "skull", "abdomen", "pelvis", "vet_thorax", "vet_abdomen", "vet_extremity"):
+    for needed in (
+        "default",
+        "chest",
+        "extremity",
+        "spine",
+        "skull",
+        "abdomen",
+        "pelvis",
+        "vet_thorax",
+        "vet_abdomen",
+        "vet_extremity",
+    ):
         assert needed in names
     images = {n: imaging.process(raw, preset=n).image.tobytes() for n in names}
     assert len(set(images.values())) == len(names)

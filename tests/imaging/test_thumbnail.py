@@ -102,7 +102,9 @@ def test_strided_input(tmp_path: Path) -> None:
         (np.zeros((64, 64), np.uint16), 1.0, 10.0, 20000, ValueError),
     ],
 )
-def test_bad_input(tmp_path: Path, img: np.ndarray, center: float, width: float, size: int, exc: type[Exception]) -> None:
+def test_bad_input(
+    tmp_path: Path, img: np.ndarray, center: float, width: float, size: int, exc: type[Exception]
+) -> None:
     with pytest.raises(exc):
         _core.write_thumbnail(tmp_path / "t.webp", img, center, width, size)
     assert not (tmp_path / "t.webp").exists()

@@ -14,20 +14,27 @@ from tests.studies import expose, images_of, register
 
 
 def run_child(data_dir, operation, study_id):
-    proc = subprocess.run([sys.executable, "-m", "tests.store.crash_child", str(data_dir), operation, study_id],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.store.crash_child", str(data_dir), operation, study_id],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
 
 def _files(data_dir):
-    return sorted(p.relative_to(data_dir).as_posix() for p in (data_dir / "studies").rglob("*") if p.is_file()) + \
-        sorted(p.relative_to(data_dir).as_posix() for p in (data_dir / "recycle_bin").rglob("*") if p.is_file())
+    return sorted(
+        p.relative_to(data_dir).as_posix() for p in (data_dir / "studies").rglob("*") if p.is_file()
+    ) + sorted(p.relative_to(data_dir).as_posix() for p in (data_dir / "recycle_bin").rglob("*") if p.is_file())
 
 
 @pytest.fixture
 def exposed_study(make_app, settings):
     with TestClient(make_app(settings)) as c:
-        h = {"Authorization": f"Bearer {c.post('/dr/api/v1/pub/login', json={'username': 'admin', 'password': '123456'}).json()['data']['token']}"}
+        h = {
+            "Authorization": f"Bearer {c.post('/dr/api/v1/pub/login', json={'username': 'admin', 'password': '123456'}).json()['data']['token']}"
+        }
         s = register(c, h)
         for img in images_of(s)[:2]:
             expose(c.app, s, img)
@@ -46,12 +53,14 @@ def delete_to_bin(make_app, settings, study_id):
 def reopen(make_app, settings):
     c = TestClient(make_app(settings))
     c.__enter__()
-    h = {"Authorization": f"Bearer {c.post('/dr/api/v1/pub/login', json={'username': 'admin', 'password': '123456'}).json()['data']['token']}"}
+    h = {
+        "Authorization": f"Bearer {c.post('/dr/api/v1/pub/login', json={'username': 'admin', 'password': '123456'}).json()['data']['token']}"
+    }
     return c, h
 
 
 def test_killed_after_moving_files_before_commit_of_delete(make_app, settings, exposed_study):
-    s, keep = exposed_study
+    s, _keep = exposed_study
     data = settings.data_path
     before = _files(data)
     run_child(data, "delete", s["study_id"])

@@ -25,7 +25,9 @@ def test_first_start_from_empty_data_dir(empty_data_dir, make_app):
         assert c.get("/dr/api/v1/pub/users").json()["data"] == ["service", "admin", "mgr", "tech"]
     db = Database(empty_data_dir / "dros.duckdb")
     try:
-        versions = db.read_sync(lambda c: [r[0] for r in c.execute("SELECT version FROM schema_migration ORDER BY 1").fetchall()])
+        versions = db.read_sync(
+            lambda c: [r[0] for r in c.execute("SELECT version FROM schema_migration ORDER BY 1").fetchall()]
+        )
         assert versions == [v for v, _, _ in available()]
         assert migrate(db) == []  # idempotent
     finally:
@@ -37,8 +39,18 @@ def test_restart_keeps_users_passwords_language_and_serial(data_dir, make_app):
     with TestClient(make_app(s)) as c:
         tok = login(c, "tech")
         h = {"Authorization": f"Bearer {tok}"}
-        assert c.post("/dr/api/v1/auth/settings/password", headers=h,
-                      json={"old_password": "123456", "new_password": "after-restart", "confirm_new_password": "after-restart"}).status_code == 200
+        assert (
+            c.post(
+                "/dr/api/v1/auth/settings/password",
+                headers=h,
+                json={
+                    "old_password": "123456",
+                    "new_password": "after-restart",
+                    "confirm_new_password": "after-restart",
+                },
+            ).status_code
+            == 200
+        )
         assert c.post("/dr/api/v1/auth/manage/language", headers=h, json={"lang": "zh_CN"}).status_code == 200
         sn = c.get("/dr/api/v1/pub/software_info").json()["data"]["sn"]
     with TestClient(make_app(s)) as c:
@@ -78,7 +90,9 @@ def test_writes_serialize_on_one_thread_and_reads_run_concurrently(tmp_path):
 
         async def main():
             await asyncio.gather(*(db.write(lambda c, i=i: add(c, i)) for i in range(200)))
-            return await asyncio.gather(*(db.read(lambda c: c.execute("SELECT count(*), sum(v) FROM n").fetchone()) for _ in range(20)))
+            return await asyncio.gather(
+                *(db.read(lambda c: c.execute("SELECT count(*), sum(v) FROM n").fetchone()) for _ in range(20))
+            )
 
         results = asyncio.run(main())
         assert all(r == (200, sum(range(200))) for r in results)
@@ -100,7 +114,10 @@ def test_broken_migration_leaves_previous_version(tmp_path, monkeypatch):
         with pytest.raises(duckdb.CatalogException):
             migrate(db)
         assert db.read_sync(m.applied) == {1}
-        tables = {r[0] for r in db.read_sync(lambda c: c.execute("SELECT table_name FROM information_schema.tables").fetchall())}
+        tables = {
+            r[0]
+            for r in db.read_sync(lambda c: c.execute("SELECT table_name FROM information_schema.tables").fetchall())
+        }
         assert "a" in tables and "b" not in tables
     finally:
         db.close()

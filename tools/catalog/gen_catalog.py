@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import human  # noqa: E402
-import vet  # noqa: E402
+import human
+import vet
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "python" / "dros" / "catalog_data"
@@ -81,7 +81,7 @@ def label_position(lat: str) -> str:
 
 def human_orientation(v: human.ViewDef) -> tuple[str, str]:
     """DICOM Patient Orientation (row direction, column direction) as the image is displayed."""
-    region = dict((k, r) for k, _, _, r, _ in human.BODY_PARTS)[v.part]
+    region = {k: r for k, _, _, r, _ in human.BODY_PARTS}[v.part]
     fingers_up = v.part in ("HAND", "WRIST", "FOREARM", "ELBOW") or (v.part == "FOOT" and v.pos != "LAT")
     col = "H" if fingers_up else "F"
     if v.pos == "LAT":
@@ -120,31 +120,118 @@ class Product:
 
     def write(self, out: Path) -> None:
         d = out / self.name.lower()
-        write_csv(d / "patient_types.csv",
-                  ["id", "patient_type_id", "name_en", "name_zh", "description_en", "description_zh", "sort",
-                   "is_enabled"], self.patient_types)
-        write_csv(d / "body_parts.csv",
-                  ["id", "body_part_id", "patient_type", "name_zh", "name_en", "category", "sort", "is_enabled"],
-                  self.body_parts)
-        write_csv(d / "views.csv",
-                  ["id", "view_id", "name_zh", "name_en", "view_position", "application", "anatomic_region",
-                   "patient_type", "body_part_id", "view_icon_name", "view_big_icon_name", "view_coach_name",
-                   "modality", "work_station_id", "apr_id", "img_proc_id", "collimator_size", "collimator_width",
-                   "collimator_length", "image_laterality", "image_rotate", "image_horizontal_flip", "label_position",
-                   "orientation_row", "orientation_column", "target_exi", "sort", "is_enabled"], self.views)
-        write_csv(d / "aprs.csv",
-                  ["apr_id", "apr_name", "description_zh", "description_en", "patient_type", "body_part_id",
-                   "view_position", "category", "modality", "sort", "is_enabled"], self.aprs)
-        write_csv(d / "exposures.csv",
-                  ["apr_id", "work_station_id", "patient_size", "kV", "mA", "ms", "mAs", "focus", "aec_field",
-                   "thickness", "grid_type"], self.exposures)
-        write_csv(d / "devices.csv",
-                  ["apr_id", "work_station_id", "sid", "grid_type", "detector_angle", "tube_angle", "apr_number",
-                   "position_number", "thickness"], self.devices)
-        write_csv(d / "procedures.csv",
-                  ["id", "procedure_id", "name_zh", "name_en", "patient_type", "body_part_id", "procedure_type",
-                   "fast_search", "protocol_laterality", "procedure_category", "modality", "sort", "is_enabled"],
-                  self.procedures)
+        write_csv(
+            d / "patient_types.csv",
+            ["id", "patient_type_id", "name_en", "name_zh", "description_en", "description_zh", "sort", "is_enabled"],
+            self.patient_types,
+        )
+        write_csv(
+            d / "body_parts.csv",
+            ["id", "body_part_id", "patient_type", "name_zh", "name_en", "category", "sort", "is_enabled"],
+            self.body_parts,
+        )
+        write_csv(
+            d / "views.csv",
+            [
+                "id",
+                "view_id",
+                "name_zh",
+                "name_en",
+                "view_position",
+                "application",
+                "anatomic_region",
+                "patient_type",
+                "body_part_id",
+                "view_icon_name",
+                "view_big_icon_name",
+                "view_coach_name",
+                "modality",
+                "work_station_id",
+                "apr_id",
+                "img_proc_id",
+                "collimator_size",
+                "collimator_width",
+                "collimator_length",
+                "image_laterality",
+                "image_rotate",
+                "image_horizontal_flip",
+                "label_position",
+                "orientation_row",
+                "orientation_column",
+                "target_exi",
+                "sort",
+                "is_enabled",
+            ],
+            self.views,
+        )
+        write_csv(
+            d / "aprs.csv",
+            [
+                "apr_id",
+                "apr_name",
+                "description_zh",
+                "description_en",
+                "patient_type",
+                "body_part_id",
+                "view_position",
+                "category",
+                "modality",
+                "sort",
+                "is_enabled",
+            ],
+            self.aprs,
+        )
+        write_csv(
+            d / "exposures.csv",
+            [
+                "apr_id",
+                "work_station_id",
+                "patient_size",
+                "kV",
+                "mA",
+                "ms",
+                "mAs",
+                "focus",
+                "aec_field",
+                "thickness",
+                "grid_type",
+            ],
+            self.exposures,
+        )
+        write_csv(
+            d / "devices.csv",
+            [
+                "apr_id",
+                "work_station_id",
+                "sid",
+                "grid_type",
+                "detector_angle",
+                "tube_angle",
+                "apr_number",
+                "position_number",
+                "thickness",
+            ],
+            self.devices,
+        )
+        write_csv(
+            d / "procedures.csv",
+            [
+                "id",
+                "procedure_id",
+                "name_zh",
+                "name_en",
+                "patient_type",
+                "body_part_id",
+                "procedure_type",
+                "fast_search",
+                "protocol_laterality",
+                "procedure_category",
+                "modality",
+                "sort",
+                "is_enabled",
+            ],
+            self.procedures,
+        )
         write_csv(d / "procedure_views.csv", ["procedure_id", "view_id", "sort"], self.links)
 
 
@@ -155,8 +242,14 @@ def procedure_laterality(lats: list[str]) -> str:
     return sides.pop() if sides else "U"
 
 
-def add_procedures(p: Product, prefix: str, series: list[tuple], views_by_key: dict[str, list], singles: list[list],
-                   part_sort: dict[str, int]) -> None:
+def add_procedures(
+    p: Product,
+    prefix: str,
+    series: list[tuple],
+    views_by_key: dict[str, list],
+    singles: list[list],
+    part_sort: dict[str, int],
+) -> None:
     """Routine series first (in the given order), then one single-view procedure per view not already covered."""
     covered: set[tuple[str, str, str]] = set()
     rows: list[tuple] = []
@@ -176,9 +269,23 @@ def add_procedures(p: Product, prefix: str, series: list[tuple], views_by_key: d
         body_part = next(v[8] for v in vs if parts[v[8]] == top)
         per_part[body_part] += 1
         enabled = all(v[-1] for v in vs)
-        p.procedures.append([n, pid, zh, en, vs[0][7], body_part, ptype, fast,
-                             procedure_laterality([v[19] for v in vs]), category, "DX",
-                             per_part[body_part], enabled])
+        p.procedures.append(
+            [
+                n,
+                pid,
+                zh,
+                en,
+                vs[0][7],
+                body_part,
+                ptype,
+                fast,
+                procedure_laterality([v[19] for v in vs]),
+                category,
+                "DX",
+                per_part[body_part],
+                enabled,
+            ]
+        )
         for i, v in enumerate(vs, start=1):
             p.links.append([pid, v[1], i])
 
@@ -207,14 +314,42 @@ def build_human() -> Product:
         t = human.TECH[v.tech]
         icon = f"/Image/Position/Human/{vid}.svg"
         big = f"/Image/Position/Human/{vid}.large.svg"
-        view_row = [n, vid, v.zh, v.en, v.pos, "RAD", region_of[v.part], "Human", f"Human_{v.part}", icon, big, big,
-                    "DX", v.ws, vid, vid, size, width, length, v.lat, "0", "NO", label_position(v.lat), row, col,
-                    t.exi, part_n[v.part], v.enabled]
+        view_row = [
+            n,
+            vid,
+            v.zh,
+            v.en,
+            v.pos,
+            "RAD",
+            region_of[v.part],
+            "Human",
+            f"Human_{v.part}",
+            icon,
+            big,
+            big,
+            "DX",
+            v.ws,
+            vid,
+            vid,
+            size,
+            width,
+            length,
+            v.lat,
+            "0",
+            "NO",
+            label_position(v.lat),
+            row,
+            col,
+            t.exi,
+            part_n[v.part],
+            v.enabled,
+        ]
         p.views.append(view_row)
         views_by_key[v.key] = view_row
         ordered.append(view_row)
-        p.aprs.append([vid, vid, v.zh, v.en, "Human", f"Human_{v.part}", v.pos, t.category, "DX", part_n[v.part],
-                       v.enabled])
+        p.aprs.append(
+            [vid, vid, v.zh, v.en, "Human", f"Human_{v.part}", v.pos, t.category, "DX", part_n[v.part], v.enabled]
+        )
         # exposures: station × size
         wall_kv, wall_mas = t.wall if t.wall else (t.kv, None)
         base = {0: (t.kv, r10_index(t.mas))}
@@ -229,8 +364,9 @@ def build_human() -> Product:
                 dkv, dsteps = human.SIZE_RULES[t.cls][size]
                 ma, ms, mas = decompose(mi0 + dsteps, t.focus)
                 thick = max(1, round(t.thickness * human.SIZE_THICKNESS[size]))
-                p.exposures.append([vid, ws, size, clamp_kv(kv0 + dkv), num(ma), num(ms), num(mas), t.focus, t.aec,
-                                    thick, grid[ws]])
+                p.exposures.append(
+                    [vid, ws, size, clamp_kv(kv0 + dkv), num(ma), num(ms), num(mas), t.focus, t.aec, thick, grid[ws]]
+                )
             sid = t.table_sid if ws == 0 else t.wall_sid
             p.devices.append([vid, ws, sid, grid[ws], 0, v.angle, str(n), str(ws + 1), t.thickness])
 
@@ -248,10 +384,30 @@ def build_human() -> Product:
 
 
 VET_REGION = {
-    "THORAX": "TH", "ABDOMEN": "AB", "PELVIS": "PV", "CSPINE": "CS", "TSPINE": "TS", "LSPINE": "LS", "SPINE": "SP",
-    "SKULL": "SK", "DENTAL": "DE", "FORELIMB": "FL", "HINDLIMB": "HL", "TAIL": "TA", "WHOLE BODY": "WB", "WING": "WI",
-    "LEG": "LE", "SHELL": "SH", "FOOT": "FO", "FETLOCK": "FE", "CARPUS": "CA", "TARSUS": "TR", "STIFLE": "ST",
-    "HEAD": "HE", "NECK": "NE", "LIMB": "LI",
+    "THORAX": "TH",
+    "ABDOMEN": "AB",
+    "PELVIS": "PV",
+    "CSPINE": "CS",
+    "TSPINE": "TS",
+    "LSPINE": "LS",
+    "SPINE": "SP",
+    "SKULL": "SK",
+    "DENTAL": "DE",
+    "FORELIMB": "FL",
+    "HINDLIMB": "HL",
+    "TAIL": "TA",
+    "WHOLE BODY": "WB",
+    "WING": "WI",
+    "LEG": "LE",
+    "SHELL": "SH",
+    "FOOT": "FO",
+    "FETLOCK": "FE",
+    "CARPUS": "CA",
+    "TARSUS": "TR",
+    "STIFLE": "ST",
+    "HEAD": "HE",
+    "NECK": "NE",
+    "LIMB": "LI",
 }
 VET_EXI = {"THORAX": 300, "ABDOMEN": 250, "BONE": 250, "LIMB": 400, "DENTAL": 400, "EXOTIC": 400}
 VET_FOCUS = {"THORAX": 1, "ABDOMEN": 1, "BONE": 1, "LIMB": 0, "DENTAL": 0, "EXOTIC": 0}
@@ -271,11 +427,12 @@ def build_vet() -> Product:
     for i, (species, part) in enumerate(parts, start=1):
         per_species[species] += 1
         zh, en = vet.PART_NAMES[part]
-        sp_zh = dict((k, z) for k, z, _, _ in vet.SPECIES)[species]
+        sp_zh = {k: z for k, z, _, _ in vet.SPECIES}[species]
         bid = f"{species}_{part}"
         part_ids[(species, part)] = bid
-        p.body_parts.append([i, bid, species, f"{sp_zh}{zh}", f"{species} {en.lower()}", "DX",
-                             per_species[species], True])
+        p.body_parts.append(
+            [i, bid, species, f"{sp_zh}{zh}", f"{species} {en.lower()}", "DX", per_species[species], True]
+        )
     seq: Counter[tuple] = Counter()
     part_n: Counter[str] = Counter()
     keyed: dict[str, dict[str, list]] = {}
@@ -292,9 +449,36 @@ def build_vet() -> Product:
         row, col = vet_orientation(v.pos)
         icon = f"/Image/Position/{v.species}/{vid}.svg"
         big = f"/Image/Position/{v.species}/{vid}.large.svg"
-        view_row = [n, vid, v.zh, v.en, v.pos, "RAD", v.part, v.species, bid, icon, big, big, "DX", v.ws, vid, vid,
-                    size, width, length, v.lat, "0", "NO", label_position(v.lat), row, col, VET_EXI[v.cls],
-                    part_n[bid], True]
+        view_row = [
+            n,
+            vid,
+            v.zh,
+            v.en,
+            v.pos,
+            "RAD",
+            v.part,
+            v.species,
+            bid,
+            icon,
+            big,
+            big,
+            "DX",
+            v.ws,
+            vid,
+            vid,
+            size,
+            width,
+            length,
+            v.lat,
+            "0",
+            "NO",
+            label_position(v.lat),
+            row,
+            col,
+            VET_EXI[v.cls],
+            part_n[bid],
+            True,
+        ]
         p.views.append(view_row)
         keyed.setdefault(v.species, {})[v.key] = view_row
         ordered.setdefault(v.species, []).append(view_row)
@@ -309,8 +493,9 @@ def build_vet() -> Product:
                     mas_i += round(20 * math.log10(VET_WALL_SID / 100))
                 ma, ms, mas = decompose(mas_i, focus)
                 gt = (2 if ws else 1) if grid else 0
-                p.exposures.append([vid, ws, sz, clamp_kv(2 * t + 40), num(ma), num(ms), num(mas), focus, "010",
-                                    max(1, round(t)), gt])
+                p.exposures.append(
+                    [vid, ws, sz, clamp_kv(2 * t + 40), num(ma), num(ms), num(mas), focus, "010", max(1, round(t)), gt]
+                )
         grid_m = v.thickness > vet.GRID_ABOVE_CM
         p.devices.append([vid, 0, 100, 1 if grid_m else 0, 0, v.angle, str(n), "1", num(v.thickness)])
         p.devices.append([vid, 1, VET_WALL_SID, 2 if grid_m else 0, 0, v.angle, str(n), "2", num(v.thickness)])

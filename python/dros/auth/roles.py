@@ -37,9 +37,18 @@ class Permission(enum.StrEnum):
 
 
 _EVERY_USER = {
-    Permission.PROFILE, Permission.SYSTEM_LANGUAGE, Permission.RESOURCE_READ, Permission.CATALOG_READ,
-    Permission.STUDY_READ, Permission.STUDY_WRITE, Permission.STUDY_DELETE, Permission.FILE_READ,
-    Permission.PACS_SEND, Permission.REPORT, Permission.ACQUIRE, Permission.DEVICE_CONTROL,
+    Permission.PROFILE,
+    Permission.SYSTEM_LANGUAGE,
+    Permission.RESOURCE_READ,
+    Permission.CATALOG_READ,
+    Permission.STUDY_READ,
+    Permission.STUDY_WRITE,
+    Permission.STUDY_DELETE,
+    Permission.FILE_READ,
+    Permission.PACS_SEND,
+    Permission.REPORT,
+    Permission.ACQUIRE,
+    Permission.DEVICE_CONTROL,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -43,9 +43,7 @@ class TokenService:
     def decode(self, token: str) -> tuple[int, str]:
         """(id, name) of a valid token; DrosError TOKEN_EXPIRED / TOKEN_INVALID otherwise."""
         try:
-            claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "id", "name"]}
-            )
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "id", "name"]})
         except jwt.ExpiredSignatureError as exc:
             raise DrosError(ErrorCode.TOKEN_EXPIRED) from exc
         except jwt.PyJWTError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -62,7 +62,7 @@ def load_users(conn: Conn) -> list[UserRecord]:
 def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> None:
     conn.execute(
         "UPDATE app_user SET password_hash = ?, password_changed_at = ? WHERE id = ?",
-        [password_hash, datetime.now(timezone.utc), user_id],
+        [password_hash, datetime.now(UTC), user_id],
     )
 
 

@@ -23,8 +23,20 @@ PRODUCTS = ("DROS", "VETDROS")
 SIZES = ("Large", "Medium", "Paediatric", "Small")
 WORK_STATIONS = (0, 1)
 VIEW_POSITIONS = {
-    "AP", "PA", "LAT", "OBL", "Axial",  # human
-    "VD", "DV", "CrCd", "CdCr", "DPa", "DPl", "ML", "LM", "RCd",  # veterinary (quadruped terms)
+    "AP",
+    "PA",
+    "LAT",
+    "OBL",
+    "Axial",  # human
+    "VD",
+    "DV",
+    "CrCd",
+    "CdCr",
+    "DPa",
+    "DPl",
+    "ML",
+    "LM",
+    "RCd",  # veterinary (quadruped terms)
 }
 LATERALITY = {"U", "L", "R", "B"}
 
@@ -45,27 +57,108 @@ def mas_consistent(ma: float, ms: float, mas: float) -> bool:
 # column → type; the SQL type doubles as the parse rule
 STR, INT, FLOAT, BOOL = "VARCHAR", "INTEGER", "DOUBLE", "BOOLEAN"
 PRODUCT_FILES: dict[str, dict[str, str]] = {
-    "patient_types": {"id": INT, "patient_type_id": STR, "name_en": STR, "name_zh": STR, "description_en": STR,
-                      "description_zh": STR, "sort": INT, "is_enabled": BOOL},
-    "body_parts": {"id": INT, "body_part_id": STR, "patient_type": STR, "name_zh": STR, "name_en": STR,
-                   "category": STR, "sort": INT, "is_enabled": BOOL},
-    "views": {"id": INT, "view_id": STR, "name_zh": STR, "name_en": STR, "view_position": STR, "application": STR,
-              "anatomic_region": STR, "patient_type": STR, "body_part_id": STR, "view_icon_name": STR,
-              "view_big_icon_name": STR, "view_coach_name": STR, "modality": STR, "work_station_id": INT,
-              "apr_id": STR, "img_proc_id": STR, "collimator_size": STR, "collimator_width": STR,
-              "collimator_length": STR, "image_laterality": STR, "image_rotate": STR, "image_horizontal_flip": STR,
-              "label_position": STR, "orientation_row": STR, "orientation_column": STR, "target_exi": INT,
-              "sort": INT, "is_enabled": BOOL},
-    "aprs": {"apr_id": STR, "apr_name": STR, "description_zh": STR, "description_en": STR, "patient_type": STR,
-             "body_part_id": STR, "view_position": STR, "category": STR, "modality": STR, "sort": INT,
-             "is_enabled": BOOL},
-    "exposures": {"apr_id": STR, "work_station_id": INT, "patient_size": STR, "kV": FLOAT, "mA": FLOAT, "ms": FLOAT,
-                  "mAs": FLOAT, "focus": INT, "aec_field": STR, "thickness": INT, "grid_type": INT},
-    "devices": {"apr_id": STR, "work_station_id": INT, "sid": INT, "grid_type": INT, "detector_angle": INT,
-                "tube_angle": INT, "apr_number": STR, "position_number": STR, "thickness": FLOAT},
-    "procedures": {"id": INT, "procedure_id": STR, "name_zh": STR, "name_en": STR, "patient_type": STR,
-                   "body_part_id": STR, "procedure_type": STR, "fast_search": BOOL, "protocol_laterality": STR,
-                   "procedure_category": STR, "modality": STR, "sort": INT, "is_enabled": BOOL},
+    "patient_types": {
+        "id": INT,
+        "patient_type_id": STR,
+        "name_en": STR,
+        "name_zh": STR,
+        "description_en": STR,
+        "description_zh": STR,
+        "sort": INT,
+        "is_enabled": BOOL,
+    },
+    "body_parts": {
+        "id": INT,
+        "body_part_id": STR,
+        "patient_type": STR,
+        "name_zh": STR,
+        "name_en": STR,
+        "category": STR,
+        "sort": INT,
+        "is_enabled": BOOL,
+    },
+    "views": {
+        "id": INT,
+        "view_id": STR,
+        "name_zh": STR,
+        "name_en": STR,
+        "view_position": STR,
+        "application": STR,
+        "anatomic_region": STR,
+        "patient_type": STR,
+        "body_part_id": STR,
+        "view_icon_name": STR,
+        "view_big_icon_name": STR,
+        "view_coach_name": STR,
+        "modality": STR,
+        "work_station_id": INT,
+        "apr_id": STR,
+        "img_proc_id": STR,
+        "collimator_size": STR,
+        "collimator_width": STR,
+        "collimator_length": STR,
+        "image_laterality": STR,
+        "image_rotate": STR,
+        "image_horizontal_flip": STR,
+        "label_position": STR,
+        "orientation_row": STR,
+        "orientation_column": STR,
+        "target_exi": INT,
+        "sort": INT,
+        "is_enabled": BOOL,
+    },
+    "aprs": {
+        "apr_id": STR,
+        "apr_name": STR,
+        "description_zh": STR,
+        "description_en": STR,
+        "patient_type": STR,
+        "body_part_id": STR,
+        "view_position": STR,
+        "category": STR,
+        "modality": STR,
+        "sort": INT,
+        "is_enabled": BOOL,
+    },
+    "exposures": {
+        "apr_id": STR,
+        "work_station_id": INT,
+        "patient_size": STR,
+        "kV": FLOAT,
+        "mA": FLOAT,
+        "ms": FLOAT,
+        "mAs": FLOAT,
+        "focus": INT,
+        "aec_field": STR,
+        "thickness": INT,
+        "grid_type": INT,
+    },
+    "devices": {
+        "apr_id": STR,
+        "work_station_id": INT,
+        "sid": INT,
+        "grid_type": INT,
+        "detector_angle": INT,
+        "tube_angle": INT,
+        "apr_number": STR,
+        "position_number": STR,
+        "thickness": FLOAT,
+    },
+    "procedures": {
+        "id": INT,
+        "procedure_id": STR,
+        "name_zh": STR,
+        "name_en": STR,
+        "patient_type": STR,
+        "body_part_id": STR,
+        "procedure_type": STR,
+        "fast_search": BOOL,
+        "protocol_laterality": STR,
+        "procedure_category": STR,
+        "modality": STR,
+        "sort": INT,
+        "is_enabled": BOOL,
+    },
     "procedure_views": {"procedure_id": STR, "view_id": STR, "sort": INT},
 }
 THICKNESS_FILE = {"thickness": INT, "kV": FLOAT, "mA": FLOAT, "ms": FLOAT, "mAs": FLOAT}
@@ -116,8 +209,7 @@ class ProductCatalog:
         return self.root / self.product.lower() / f"{table}.csv"
 
     def icon_paths(self) -> set[str]:
-        return {v[k] for v in self.tables["views"] for k in ("view_icon_name", "view_big_icon_name",
-                                                              "view_coach_name")}
+        return {v[k] for v in self.tables["views"] for k in ("view_icon_name", "view_big_icon_name", "view_coach_name")}
 
 
 @dataclass
@@ -176,8 +268,9 @@ def _named(value: str, where: str, problems: list[str], zh: bool) -> None:
         problems.append(f"{where}: empty name")
     elif zh and not any("\u4e00" <= ch <= "\u9fff" for ch in value):
         problems.append(f"{where}: Chinese name {value!r} has no Chinese characters")
-    elif not zh and (any("\u4e00" <= ch <= "\u9fff" for ch in value) or not any(ch.isascii() and ch.isalpha()
-                                                                               for ch in value)):
+    elif not zh and (
+        any("\u4e00" <= ch <= "\u9fff" for ch in value) or not any(ch.isascii() and ch.isalpha() for ch in value)
+    ):
         problems.append(f"{where}: English name {value!r} is not English")
 
 
@@ -189,9 +282,17 @@ def validate(catalog: Catalog) -> list[str]:
     for product, pc in catalog.products.items():
         t = pc.tables
         p = product.lower()
-        for table, key in (("patient_types", "id"), ("patient_types", "patient_type_id"), ("body_parts", "id"),
-                           ("body_parts", "body_part_id"), ("views", "id"), ("views", "view_id"),
-                           ("aprs", "apr_id"), ("procedures", "id"), ("procedures", "procedure_id")):
+        for table, key in (
+            ("patient_types", "id"),
+            ("patient_types", "patient_type_id"),
+            ("body_parts", "id"),
+            ("body_parts", "body_part_id"),
+            ("views", "id"),
+            ("views", "view_id"),
+            ("aprs", "apr_id"),
+            ("procedures", "id"),
+            ("procedures", "procedure_id"),
+        ):
             _unique(t[table], key, f"{p}/{table}.csv", problems)
         for vid in {v["view_id"] for v in t["views"]} & all_view_ids:
             problems.append(f"{p}/views.csv: view_id {vid} also used by another product")

@@ -11,8 +11,13 @@ I18N_DIR = Path(__file__).parent
 
 # Short and hyphenated spellings seen from clients (the seed itself shows `en` and `zh`).
 _ALIASES = {
-    "en_us": Locale.en_US, "en-us": Locale.en_US, "en": Locale.en_US,
-    "zh_cn": Locale.zh_CN, "zh-cn": Locale.zh_CN, "zh": Locale.zh_CN, "zh-hans": Locale.zh_CN,
+    "en_us": Locale.en_US,
+    "en-us": Locale.en_US,
+    "en": Locale.en_US,
+    "zh_cn": Locale.zh_CN,
+    "zh-cn": Locale.zh_CN,
+    "zh": Locale.zh_CN,
+    "zh-hans": Locale.zh_CN,
 }
 
 # Translation files served by pub/trans: exactly these locale/file pairs.

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import File
@@ -42,9 +41,9 @@ from dros.domain.protocol.schemas import (
     View,
     ViewList,
 )
-from dros.paging import Page, PageSize
 from dros.envelope import Envelope, ok
 from dros.errors import DrosError, ErrorCode, invalid_param, not_found
+from dros.paging import Page, PageSize
 from dros.store.db import Conn
 
 Key = Annotated[str | None, QueryParameter(min_length=1, max_length=128)]
@@ -62,37 +61,69 @@ class ProtocolController(Controller):
     guards = [requires(Permission.CATALOG_READ)]
 
     @get("/patient_type")
-    async def patient_types(self, db: DbDep, product: ProductDep, is_enabled: Enabled = None
-                            ) -> Envelope[PatientTypeList]:
+    async def patient_types(
+        self, db: DbDep, product: ProductDep, is_enabled: Enabled = None
+    ) -> Envelope[PatientTypeList]:
         rows = await db.read(lambda c: repo.patient_types(c, product, is_enabled))
         return ok(PatientTypeList(patient_type_list=[service.patient_type(r) for r in rows]))
 
     @get("/body_part")
-    async def body_parts(self, db: DbDep, product: ProductDep, patient_type: Key = None, modality: Modality = None,
-                         is_enabled: Enabled = None) -> Envelope[BodyPartList]:
+    async def body_parts(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        patient_type: Key = None,
+        modality: Modality = None,
+        is_enabled: Enabled = None,
+    ) -> Envelope[BodyPartList]:
         rows = await db.read(lambda c: repo.body_parts(c, product, patient_type, modality, is_enabled))
         return ok(BodyPartList(body_part_list=[service.body_part(r) for r in rows]))
 
     @get("/procedure")
-    async def procedures(self, db: DbDep, product: ProductDep, patient_type: Key = None, body_part: Key = None,
-                         procedure_type: ProcType = None, modality: Modality = None,
-                         is_enabled: Enabled = None, page: Page = 1, page_size: PageSize = 10
-                         ) -> Envelope[ProcedureList]:
-        total, rows = await db.read(lambda c: repo.procedures(
-            c, product, patient_type, body_part, procedure_type, modality, is_enabled, page, page_size))
+    async def procedures(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        patient_type: Key = None,
+        body_part: Key = None,
+        procedure_type: ProcType = None,
+        modality: Modality = None,
+        is_enabled: Enabled = None,
+        page: Page = 1,
+        page_size: PageSize = 10,
+    ) -> Envelope[ProcedureList]:
+        total, rows = await db.read(
+            lambda c: repo.procedures(
+                c, product, patient_type, body_part, procedure_type, modality, is_enabled, page, page_size
+            )
+        )
         return ok(ProcedureList(count=total, procedures=[service.procedure(r) for r in rows]))
 
     @get("/view")
-    async def views(self, db: DbDep, product: ProductDep, patient_type: Key = None, body_part: Key = None,
-                    modality: Modality = None, is_enabled: Enabled = None, page: Page = 1,
-                    page_size: PageSize = 10) -> Envelope[ViewList]:
-        total, rows = await db.read(lambda c: repo.views(
-            c, product, patient_type, body_part, modality, is_enabled, page, page_size))
+    async def views(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        patient_type: Key = None,
+        body_part: Key = None,
+        modality: Modality = None,
+        is_enabled: Enabled = None,
+        page: Page = 1,
+        page_size: PageSize = 10,
+    ) -> Envelope[ViewList]:
+        total, rows = await db.read(
+            lambda c: repo.views(c, product, patient_type, body_part, modality, is_enabled, page, page_size)
+        )
         return ok(ViewList(count=total, views=[service.view(r) for r in rows]))
 
     @get("/procedure/{id:str}/view")
-    async def procedure_views(self, db: DbDep, product: ProductDep, id: PathKey,  # noqa: A002
-                              is_enabled: Enabled = None) -> Envelope[ViewList]:
+    async def procedure_views(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        id: PathKey,
+        is_enabled: Enabled = None,
+    ) -> Envelope[ViewList]:
         def read(c: Conn) -> list[dict[str, Any]]:
             proc = repo.procedure(c, product, id)
             if proc is None:
@@ -103,17 +134,32 @@ class ProtocolController(Controller):
         return ok(ViewList(count=len(rows), views=[service.view(r) for r in rows]))
 
     @get("/view/{id:str}")
-    async def view(self, db: DbDep, product: ProductDep, id: PathKey, patient_type: Key = None,  # noqa: A002
-                   body_part: Key = None, is_enabled: Enabled = None, procedure_id: Key = None) -> Envelope[View]:
+    async def view(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        id: PathKey,
+        patient_type: Key = None,
+        body_part: Key = None,
+        is_enabled: Enabled = None,
+        procedure_id: Key = None,
+    ) -> Envelope[View]:
         row = await db.read(lambda c: repo.view(c, product, id, patient_type, body_part, is_enabled, procedure_id))
         if row is None:
             raise not_found("id", id)
         return ok(service.view(row, typed=True))
 
     @get("/view/{id:str}/apr")
-    async def view_apr(self, db: DbDep, product: ProductDep, id: PathKey, patient_type: Key = None,  # noqa: A002
-                       body_part: Key = None, is_enabled: Enabled = None, procedure_id: Key = None
-                       ) -> Envelope[AprReply]:
+    async def view_apr(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        id: PathKey,
+        patient_type: Key = None,
+        body_part: Key = None,
+        is_enabled: Enabled = None,
+        procedure_id: Key = None,
+    ) -> Envelope[AprReply]:
         # rows are read on a reader thread; replies are built here, where the request's language is set
         def read(c: Conn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             v = repo.view(c, product, id, patient_type, body_part, is_enabled, procedure_id)
@@ -125,9 +171,16 @@ class ProtocolController(Controller):
         return ok(service.apr(*await db.read(read)))
 
     @get("/apr/{id:str}")
-    async def apr(self, db: DbDep, product: ProductDep, id: PathKey, patient_type: Key = None,  # noqa: A002
-                  body_part: Key = None, is_enabled: Enabled = None, procedure_id: Key = None
-                  ) -> Envelope[AprReply]:
+    async def apr(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        id: PathKey,
+        patient_type: Key = None,
+        body_part: Key = None,
+        is_enabled: Enabled = None,
+        procedure_id: Key = None,
+    ) -> Envelope[AprReply]:
         def read(c: Conn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             a = repo.apr(c, product, id, patient_type, body_part, is_enabled, procedure_id)
             if a is None:
@@ -137,8 +190,9 @@ class ProtocolController(Controller):
         return ok(service.apr(*await db.read(read)))
 
     @post("/apr/{id:str}", status_code=200, guards=[requires(Permission.CATALOG_EDIT)])
-    async def edit_apr(self, request: Request[Any, Any, Any], db: DbDep, product: ProductDep,
-                       id: PathKey) -> Envelope[dict[str, Any]]:  # noqa: A002
+    async def edit_apr(
+        self, request: Request[Any, Any, Any], db: DbDep, product: ProductDep, id: PathKey
+    ) -> Envelope[dict[str, Any]]:
         """Edit one exposure entry (kV, mA, ms, mAs) of an APR, or restore factory values with "reset": true."""
         data = decode_strict(await request.body(), AprUpdate)
         service.check_update(data)
@@ -152,15 +206,21 @@ class ProtocolController(Controller):
                 return
             assert data.work_station_id is not None and data.patient_size is not None
             assert data.kV is not None and data.mA is not None and data.ms is not None and data.mAs is not None
-            repo.save_edit(c, product, id, data.work_station_id, data.patient_size, data.kV, data.mA, data.ms,
-                           data.mAs, user)
+            repo.save_edit(
+                c, product, id, data.work_station_id, data.patient_size, data.kV, data.mA, data.ms, data.mAs, user
+            )
 
         await db.write(write)
         return ok({})
 
     @get("/apr/{id:str}/device")
-    async def apr_device(self, db: DbDep, product: ProductDep, id: PathKey,  # noqa: A002
-                         work_station_id: WorkStation = None) -> Envelope[AprDevice]:
+    async def apr_device(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        id: PathKey,
+        work_station_id: WorkStation = None,
+    ) -> Envelope[AprDevice]:
         def read(c: Conn) -> dict[str, Any]:
             if repo.apr(c, product, id) is None:
                 raise not_found("id", id)
@@ -173,9 +233,14 @@ class ProtocolController(Controller):
         return ok(service.device(await db.read(read)))
 
     @get("/apr/{id:str}/tech")
-    async def apr_tech(self, db: DbDep, product: ProductDep, id: PathKey,  # noqa: A002
-                       work_station_id: WorkStation = None, patient_size: Size = None
-                       ) -> Envelope[TechParam]:
+    async def apr_tech(
+        self,
+        db: DbDep,
+        product: ProductDep,
+        id: PathKey,
+        work_station_id: WorkStation = None,
+        patient_size: Size = None,
+    ) -> Envelope[TechParam]:
         size = str(patient_size or PatientSize.Medium)
 
         def read(c: Conn) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -183,8 +248,10 @@ class ProtocolController(Controller):
                 raise not_found("id", id)
             ws = work_station_id if work_station_id is not None else repo.default_work_station(c, product, id)
             d = repo.device(c, product, id, ws)
-            e = next((e for e in repo.exposures(c, product, id)
-                      if e["work_station_id"] == ws and e["patient_size"] == size), None)
+            e = next(
+                (e for e in repo.exposures(c, product, id) if e["work_station_id"] == ws and e["patient_size"] == size),
+                None,
+            )
             if d is None or e is None:
                 raise not_found("work_station_id", ws)
             return d, e
@@ -197,8 +264,11 @@ class ProtocolController(Controller):
         try:
             cm = int(thickness)
         except ValueError:
-            raise invalid_param("thickness", f"{thickness!r} is not a whole number of cm (1–50)",
-                                f"{thickness!r} 不是整数厘米值（1–50）") from None
+            raise invalid_param(
+                "thickness",
+                f"{thickness!r} is not a whole number of cm (1–50)",
+                f"{thickness!r} 不是整数厘米值（1–50）",
+            ) from None
         if not 1 <= cm <= 50:
             raise invalid_param("thickness", f"{cm} is outside 1–50 cm", f"{cm} 超出范围 1–50 厘米")
         row = await db.read(lambda c: repo.thickness(c, cm))
@@ -229,23 +299,40 @@ def decode_strict(body: bytes, kind: type[S]) -> S:
         raise DrosError(ErrorCode.MALFORMED_BODY, en=str(e), zh=str(e)) from None
 
 
-IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg",
-               ".jpeg": "image/jpeg", ".webp": "image/webp", ".bmp": "image/bmp"}
+IMAGE_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+}
 
 
 def resolve_image(root: Path, filepath: str) -> Path:
     """The file under `root` that `filepath` names; refuses anything that could leave `root`."""
     rel = filepath.lstrip("/")
     parts = rel.split("/")
-    if (not rel or "\\" in rel or "\0" in rel or ":" in rel
-            or any(p in ("", ".", "..") or p.startswith(".") for p in parts)):
-        raise invalid_param("filepath", f"{filepath!r} is not a plain relative path below Image/",
-                            f"{filepath!r} 不是 Image/ 下的相对路径")
+    if (
+        not rel
+        or "\\" in rel
+        or "\0" in rel
+        or ":" in rel
+        or any(p in ("", ".", "..") or p.startswith(".") for p in parts)
+    ):
+        raise invalid_param(
+            "filepath",
+            f"{filepath!r} is not a plain relative path below Image/",
+            f"{filepath!r} 不是 Image/ 下的相对路径",
+        )
     suffix = Path(parts[-1]).suffix.lower()
     if suffix not in IMAGE_TYPES:
-        raise invalid_param("filepath", f"{suffix or 'no extension'} is not an image type "
-                                        f"({', '.join(sorted(IMAGE_TYPES))})",
-                            f"{suffix or '无扩展名'} 不是图片类型")
+        raise invalid_param(
+            "filepath",
+            f"{suffix or 'no extension'} is not an image type ({', '.join(sorted(IMAGE_TYPES))})",
+            f"{suffix or '无扩展名'} 不是图片类型",
+        )
     base = root.resolve()
     target = (base / rel).resolve()
     if not target.is_relative_to(base):
@@ -265,6 +352,9 @@ class ImageFileController(Controller):
     async def image(self, settings: SettingsDep, filepath: FromPath[str]) -> File:
         target = resolve_image(image_root(settings), filepath)
         media = IMAGE_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
-        return File(target, content_disposition_type="inline", media_type=media,
-                    headers={"Cache-Control": "public, max-age=3600"})
-
+        return File(
+            target,
+            content_disposition_type="inline",
+            media_type=media,
+            headers={"Cache-Control": "public, max-age=3600"},
+        )

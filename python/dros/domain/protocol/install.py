@@ -69,10 +69,20 @@ def install_catalog(conn: Conn, catalog: Catalog) -> bool:
         conn.execute(f"DELETE FROM {table}")
     for product, pc in catalog.products.items():
         for name, table in TABLES.items():
-            _insert_csv(conn, table, pc.path(name), PRODUCT_FILES[name],
-                        {"product": product, "catalog_version": catalog.version})
-    _insert_csv(conn, "protocol_thickness_apr", catalog.root / "thickness.csv", THICKNESS_FILE,
-                {"catalog_version": catalog.version})
+            _insert_csv(
+                conn,
+                table,
+                pc.path(name),
+                PRODUCT_FILES[name],
+                {"product": product, "catalog_version": catalog.version},
+            )
+    _insert_csv(
+        conn,
+        "protocol_thickness_apr",
+        catalog.root / "thickness.csv",
+        THICKNESS_FILE,
+        {"catalog_version": catalog.version},
+    )
     conn.execute(
         "INSERT INTO protocol_catalog_release (id, catalog_version, content_hash, installed_at) "
         "VALUES (1, ?, ?, current_timestamp) ON CONFLICT (id) DO UPDATE SET "
@@ -80,8 +90,10 @@ def install_catalog(conn: Conn, catalog: Catalog) -> bool:
         "installed_at = excluded.installed_at",
         [catalog.version, catalog.content_hash],
     )
-    log.info("protocol catalog installed", extra={"catalog_version": catalog.version,
-                                                  "previous": current[0] if current else None})
+    log.info(
+        "protocol catalog installed",
+        extra={"catalog_version": catalog.version, "previous": current[0] if current else None},
+    )
     return True
 
 

@@ -42,8 +42,9 @@ def patient_types(conn: Conn, product: str, is_enabled: bool | None) -> list[dic
     return _rows(conn, f"SELECT * FROM protocol_patient_type t WHERE {w.sql} ORDER BY t.sort, t.id", w.params)
 
 
-def body_parts(conn: Conn, product: str, patient_type: str | None, modality: str | None,
-               is_enabled: bool | None) -> list[dict[str, Any]]:
+def body_parts(
+    conn: Conn, product: str, patient_type: str | None, modality: str | None, is_enabled: bool | None
+) -> list[dict[str, Any]]:
     w = Where.product("b", product)
     w.add("b.patient_type = ?", patient_type)
     w.add("b.category = ?", modality)
@@ -57,17 +58,27 @@ def body_parts(conn: Conn, product: str, patient_type: str | None, modality: str
     )
 
 
-def _page(conn: Conn, select: str, from_where: str, order: str, params: list[Any], page: int,
-          page_size: int) -> tuple[int, list[dict[str, Any]]]:
+def _page(
+    conn: Conn, select: str, from_where: str, order: str, params: list[Any], page: int, page_size: int
+) -> tuple[int, list[dict[str, Any]]]:
     total = conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0]
-    rows = _rows(conn, f"{select} {from_where} ORDER BY {order} LIMIT ? OFFSET ?",
-                 [*params, page_size, (page - 1) * page_size])
+    rows = _rows(
+        conn, f"{select} {from_where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, page_size, (page - 1) * page_size]
+    )
     return total, rows
 
 
-def procedures(conn: Conn, product: str, patient_type: str | None, body_part: str | None,
-               procedure_type: str | None, modality: str | None, is_enabled: bool | None, page: int,
-               page_size: int) -> tuple[int, list[dict[str, Any]]]:
+def procedures(
+    conn: Conn,
+    product: str,
+    patient_type: str | None,
+    body_part: str | None,
+    procedure_type: str | None,
+    modality: str | None,
+    is_enabled: bool | None,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[dict[str, Any]]]:
     w = Where.product("p", product)
     w.add("p.patient_type = ?", patient_type)
     w.add("p.body_part_id = ?", body_part)
@@ -75,10 +86,14 @@ def procedures(conn: Conn, product: str, patient_type: str | None, body_part: st
     w.add("p.modality = ?", modality)
     w.add("p.is_enabled = ?", is_enabled)
     return _page(
-        conn, "SELECT p.*",
+        conn,
+        "SELECT p.*",
         "FROM protocol_procedure p LEFT JOIN protocol_body_part b "
         f"ON b.product = p.product AND b.body_part_id = p.body_part_id WHERE {w.sql}",
-        "b.sort NULLS LAST, p.sort, p.id", w.params, page, page_size,
+        "b.sort NULLS LAST, p.sort, p.id",
+        w.params,
+        page,
+        page_size,
     )
 
 
@@ -93,19 +108,29 @@ def procedure(conn: Conn, product: str, key: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-_VIEW_FROM = ("FROM protocol_view v LEFT JOIN protocol_body_part b "
-              "ON b.product = v.product AND b.body_part_id = v.body_part_id")
+_VIEW_FROM = (
+    "FROM protocol_view v LEFT JOIN protocol_body_part b ON b.product = v.product AND b.body_part_id = v.body_part_id"
+)
 
 
-def views(conn: Conn, product: str, patient_type: str | None, body_part: str | None, modality: str | None,
-          is_enabled: bool | None, page: int, page_size: int) -> tuple[int, list[dict[str, Any]]]:
+def views(
+    conn: Conn,
+    product: str,
+    patient_type: str | None,
+    body_part: str | None,
+    modality: str | None,
+    is_enabled: bool | None,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[dict[str, Any]]]:
     w = Where.product("v", product)
     w.add("v.patient_type = ?", patient_type)
     w.add("v.body_part_id = ?", body_part)
     w.add("v.modality = ?", modality)
     w.add("v.is_enabled = ?", is_enabled)
-    return _page(conn, "SELECT v.*", f"{_VIEW_FROM} WHERE {w.sql}", "b.sort NULLS LAST, v.sort, v.id", w.params,
-                 page, page_size)
+    return _page(
+        conn, "SELECT v.*", f"{_VIEW_FROM} WHERE {w.sql}", "b.sort NULLS LAST, v.sort, v.id", w.params, page, page_size
+    )
 
 
 def procedure_views(conn: Conn, product: str, procedure_id: str, is_enabled: bool | None) -> list[dict[str, Any]]:
@@ -119,28 +144,48 @@ def procedure_views(conn: Conn, product: str, procedure_id: str, is_enabled: boo
     )
 
 
-def view(conn: Conn, product: str, view_id: str, patient_type: str | None, body_part: str | None,
-         is_enabled: bool | None, procedure_id: str | None) -> dict[str, Any] | None:
+def view(
+    conn: Conn,
+    product: str,
+    view_id: str,
+    patient_type: str | None,
+    body_part: str | None,
+    is_enabled: bool | None,
+    procedure_id: str | None,
+) -> dict[str, Any] | None:
     w = Where(["v.product = ?", "(v.view_id = ? OR CAST(v.id AS VARCHAR) = ?)"], [product, view_id, view_id])
     w.add("v.patient_type = ?", patient_type)
     w.add("v.body_part_id = ?", body_part)
     w.add("v.is_enabled = ?", is_enabled)
-    w.add("EXISTS (SELECT 1 FROM protocol_procedure_view l WHERE l.product = v.product AND l.view_id = v.view_id "
-          "AND l.procedure_id = ?)", procedure_id)
-    rows = _rows(conn, f"SELECT v.* FROM protocol_view v WHERE {w.sql} ORDER BY v.view_id = ? DESC LIMIT 1",
-                 [*w.params, view_id])
+    w.add(
+        "EXISTS (SELECT 1 FROM protocol_procedure_view l WHERE l.product = v.product AND l.view_id = v.view_id "
+        "AND l.procedure_id = ?)",
+        procedure_id,
+    )
+    rows = _rows(
+        conn, f"SELECT v.* FROM protocol_view v WHERE {w.sql} ORDER BY v.view_id = ? DESC LIMIT 1", [*w.params, view_id]
+    )
     return rows[0] if rows else None
 
 
-def apr(conn: Conn, product: str, apr_id: str, patient_type: str | None = None, body_part: str | None = None,
-        is_enabled: bool | None = None, procedure_id: str | None = None) -> dict[str, Any] | None:
+def apr(
+    conn: Conn,
+    product: str,
+    apr_id: str,
+    patient_type: str | None = None,
+    body_part: str | None = None,
+    is_enabled: bool | None = None,
+    procedure_id: str | None = None,
+) -> dict[str, Any] | None:
     w = Where(["a.product = ?", "a.apr_id = ?"], [product, apr_id])
     w.add("a.patient_type = ?", patient_type)
     w.add("a.body_part_id = ?", body_part)
     w.add("a.is_enabled = ?", is_enabled)
-    w.add("EXISTS (SELECT 1 FROM protocol_procedure_view l JOIN protocol_view v ON v.product = l.product "
-          "AND v.view_id = l.view_id WHERE l.product = a.product AND v.apr_id = a.apr_id AND l.procedure_id = ?)",
-          procedure_id)
+    w.add(
+        "EXISTS (SELECT 1 FROM protocol_procedure_view l JOIN protocol_view v ON v.product = l.product "
+        "AND v.view_id = l.view_id WHERE l.product = a.product AND v.apr_id = a.apr_id AND l.procedure_id = ?)",
+        procedure_id,
+    )
     rows = _rows(conn, f"SELECT a.* FROM protocol_apr a WHERE {w.sql}", w.params)
     return rows[0] if rows else None
 
@@ -160,15 +205,19 @@ def exposures(conn: Conn, product: str, apr_id: str) -> list[dict[str, Any]]:
 
 
 def device(conn: Conn, product: str, apr_id: str, work_station_id: int) -> dict[str, Any] | None:
-    rows = _rows(conn, "SELECT * FROM protocol_apr_device WHERE product = ? AND apr_id = ? AND work_station_id = ?",
-                 [product, apr_id, work_station_id])
+    rows = _rows(
+        conn,
+        "SELECT * FROM protocol_apr_device WHERE product = ? AND apr_id = ? AND work_station_id = ?",
+        [product, apr_id, work_station_id],
+    )
     return rows[0] if rows else None
 
 
 def default_work_station(conn: Conn, product: str, apr_id: str) -> int:
     """The work station of the APR's view (the station it is normally taken on); 0 when no view uses it."""
-    row = conn.execute("SELECT min(work_station_id) FROM protocol_view WHERE product = ? AND apr_id = ?",
-                       [product, apr_id]).fetchone()
+    row = conn.execute(
+        "SELECT min(work_station_id) FROM protocol_view WHERE product = ? AND apr_id = ?", [product, apr_id]
+    ).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
@@ -177,8 +226,18 @@ def thickness(conn: Conn, cm: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def save_edit(conn: Conn, product: str, apr_id: str, work_station_id: int, patient_size: str, kv: float, ma: float,
-              ms: float, mas: float, user: str) -> None:
+def save_edit(
+    conn: Conn,
+    product: str,
+    apr_id: str,
+    work_station_id: int,
+    patient_size: str,
+    kv: float,
+    ma: float,
+    ms: float,
+    mas: float,
+    user: str,
+) -> None:
     conn.execute(
         "INSERT INTO protocol_apr_exposure_edit (product, apr_id, work_station_id, patient_size, kv, ma, ms, mas, "
         "edited_by, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp) "
@@ -189,8 +248,7 @@ def save_edit(conn: Conn, product: str, apr_id: str, work_station_id: int, patie
     )
 
 
-def reset_edits(conn: Conn, product: str, apr_id: str, work_station_id: int | None,
-                patient_size: str | None) -> int:
+def reset_edits(conn: Conn, product: str, apr_id: str, work_station_id: int | None, patient_size: str | None) -> int:
     w = Where(["product = ?", "apr_id = ?"], [product, apr_id])
     w.add("work_station_id = ?", work_station_id)
     w.add("patient_size = ?", patient_size)

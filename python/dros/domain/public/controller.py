@@ -10,12 +10,12 @@ from litestar.response import File
 
 from dros.auth.passwords import DUMMY_HASH, verify_password
 from dros.auth.roles import Role
+from dros.deps import SettingsDep
 from dros.domain.public.schemas import LanguageItem, LoginReply, LoginRequest, Quota, SoftwareInfo
-from dros.deps import DbDep, ProductDep, SettingsDep
 from dros.envelope import Envelope, ok
 from dros.errors import DrosError, ErrorCode
 from dros.i18n import LANGUAGE_NAMES, TRANSLATION_FILES
-from dros.settings import Locale, Settings
+from dros.settings import Locale
 
 
 class PublicController(Controller):
@@ -46,7 +46,8 @@ class PublicController(Controller):
         path = TRANSLATION_FILES.get((locale, filename))
         if path is None:
             raise DrosError(
-                ErrorCode.NOT_FOUND, field="filename",
+                ErrorCode.NOT_FOUND,
+                field="filename",
                 en=f"no translation file {locale}/{filename}; use en_US/en.js or zh_CN/zh.js",
                 zh=f"不存在翻译文件 {locale}/{filename}，请使用 en_US/en.js 或 zh_CN/zh.js",
             )
@@ -61,14 +62,18 @@ class PublicController(Controller):
         return ok(request.app.state.users.listed_names())
 
     @post("/login", status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest], settings: SettingsDep) -> Envelope[LoginReply]:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest], settings: SettingsDep
+    ) -> Envelope[LoginReply]:
         state = request.app.state
         address = request.client.host if request.client else "unknown"
         wait = state.throttle.retry_after(data.username, address)
         if wait > 0:
             raise DrosError(
-                ErrorCode.LOGIN_THROTTLED, field="username",
-                en=f"try again in {int(wait) + 1} s", zh=f"请在 {int(wait) + 1} 秒后重试",
+                ErrorCode.LOGIN_THROTTLED,
+                field="username",
+                en=f"try again in {int(wait) + 1} s",
+                zh=f"请在 {int(wait) + 1} 秒后重试",
                 data={"retry_after": int(wait) + 1},
             )
         record = state.users.by_name(data.username)
@@ -79,7 +84,9 @@ class PublicController(Controller):
             raise DrosError(ErrorCode.LOGIN_FAILED)
         state.throttle.succeeded(data.username, address)
         token, exp = state.tokens.issue(record.user.id, record.user.name, settings.auth.token_lifetime_s)
-        return ok(LoginReply(token=token, expire=exp, uid=record.user.id, name=record.user.name, avatar=record.user.avatar))
+        return ok(
+            LoginReply(token=token, expire=exp, uid=record.user.id, name=record.user.name, avatar=record.user.avatar)
+        )
 
     @get("/quota")
     async def quota(self) -> Envelope[Quota]:

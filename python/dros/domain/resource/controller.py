@@ -9,13 +9,12 @@ from litestar.params import QueryParameter
 
 from dros.auth.guards import requires
 from dros.auth.roles import Permission
+from dros.deps import ProductDep, SettingsDep
 from dros.domain.resource.schemas import Option, OptionReply
 from dros.domain.resource.service import config_items, option_groups, options_for
-from dros.deps import DbDep, ProductDep, SettingsDep
 from dros.envelope import Envelope, ok
 from dros.errors import DrosError, ErrorCode, invalid_param
 from dros.i18n import current_language
-from dros.settings import Product, Settings
 
 Name = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 
@@ -26,19 +25,32 @@ class ResourceController(Controller):
     guards = [requires(Permission.RESOURCE_READ)]
 
     @get("/options")
-    async def options(self, product: ProductDep, group: Name = "basic", flag: Name = "sex_full") -> Envelope[OptionReply]:
+    async def options(
+        self, product: ProductDep, group: Name = "basic", flag: Name = "sex_full"
+    ) -> Envelope[OptionReply]:
         groups = option_groups()
         if group not in groups:
-            raise invalid_param("group", f"unknown group {group!r}; one of {sorted(groups)}", f"未知分组 {group!r}，可选 {sorted(groups)}")
+            raise invalid_param(
+                "group",
+                f"unknown group {group!r}; one of {sorted(groups)}",
+                f"未知分组 {group!r}，可选 {sorted(groups)}",
+            )
         found = options_for(group, flag, product, current_language())
         if found is None:
             flags = sorted(groups[group])
-            raise invalid_param("flag", f"unknown flag {flag!r} for group {group!r}; one of {flags}", f"分组 {group!r} 下无 {flag!r}，可选 {flags}")
+            raise invalid_param(
+                "flag",
+                f"unknown flag {flag!r} for group {group!r}; one of {flags}",
+                f"分组 {group!r} 下无 {flag!r}，可选 {flags}",
+            )
         return ok(OptionReply(option=found))
 
     @get("/config")
     async def config(
-        self, request: Request[Any, Any, Any], settings: SettingsDep, uri: Annotated[str | None, QueryParameter(max_length=128)] = None
+        self,
+        request: Request[Any, Any, Any],
+        settings: SettingsDep,
+        uri: Annotated[str | None, QueryParameter(max_length=128)] = None,
     ) -> Envelope[OptionReply]:
         items = config_items(settings, request.app.state.system_language)
         if uri:
@@ -46,8 +58,10 @@ class ResourceController(Controller):
             selected = {k: v for k, v in items.items() if k == key or k.startswith(key + "/")}
             if not selected:
                 raise DrosError(
-                    ErrorCode.NOT_FOUND, field="uri",
-                    en=f"no configuration item {uri!r}; known: {sorted(items)}", zh=f"不存在配置项 {uri!r}",
+                    ErrorCode.NOT_FOUND,
+                    field="uri",
+                    en=f"no configuration item {uri!r}; known: {sorted(items)}",
+                    zh=f"不存在配置项 {uri!r}",
                 )
             items = selected
         return ok(OptionReply(option=[Option(text=k, value=v) for k, v in items.items()]))

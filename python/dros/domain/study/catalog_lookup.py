@@ -20,7 +20,7 @@ class ViewInfo:
     is_pre_install: bool
     description: str = ""
 
-    def localized(self, language: Locale) -> "ViewInfo":
+    def localized(self, language: Locale) -> ViewInfo:
         return replace(self, description=self.name_zh if language == Locale.zh_CN else self.name_en)
 
 
@@ -33,7 +33,7 @@ class ProcedureInfo:
     view_ids: frozenset[str]
     name: str = ""
 
-    def localized(self, language: Locale) -> "ProcedureInfo":
+    def localized(self, language: Locale) -> ProcedureInfo:
         return replace(self, name=self.name_zh if language == Locale.zh_CN else self.name_en)
 
 
@@ -58,12 +58,14 @@ def lookup_catalog(conn: Conn, product: Product, view_ids: set[str], procedure_i
         links: dict[str, set[str]] = {}
         for pid, vid in conn.execute(
             "SELECT procedure_id, view_id FROM protocol_procedure_view WHERE product = ? "
-            "AND procedure_id IN (SELECT unnest(?::VARCHAR[]))", [str(product), sorted(procedure_ids)],
+            "AND procedure_id IN (SELECT unnest(?::VARCHAR[]))",
+            [str(product), sorted(procedure_ids)],
         ).fetchall():
             links.setdefault(pid, set()).add(vid)
         for pid, zh, en, body_part in conn.execute(
             "SELECT procedure_id, name_zh, name_en, body_part_id FROM protocol_procedure WHERE product = ? AND is_enabled "
-            "AND procedure_id IN (SELECT unnest(?::VARCHAR[]))", [str(product), sorted(procedure_ids)],
+            "AND procedure_id IN (SELECT unnest(?::VARCHAR[]))",
+            [str(product), sorted(procedure_ids)],
         ).fetchall():
             procedures[pid] = ProcedureInfo(pid, zh, en, body_part, frozenset(links.get(pid, ())))
     return CatalogSlice(views, procedures)

@@ -14,15 +14,26 @@ from dros.deps import ProductDep
 from dros.domain.study.dicom_copy import copy_with_new_uids
 from dros.domain.study.repo import ListFilter
 from dros.domain.study.schemas import (
-    STUDY_STATUSES, CreateImageReply, DiskInfo, ImageAdd, ImageSort, InstanceRef, LockChange, Stat, Study, StudyCreate,
-    StudyIds, StudyList, StudyUpdate,
+    STUDY_STATUSES,
+    CreateImageReply,
+    DiskInfo,
+    ImageAdd,
+    ImageSort,
+    InstanceRef,
+    LockChange,
+    Stat,
+    Study,
+    StudyCreate,
+    StudyIds,
+    StudyList,
+    StudyUpdate,
 )
 from dros.domain.study.service import StudyService
 from dros.domain.study.values import parse_time
-from dros.paging import Page, PageSize
 from dros.envelope import EMPTY, Envelope, ProtoEmpty, ok
 from dros.errors import invalid_param
 from dros.i18n import current_language
+from dros.paging import Page, PageSize
 
 StudyId = Annotated[str, QueryParameter(max_length=32)]
 Fuzzy = Annotated[str | None, QueryParameter(max_length=64)]
@@ -33,8 +44,15 @@ def provide_study_service(request: Request[Any, Any, Any]) -> StudyService:
     return request.app.state.study_service
 
 
-def list_filter(id: str | None, name: str | None, acc_no: str | None, start_time: str | None, end_time: str | None,
-                status: str | None = None, with_status: bool = True) -> ListFilter:
+def list_filter(
+    id: str | None,
+    name: str | None,
+    acc_no: str | None,
+    start_time: str | None,
+    end_time: str | None,
+    status: str | None = None,
+    with_status: bool = True,
+) -> ListFilter:
     start = parse_time("start_time", start_time) if start_time else None
     end = parse_time("end_time", end_time) if end_time else None
     if start and end and start > end:
@@ -45,12 +63,17 @@ def list_filter(id: str | None, name: str | None, acc_no: str | None, start_time
         statuses = tuple(s.strip() for s in raw.split(",") if s.strip())
         bad = [s for s in statuses if s not in STUDY_STATUSES]
         if bad or not statuses:
-            raise invalid_param("status", f"values must be among {list(STUDY_STATUSES)}; got {bad or raw!r}",
-                                f"取值必须为 {list(STUDY_STATUSES)}；收到 {bad or raw!r}")
+            raise invalid_param(
+                "status",
+                f"values must be among {list(STUDY_STATUSES)}; got {bad or raw!r}",
+                f"取值必须为 {list(STUDY_STATUSES)}；收到 {bad or raw!r}",
+            )
     return ListFilter(id=id or None, name=name or None, acc_no=acc_no or None, start=start, end=end, statuses=statuses)
 
 
 StudyServiceDep = NamedDependency[StudyService]
+
+
 def batch(ids: list[str]) -> list[str]:
     """The bare JSON arrays of study ids: Litestar drops Annotated constraints on a top-level list."""
     if not 1 <= len(ids) <= 1000:
@@ -71,14 +94,23 @@ class StudyController(Controller):
     guards = [requires(Permission.STUDY_READ)]
 
     @post("/", status_code=200, guards=[requires(Permission.STUDY_WRITE)])
-    async def register(self, data: JSONBody[StudyCreate], studies: StudyServiceDep, product: ProductDep) -> Envelope[Study]:
+    async def register(
+        self, data: JSONBody[StudyCreate], studies: StudyServiceDep, product: ProductDep
+    ) -> Envelope[Study]:
         return ok(await studies.register(data, product, current_language()))
 
     @get("/")
     async def list_studies(
-        self, studies: StudyServiceDep, id: Fuzzy = None, name: Fuzzy = None, acc_no: Fuzzy = None,
-        start_time: Time = None, end_time: Time = None, status: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        page: Page = 1, page_size: PageSize = 10,
+        self,
+        studies: StudyServiceDep,
+        id: Fuzzy = None,
+        name: Fuzzy = None,
+        acc_no: Fuzzy = None,
+        start_time: Time = None,
+        end_time: Time = None,
+        status: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        page: Page = 1,
+        page_size: PageSize = 10,
     ) -> Envelope[StudyList]:
         f = list_filter(id, name, acc_no, start_time, end_time, status)
         return ok(await studies.list(f, deleted=False, page=page, page_size=page_size))
@@ -92,11 +124,15 @@ class StudyController(Controller):
         return ok(await studies.get(id))
 
     @put("/{id:str}", guards=[requires(Permission.STUDY_WRITE)])
-    async def update_study(self, id: FromPath[str], data: JSONBody[StudyUpdate], studies: StudyServiceDep, product: ProductDep) -> Envelope[Study]:
+    async def update_study(
+        self, id: FromPath[str], data: JSONBody[StudyUpdate], studies: StudyServiceDep, product: ProductDep
+    ) -> Envelope[Study]:
         return ok(await studies.update(id, data, product))
 
     @put("/{id:str}/lock", guards=[requires(Permission.STUDY_WRITE)])
-    async def lock_study(self, id: FromPath[str], data: JSONBody[LockChange], studies: StudyServiceDep) -> Envelope[dict[str, Any]]:
+    async def lock_study(
+        self, id: FromPath[str], data: JSONBody[LockChange], studies: StudyServiceDep
+    ) -> Envelope[dict[str, Any]]:
         await studies.set_lock(id, data.lock)
         return ok()
 
@@ -130,7 +166,9 @@ class ImageController(Controller):
         return ok(EMPTY)
 
     @delete("/{id:str}", status_code=200, guards=[requires(Permission.STUDY_DELETE)])
-    async def delete_view(self, request: Request[Any, Any, Any], id: FromPath[str], studies: StudyServiceDep) -> Envelope[ProtoEmpty]:
+    async def delete_view(
+        self, request: Request[Any, Any, Any], id: FromPath[str], studies: StudyServiceDep
+    ) -> Envelope[ProtoEmpty]:
         await studies.delete_view(id, may_delete_exposed=allows(request.user.role, Permission.BIN_PURGE))
         return ok(EMPTY)
 
@@ -147,8 +185,15 @@ class RecycleBinController(Controller):
 
     @get("/study/")
     async def list_bin(
-        self, studies: StudyServiceDep, id: Fuzzy = None, name: Fuzzy = None, acc_no: Fuzzy = None,
-        start_time: Time = None, end_time: Time = None, page: Page = 1, page_size: PageSize = 10,
+        self,
+        studies: StudyServiceDep,
+        id: Fuzzy = None,
+        name: Fuzzy = None,
+        acc_no: Fuzzy = None,
+        start_time: Time = None,
+        end_time: Time = None,
+        page: Page = 1,
+        page_size: PageSize = 10,
     ) -> Envelope[StudyList]:
         f = list_filter(id, name, acc_no, start_time, end_time, with_status=False)
         return ok(await studies.list(f, deleted=True, page=page, page_size=page_size))

@@ -74,8 +74,12 @@ class StudyFiles:
     # -- start-up repair ------------------------------------------------------------------------
     def reconcile(self, conn: Conn) -> dict[str, int]:
         studies = dict(conn.execute("SELECT study_id, is_deleted FROM study").fetchall())
-        views = {sop: (study_id, deleted) for sop, study_id, deleted in
-                 conn.execute("SELECT sop_instance_uid, study_id, is_deleted FROM image").fetchall()}
+        views = {
+            sop: (study_id, deleted)
+            for sop, study_id, deleted in conn.execute(
+                "SELECT sop_instance_uid, study_id, is_deleted FROM image"
+            ).fetchall()
+        }
         done = {"moved_to_bin": 0, "moved_back": 0, "removed": 0}
         for d in list(self.studies.iterdir()):
             state = studies.get(d.name)

@@ -3,9 +3,10 @@ microseconds) so rows map straight onto the reply Structs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 import msgspec
 
@@ -13,8 +14,14 @@ from dros.domain.study.schemas import Image, Series, Study
 from dros.store.db import Conn
 
 _TIME_COLUMNS = {
-    "patient_dob", "admitting_time", "study_start_datetime", "study_end_datetime",
-    "scheduled_procedure_step_start_date", "create_time", "performed_datetime", "expose_time",
+    "patient_dob",
+    "admitting_time",
+    "study_start_datetime",
+    "study_end_datetime",
+    "scheduled_procedure_step_start_date",
+    "create_time",
+    "performed_datetime",
+    "expose_time",
 }
 
 
@@ -30,20 +37,33 @@ def _fields(struct: type[msgspec.Struct], skip: Iterable[str]) -> list[str]:
 
 
 STUDY_COLUMNS = _fields(Study, {"type_", "series"})
-SERIES_COLUMNS = [c for c in _fields(Series, {"images", "study_instance_uid"})]
-IMAGE_COLUMNS = [c for c in _fields(Image, {"study_instance_uid", "image_file_path", "acquisition_context",
-                                              "img_proc_context", "raw_exists", "ticket", "image_status"})]
+SERIES_COLUMNS = list(_fields(Series, {"images", "study_instance_uid"}))
+IMAGE_COLUMNS = list(
+    _fields(
+        Image,
+        {
+            "study_instance_uid",
+            "image_file_path",
+            "acquisition_context",
+            "img_proc_context",
+            "raw_exists",
+            "ticket",
+            "image_status",
+        },
+    )
+)
 _STUDY_SELECT = ", ".join(_select(c) for c in STUDY_COLUMNS)
 _SERIES_SELECT = ", ".join(_select(c) for c in SERIES_COLUMNS)
 _IMAGE_SELECT = ", ".join(_select(c) for c in IMAGE_COLUMNS)
 
 
 def study_from_row(row: tuple[Any, ...], series: list[Series] | None = None) -> Study:
-    values = dict(zip(STUDY_COLUMNS, row))
+    values = dict(zip(STUDY_COLUMNS, row, strict=False))
     return Study(**values, series=series or [])
 
 
 # ---- writes -------------------------------------------------------------------------------
+
 
 def insert_row(conn: Conn, table: str, row: dict[str, Any]) -> None:
     cols = ", ".join(row)
@@ -68,6 +88,7 @@ def update_study(conn: Conn, study_id: str, values: dict[str, Any]) -> None:
 
 
 # ---- reads --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StudyState:
@@ -107,8 +128,9 @@ def load_study(conn: Conn, study_id: str, *, deleted: bool) -> Study | None:
     return study
 
 
-def load_series(conn: Conn, study_id: str, study_uid: str, only: set[str] | None = None,
-                only_images: set[str] | None = None) -> list[Series]:
+def load_series(
+    conn: Conn, study_id: str, study_uid: str, only: set[str] | None = None, only_images: set[str] | None = None
+) -> list[Series]:
     series_rows = conn.execute(
         f"SELECT {_SERIES_SELECT} FROM series WHERE study_id = ? ORDER BY sort, create_time", [study_id]
     ).fetchall()
@@ -118,17 +140,22 @@ def load_series(conn: Conn, study_id: str, study_uid: str, only: set[str] | None
     ).fetchall()
     by_series: dict[str, list[Image]] = {}
     for r in image_rows:
-        values = dict(zip(IMAGE_COLUMNS, r))
+        values = dict(zip(IMAGE_COLUMNS, r, strict=False))
         if only_images is not None and values["sop_instance_uid"] not in only_images:
             continue
         img = Image(
-            **values, study_instance_uid=study_uid, image_file_path="", acquisition_context=None,
-            img_proc_context=None, raw_exists=False, ticket="",
+            **values,
+            study_instance_uid=study_uid,
+            image_file_path="",
+            acquisition_context=None,
+            img_proc_context=None,
+            raw_exists=False,
+            ticket="",
         )
         by_series.setdefault(img.series_instance_uid, []).append(img)
     out = []
     for r in series_rows:
-        values = dict(zip(SERIES_COLUMNS, r))
+        values = dict(zip(SERIES_COLUMNS, r, strict=False))
         if only is not None and values["series_instance_uid"] not in only:
             continue
         images = by_series.get(values["series_instance_uid"], [])
@@ -180,10 +207,13 @@ def list_studies(conn: Conn, f: ListFilter, *, deleted: bool, page: int, page_si
     total = conn.execute(f"SELECT count(*) FROM study WHERE {where_sql}", params).fetchone()[0]
     if total == 0 or (page - 1) * page_size >= total:
         return total, []
-    page_ids = [r[0] for r in conn.execute(
-        f"SELECT study_id FROM study WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, page_size, (page - 1) * page_size],
-    ).fetchall()]
+    page_ids = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT study_id FROM study WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, page_size, (page - 1) * page_size],
+        ).fetchall()
+    ]
     rows = conn.execute(
         f"SELECT {_STUDY_SELECT} FROM study WHERE study_id IN (SELECT unnest(?::VARCHAR[]))", [page_ids]
     ).fetchall()

@@ -93,10 +93,13 @@ class ImageSort(msgspec.Struct):
     sop_instance_uids: Annotated[list[UI], msgspec.Meta(min_length=1, max_length=1000)]
 
 
-StudyIds = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=32)]], msgspec.Meta(min_length=1, max_length=1000)]
+StudyIds = Annotated[
+    list[Annotated[str, msgspec.Meta(min_length=1, max_length=32)]], msgspec.Meta(min_length=1, max_length=1000)
+]
 
 
 # ---- replies ------------------------------------------------------------------------------
+
 
 class Image(msgspec.Struct):
     sop_instance_uid: str

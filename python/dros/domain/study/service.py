@@ -6,7 +6,7 @@ import asyncio
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,26 @@ from dros.domain.study.catalog_lookup import ViewInfo, lookup_catalog, patient_t
 from dros.domain.study.files import StudyFiles, human_size
 from dros.domain.study.list_cache import GenerationCache
 from dros.domain.study.schemas import (
-    CreateImageReply, DiskInfo, ImageAdd, ImageSort, Stat, Study, StudyCreate, StudyList, StudyUpdate, ViewRef,
+    CreateImageReply,
+    DiskInfo,
+    ImageAdd,
+    ImageSort,
+    Stat,
+    Study,
+    StudyCreate,
+    StudyList,
+    StudyUpdate,
+    ViewRef,
 )
 from dros.domain.study.values import (
-    StudyIdGenerator, age_from_birth, check_person_name, check_text, new_uid, normalize_age, parse_flag, parse_time,
+    StudyIdGenerator,
+    age_from_birth,
+    check_person_name,
+    check_text,
+    new_uid,
+    normalize_age,
+    parse_flag,
+    parse_time,
 )
 from dros.errors import DrosError, ErrorCode, invalid_param, not_found
 from dros.settings import Locale, Product, Settings
@@ -26,7 +42,14 @@ from dros.store.db import Conn, Database
 
 PETS_ONLY = ("sex_neutered", "owner_name", "chip_number", "variety")
 HUMANS_ONLY = ("pregnancy_status",)
-PN_FIELDS = ("patient_name", "patient_english_name", "patient_former_name", "ref_physician", "operator_id", "owner_name")
+PN_FIELDS = (
+    "patient_name",
+    "patient_english_name",
+    "patient_former_name",
+    "ref_physician",
+    "operator_id",
+    "owner_name",
+)
 TEXT_FIELDS = ("accession_number", "patient_id", "chip_number", "variety")
 
 
@@ -66,15 +89,18 @@ class StudyService:
         is_vet = product == Product.VETDROS
         for f in PETS_ONLY if not is_vet else HUMANS_ONLY:
             if getattr(data, f, ""):
-                raise invalid_param(f, f"only for {'VETDROS' if not is_vet else 'DROS'} studies",
-                                    f"仅适用于{'宠物' if not is_vet else '人医'}检查")
+                raise invalid_param(
+                    f,
+                    f"only for {'VETDROS' if not is_vet else 'DROS'} studies",
+                    f"仅适用于{'宠物' if not is_vet else '人医'}检查",
+                )
         dob = parse_time("patient_dob", data.patient_dob, date_only_ok=True) if data.patient_dob else None
         if dob is not None and dob > now:
             raise invalid_param("patient_dob", "is in the future", "不能晚于当前时间")
         if data.patient_age:
             age = normalize_age("patient_age", data.patient_age)
         elif dob is not None:
-            age = age_from_birth(dob.astimezone(timezone.utc).date(), now.date())
+            age = age_from_birth(dob.astimezone(UTC).date(), now.date())
         else:
             age = ""
         return {
@@ -104,30 +130,52 @@ class StudyService:
         }
 
     def _plan_views(
-        self, conn: Conn, product: Product, patient_type: str, views: list[ViewRef], language: Locale,
-        *, group_by_procedure: bool,
+        self,
+        conn: Conn,
+        product: Product,
+        patient_type: str,
+        views: list[ViewRef],
+        language: Locale,
+        *,
+        group_by_procedure: bool,
     ) -> list[tuple[str, list[ViewInfo], Any]]:
         """[(procedure_id, [views], procedure)] per new series, validated against the catalog."""
-        catalog = lookup_catalog(conn, product, {v.view_id for v in views}, {v.procedure_id for v in views if v.procedure_id})
+        catalog = lookup_catalog(
+            conn, product, {v.view_id for v in views}, {v.procedure_id for v in views if v.procedure_id}
+        )
         plan: list[tuple[str, list[ViewInfo], Any]] = []
         by_procedure: dict[str, int] = {}
         for i, ref in enumerate(views):
             view = catalog.views.get(ref.view_id)
             if view is None:
-                raise invalid_param(f"views[{i}].view_id", f"unknown view {ref.view_id!r} for {product}", f"{product} 中不存在体位 {ref.view_id!r}")
+                raise invalid_param(
+                    f"views[{i}].view_id",
+                    f"unknown view {ref.view_id!r} for {product}",
+                    f"{product} 中不存在体位 {ref.view_id!r}",
+                )
             if view.patient_type != patient_type:
-                raise invalid_param(f"views[{i}].view_id", f"view {ref.view_id!r} is for patient type {view.patient_type!r}, not {patient_type!r}",
-                                    f"体位 {ref.view_id!r} 属于患者类型 {view.patient_type!r}，而非 {patient_type!r}")
+                raise invalid_param(
+                    f"views[{i}].view_id",
+                    f"view {ref.view_id!r} is for patient type {view.patient_type!r}, not {patient_type!r}",
+                    f"体位 {ref.view_id!r} 属于患者类型 {view.patient_type!r}，而非 {patient_type!r}",
+                )
             view = view.localized(language)
             if not ref.procedure_id:
                 plan.append(("", [view], None))
                 continue
             proc = catalog.procedures.get(ref.procedure_id)
             if proc is None:
-                raise invalid_param(f"views[{i}].procedure_id", f"unknown procedure {ref.procedure_id!r} for {product}", f"{product} 中不存在协议 {ref.procedure_id!r}")
+                raise invalid_param(
+                    f"views[{i}].procedure_id",
+                    f"unknown procedure {ref.procedure_id!r} for {product}",
+                    f"{product} 中不存在协议 {ref.procedure_id!r}",
+                )
             if ref.view_id not in proc.view_ids:
-                raise invalid_param(f"views[{i}].view_id", f"view {ref.view_id!r} is not part of procedure {ref.procedure_id!r}",
-                                    f"体位 {ref.view_id!r} 不属于协议 {ref.procedure_id!r}")
+                raise invalid_param(
+                    f"views[{i}].view_id",
+                    f"view {ref.view_id!r} is not part of procedure {ref.procedure_id!r}",
+                    f"体位 {ref.view_id!r} 不属于协议 {ref.procedure_id!r}",
+                )
             if group_by_procedure and ref.procedure_id in by_procedure:
                 plan[by_procedure[ref.procedure_id]][1].append(view)
             else:
@@ -135,21 +183,37 @@ class StudyService:
                 plan.append((ref.procedure_id, [view], proc.localized(language)))
         return plan
 
-    def _insert_plan(self, conn: Conn, study_id: str, product: Product, patient_type: str,
-                     plan: list[tuple[str, list[ViewInfo], Any]], now: datetime, series_sort: int, image_sort: int,
-                     ) -> tuple[list[str], list[str]]:
+    def _insert_plan(
+        self,
+        conn: Conn,
+        study_id: str,
+        product: Product,
+        patient_type: str,
+        plan: list[tuple[str, list[ViewInfo], Any]],
+        now: datetime,
+        series_sort: int,
+        image_sort: int,
+    ) -> tuple[list[str], list[str]]:
         root = self.settings.dicom.uid_root
         series_rows, image_rows = [], []
         for procedure_id, views, proc in plan:
             series_sort += 1
             series_uid = new_uid(root)
-            series_rows.append({
-                "series_instance_uid": series_uid, "study_id": study_id, "procedure_id": procedure_id,
-                "patient_type": patient_type, "body_part": proc.body_part_id if proc else views[0].body_part_id,
-                "performed_protocol_code_meaning": proc.name if proc else "",
-                "performed_protocol_code_value": procedure_id, "sort": series_sort, "product": str(product),
-                "is_pre_install": True, "create_time": now,
-            })
+            series_rows.append(
+                {
+                    "series_instance_uid": series_uid,
+                    "study_id": study_id,
+                    "procedure_id": procedure_id,
+                    "patient_type": patient_type,
+                    "body_part": proc.body_part_id if proc else views[0].body_part_id,
+                    "performed_protocol_code_meaning": proc.name if proc else "",
+                    "performed_protocol_code_value": procedure_id,
+                    "sort": series_sort,
+                    "product": str(product),
+                    "is_pre_install": True,
+                    "create_time": now,
+                }
+            )
             for view in views:
                 image_sort += 1
                 image_rows.append(self._image_row(study_id, series_uid, view, product, image_sort, now))
@@ -157,31 +221,56 @@ class StudyService:
         repo.insert_rows(conn, "image", image_rows)
         return [r["series_instance_uid"] for r in series_rows], [r["sop_instance_uid"] for r in image_rows]
 
-    def _image_row(self, study_id: str, series_uid: str, view: ViewInfo, product: Product, sort: int, now: datetime) -> dict[str, Any]:
+    def _image_row(
+        self, study_id: str, series_uid: str, view: ViewInfo, product: Product, sort: int, now: datetime
+    ) -> dict[str, Any]:
         return {
-            "sop_instance_uid": new_uid(self.settings.dicom.uid_root), "series_instance_uid": series_uid,
-            "study_id": study_id, "view_id": view.view_id, "view_description": view.description,
-            "patient_type": view.patient_type, "body_part_id": view.body_part_id,
-            "anatomic_region": view.anatomic_region, "sort": sort, "product": str(product),
-            "is_pre_install": view.is_pre_install, "create_time": now,
+            "sop_instance_uid": new_uid(self.settings.dicom.uid_root),
+            "series_instance_uid": series_uid,
+            "study_id": study_id,
+            "view_id": view.view_id,
+            "view_description": view.description,
+            "patient_type": view.patient_type,
+            "body_part_id": view.body_part_id,
+            "anatomic_region": view.anatomic_region,
+            "sort": sort,
+            "product": str(product),
+            "is_pre_install": view.is_pre_install,
+            "create_time": now,
         }
 
     async def register(self, data: StudyCreate, product: Product, language: Locale) -> Study:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         fields = self._patient_fields(data, product, now)
 
         def write(conn: Conn) -> str:
             if not patient_type_exists(conn, product, data.patient_type):
-                raise invalid_param("patient_type", f"unknown patient type {data.patient_type!r} for {product}", f"{product} 中不存在患者类型 {data.patient_type!r}")
+                raise invalid_param(
+                    "patient_type",
+                    f"unknown patient type {data.patient_type!r} for {product}",
+                    f"{product} 中不存在患者类型 {data.patient_type!r}",
+                )
             plan = self._plan_views(conn, product, data.patient_type, data.views, language, group_by_procedure=True)
             study_id = self.ids.next(now)
-            repo.insert_row(conn, "study", {
-                "study_id": study_id, "study_instance_uid": new_uid(self.settings.dicom.uid_root),
-                "product": str(product), "patient_type": data.patient_type, "study_type": data.study_type,
-                "modality": data.modality, "sex_neutered": data.sex_neutered, "pregnancy_status": data.pregnancy_status,
-                "study_start_datetime": now, "create_time": now, "study_status": "Arrived", "study_lock": "Unlocked",
-                **fields,
-            })
+            repo.insert_row(
+                conn,
+                "study",
+                {
+                    "study_id": study_id,
+                    "study_instance_uid": new_uid(self.settings.dicom.uid_root),
+                    "product": str(product),
+                    "patient_type": data.patient_type,
+                    "study_type": data.study_type,
+                    "modality": data.modality,
+                    "sex_neutered": data.sex_neutered,
+                    "pregnancy_status": data.pregnancy_status,
+                    "study_start_datetime": now,
+                    "create_time": now,
+                    "study_status": "Arrived",
+                    "study_lock": "Unlocked",
+                    **fields,
+                },
+            )
             self._insert_plan(conn, study_id, product, data.patient_type, plan, now, 0, 0)
             return study_id
 
@@ -189,7 +278,7 @@ class StudyService:
         return await self.get(study_id)
 
     async def update(self, study_id: str, data: StudyUpdate, product: Product) -> Study:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
 
         def write(conn: Conn) -> None:
             state = self._live_state(conn, study_id)
@@ -215,12 +304,16 @@ class StudyService:
             raise not_found("id", study_id)
         return study
 
-    async def list(self, f: repo.ListFilter, *, deleted: bool, page: int, page_size: int, cached: bool = True) -> StudyList:
+    async def list(
+        self, f: repo.ListFilter, *, deleted: bool, page: int, page_size: int, cached: bool = True
+    ) -> StudyList:
         key = (f, deleted, page, page_size)
         generation = self.db.generation
         if cached and (hit := self._lists.get(key, generation)) is not None:
             return hit
-        count, studies = await self.db.read(lambda conn: repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size))
+        count, studies = await self.db.read(
+            lambda conn: repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size)
+        )
         reply = StudyList(count=count, studies=studies)
         self._lists.put(key, generation, reply)
         return reply
@@ -246,14 +339,26 @@ class StudyService:
         for sid in dict.fromkeys(ids):
             st = states.get(sid)
             if st is None or st.is_deleted != in_bin:
-                failures.append(BatchFailure(sid, ErrorCode.NOT_FOUND.info.code, "not in the recycle bin" if in_bin else "no such study"))
+                failures.append(
+                    BatchFailure(
+                        sid, ErrorCode.NOT_FOUND.info.code, "not in the recycle bin" if in_bin else "no such study"
+                    )
+                )
             elif not in_bin and st.study_lock == "Locked":
                 failures.append(BatchFailure(sid, ErrorCode.LOCKED.info.code, "locked"))
         if failures:
-            code = ErrorCode.LOCKED if all(f.code == ErrorCode.LOCKED.info.code for f in failures) else (
-                ErrorCode.NOT_FOUND if all(f.code == ErrorCode.NOT_FOUND.info.code for f in failures) else ErrorCode.CONFLICT)
+            code = (
+                ErrorCode.LOCKED
+                if all(f.code == ErrorCode.LOCKED.info.code for f in failures)
+                else (
+                    ErrorCode.NOT_FOUND
+                    if all(f.code == ErrorCode.NOT_FOUND.info.code for f in failures)
+                    else ErrorCode.CONFLICT
+                )
+            )
             raise DrosError(
-                code, field="study_id",
+                code,
+                field="study_id",
                 en="nothing was changed; refused: " + ", ".join(f"{f.study_id} ({f.reason})" for f in failures),
                 zh="未做任何更改；被拒绝：" + "，".join(f"{f.study_id}（{f.reason}）" for f in failures),
                 data={"failed": [{"study_id": f.study_id, "code": f.code, "reason": f.reason} for f in failures]},
@@ -276,7 +381,7 @@ class StudyService:
                     self._check_batch(conn, ids, in_bin=False)  # a lock may have come in meanwhile
                     conn.execute(
                         "UPDATE study SET is_deleted = true, deleted_at = ? WHERE study_id IN (SELECT unnest(?::VARCHAR[]))",
-                        [datetime.now(timezone.utc), ids],
+                        [datetime.now(UTC), ids],
                     )
 
                 await self.db.write(commit)
@@ -298,7 +403,10 @@ class StudyService:
 
                 def commit(conn: Conn) -> None:
                     self._check_batch(conn, ids, in_bin=True)
-                    conn.execute("UPDATE study SET is_deleted = false, deleted_at = NULL WHERE study_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+                    conn.execute(
+                        "UPDATE study SET is_deleted = false, deleted_at = NULL WHERE study_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [ids],
+                    )
 
                 await self.db.write(commit)
             except BaseException:
@@ -310,20 +418,31 @@ class StudyService:
         """Permanent delete of `ids` from the bin (None: empty the bin). Rows first, then files:
         a crash in between leaves files no row refers to, which the next start removes."""
         async with self._file_lock:
+
             def commit(conn: Conn) -> tuple[list[str], list[str]]:
                 if ids is None:
                     targets = [r[0] for r in conn.execute("SELECT study_id FROM study WHERE is_deleted").fetchall()]
                 else:
                     targets = list(dict.fromkeys(ids))
                     self._check_batch(conn, targets, in_bin=True)
-                views = [r[0] for r in conn.execute(
-                    "SELECT sop_instance_uid FROM image WHERE is_deleted AND study_id NOT IN (SELECT unnest(?::VARCHAR[]))",
-                    [targets]).fetchall()] if ids is None else []
+                views = (
+                    [
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT sop_instance_uid FROM image WHERE is_deleted AND study_id NOT IN (SELECT unnest(?::VARCHAR[]))",
+                            [targets],
+                        ).fetchall()
+                    ]
+                    if ids is None
+                    else []
+                )
                 for table in ("image", "series", "study"):
                     conn.execute(f"DELETE FROM {table} WHERE study_id IN (SELECT unnest(?::VARCHAR[]))", [targets])
                 if views:
                     conn.execute("DELETE FROM image WHERE sop_instance_uid IN (SELECT unnest(?::VARCHAR[]))", [views])
-                    conn.execute("DELETE FROM series WHERE series_instance_uid NOT IN (SELECT DISTINCT series_instance_uid FROM image)")
+                    conn.execute(
+                        "DELETE FROM series WHERE series_instance_uid NOT IN (SELECT DISTINCT series_instance_uid FROM image)"
+                    )
                 return targets, views
 
             targets, views = await self.db.write(commit)
@@ -336,12 +455,18 @@ class StudyService:
     async def disk_info(self) -> DiskInfo:
         usage = shutil.disk_usage(self.settings.data_path)
         size = await asyncio.to_thread(self.files.bin_size)
-        return DiskInfo(total=usage.total, total_str=human_size(usage.total), free=usage.free,
-                        free_str=human_size(usage.free), recycle_bin=size, recycle_bin_str=human_size(size))
+        return DiskInfo(
+            total=usage.total,
+            total_str=human_size(usage.total),
+            free=usage.free,
+            free_str=human_size(usage.free),
+            recycle_bin=size,
+            recycle_bin_str=human_size(size),
+        )
 
     # ---- views (images) ------------------------------------------------------------------------
     async def add_views(self, data: ImageAdd, language: Locale) -> CreateImageReply:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
 
         def write(conn: Conn) -> tuple[str, list[str], list[str]]:
             state = self._live_state(conn, data.study_id, field="study_id")
@@ -352,8 +477,12 @@ class StudyService:
             plan = self._plan_views(conn, product, state.patient_type, data.views, language, group_by_procedure=False)
             s_sort, i_sort = conn.execute(
                 "SELECT (SELECT coalesce(max(sort), 0) FROM series WHERE study_id = ?), "
-                "(SELECT coalesce(max(sort), 0) FROM image WHERE study_id = ?)", [data.study_id, data.study_id]).fetchone()
-            series, images = self._insert_plan(conn, data.study_id, product, state.patient_type, plan, now, s_sort, i_sort)
+                "(SELECT coalesce(max(sort), 0) FROM image WHERE study_id = ?)",
+                [data.study_id, data.study_id],
+            ).fetchone()
+            series, images = self._insert_plan(
+                conn, data.study_id, product, state.patient_type, plan, now, s_sort, i_sort
+            )
             conn.execute("UPDATE study SET is_appended = true WHERE study_id = ?", [data.study_id])
             return state.study_instance_uid, series, images
 
@@ -361,7 +490,9 @@ class StudyService:
         return await self._created(data.study_id, study_uid, set(series), set(images))
 
     async def _created(self, study_id: str, study_uid: str, series: set[str], images: set[str]) -> CreateImageReply:
-        found = await self.db.read(lambda conn: repo.load_series(conn, study_id, study_uid, only=series, only_images=images))
+        found = await self.db.read(
+            lambda conn: repo.load_series(conn, study_id, study_uid, only=series, only_images=images)
+        )
         for s in found:
             for img in s.images:
                 img.image_status = "QUEUING"
@@ -371,13 +502,31 @@ class StudyService:
         row = conn.execute(
             "SELECT sop_instance_uid, series_instance_uid, study_id, view_id, view_description, patient_type, body_part_id, "
             "anatomic_region, sort, product, is_pre_install, expose_status, image_file, thumbnail_file, raw_file, "
-            "judged_status, comment FROM image WHERE sop_instance_uid = ? AND NOT is_deleted", [sop_uid]).fetchone()
+            "judged_status, comment FROM image WHERE sop_instance_uid = ? AND NOT is_deleted",
+            [sop_uid],
+        ).fetchone()
         if row is None:
             raise not_found(field, sop_uid)
-        keys = ("sop_instance_uid", "series_instance_uid", "study_id", "view_id", "view_description", "patient_type",
-                "body_part_id", "anatomic_region", "sort", "product", "is_pre_install", "expose_status", "image_file",
-                "thumbnail_file", "raw_file", "judged_status", "comment")
-        image = dict(zip(keys, row))
+        keys = (
+            "sop_instance_uid",
+            "series_instance_uid",
+            "study_id",
+            "view_id",
+            "view_description",
+            "patient_type",
+            "body_part_id",
+            "anatomic_region",
+            "sort",
+            "product",
+            "is_pre_install",
+            "expose_status",
+            "image_file",
+            "thumbnail_file",
+            "raw_file",
+            "judged_status",
+            "comment",
+        )
+        image = dict(zip(keys, row, strict=False))
         state = self._live_state(conn, image["study_id"], field=field)
         if state.study_lock == "Locked":
             raise locked_error(image["study_id"])
@@ -388,17 +537,35 @@ class StudyService:
 
     async def copy_view(self, sop_uid: str) -> CreateImageReply:
         """A new unexposed slot for the same view, in the same series, right after the original."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
 
         def write(conn: Conn) -> tuple[str, str, str, str]:
             src, state = self._image(conn, sop_uid)
             self._shift_after(conn, src["study_id"], src["sort"])
             new = new_uid(self.settings.dicom.uid_root)
-            repo.insert_row(conn, "image", {
-                **{k: src[k] for k in ("series_instance_uid", "study_id", "view_id", "view_description", "patient_type",
-                                       "body_part_id", "anatomic_region", "product", "is_pre_install")},
-                "sop_instance_uid": new, "sort": src["sort"] + 1, "create_time": now,
-            })
+            repo.insert_row(
+                conn,
+                "image",
+                {
+                    **{
+                        k: src[k]
+                        for k in (
+                            "series_instance_uid",
+                            "study_id",
+                            "view_id",
+                            "view_description",
+                            "patient_type",
+                            "body_part_id",
+                            "anatomic_region",
+                            "product",
+                            "is_pre_install",
+                        )
+                    },
+                    "sop_instance_uid": new,
+                    "sort": src["sort"] + 1,
+                    "create_time": now,
+                },
+            )
             return src["study_id"], state.study_instance_uid, src["series_instance_uid"], new
 
         study_id, study_uid, series_uid, new = await self.db.write(write)
@@ -407,12 +574,16 @@ class StudyService:
     async def save_as(self, sop_uid: str, rewrite: Callable[[Path, Path, dict[str, str]], None]) -> str:
         """A new instance of the same view from an exposed image: its DICOM file is copied under a
         new SOP Instance UID (and the thumbnail with it)."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self._file_lock:
-            src, state = await self.db.read(lambda conn: self._image(conn, sop_uid))
+            src, _state = await self.db.read(lambda conn: self._image(conn, sop_uid))
             if src["expose_status"] != "Exposed" or not src["image_file"]:
-                raise DrosError(ErrorCode.UNPROCESSABLE, field="instance_uid",
-                                en="the image has no pixel data yet; expose it first", zh="该图像尚无像素数据，请先曝光")
+                raise DrosError(
+                    ErrorCode.UNPROCESSABLE,
+                    field="instance_uid",
+                    en="the image has no pixel data yet; expose it first",
+                    zh="该图像尚无像素数据，请先曝光",
+                )
             new = new_uid(self.settings.dicom.uid_root)
             live = self.files.live_dir(src["study_id"])
             created = []
@@ -429,14 +600,36 @@ class StudyService:
                 def commit(conn: Conn) -> None:
                     self._image(conn, sop_uid)
                     self._shift_after(conn, src["study_id"], src["sort"])
-                    repo.insert_row(conn, "image", {
-                        **{k: src[k] for k in ("series_instance_uid", "study_id", "view_id", "view_description",
-                                               "patient_type", "body_part_id", "anatomic_region", "product", "is_pre_install")},
-                        "sop_instance_uid": new, "sort": src["sort"] + 1, "create_time": now,
-                        "expose_status": "Exposed", "expose_time": now, "image_file": target.name,
-                        "thumbnail_file": thumb, "storage_status": "Saved", "image_type": "save_as",
-                        "comment": f"saved as from {sop_uid}",
-                    })
+                    repo.insert_row(
+                        conn,
+                        "image",
+                        {
+                            **{
+                                k: src[k]
+                                for k in (
+                                    "series_instance_uid",
+                                    "study_id",
+                                    "view_id",
+                                    "view_description",
+                                    "patient_type",
+                                    "body_part_id",
+                                    "anatomic_region",
+                                    "product",
+                                    "is_pre_install",
+                                )
+                            },
+                            "sop_instance_uid": new,
+                            "sort": src["sort"] + 1,
+                            "create_time": now,
+                            "expose_status": "Exposed",
+                            "expose_time": now,
+                            "image_file": target.name,
+                            "thumbnail_file": thumb,
+                            "storage_status": "Saved",
+                            "image_type": "save_as",
+                            "comment": f"saved as from {sop_uid}",
+                        },
+                    )
 
                 await self.db.write(commit)
             except BaseException:
@@ -450,25 +643,35 @@ class StudyService:
             state = self._live_state(conn, data.study_id, field="study_id")
             if state.study_lock == "Locked":
                 raise locked_error(data.study_id)
-            current = {r[0] for r in conn.execute(
-                "SELECT sop_instance_uid FROM image WHERE study_id = ? AND NOT is_deleted", [data.study_id]).fetchall()}
+            current = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT sop_instance_uid FROM image WHERE study_id = ? AND NOT is_deleted", [data.study_id]
+                ).fetchall()
+            }
             given = data.sop_instance_uids
             if len(set(given)) != len(given):
                 raise invalid_param("sop_instance_uids", "lists an image twice", "有重复的图像")
             unknown = [u for u in given if u not in current]
             missing = sorted(current - set(given))
             if unknown or missing:
-                raise invalid_param("sop_instance_uids",
-                                    f"must list every image of the study exactly once; unknown: {unknown}, missing: {missing}",
-                                    f"必须列出该检查的全部图像各一次；未知：{unknown}，缺少：{missing}")
+                raise invalid_param(
+                    "sop_instance_uids",
+                    f"must list every image of the study exactly once; unknown: {unknown}, missing: {missing}",
+                    f"必须列出该检查的全部图像各一次；未知：{unknown}，缺少：{missing}",
+                )
             conn.execute(
                 "UPDATE image SET sort = o.pos FROM (SELECT unnest(?::VARCHAR[]) AS uid, generate_subscripts(?::VARCHAR[], 1) AS pos) o "
-                "WHERE image.sop_instance_uid = o.uid", [given, given])
+                "WHERE image.sop_instance_uid = o.uid",
+                [given, given],
+            )
             # a series sits where its first view now sits
             conn.execute(
                 "UPDATE series SET sort = r.rank FROM (SELECT series_instance_uid, row_number() OVER (ORDER BY min(sort)) AS rank "
                 "FROM image WHERE study_id = ? AND NOT is_deleted GROUP BY series_instance_uid) r "
-                "WHERE series.series_instance_uid = r.series_instance_uid", [data.study_id])
+                "WHERE series.series_instance_uid = r.series_instance_uid",
+                [data.study_id],
+            )
 
         await self.db.write(write)
 
@@ -478,18 +681,23 @@ class StudyService:
         async with self._file_lock:
             image, _ = await self.db.read(lambda conn: self._image(conn, sop_uid, field="id"))
             if image["expose_status"] == "Exposed" and not may_delete_exposed:
-                raise DrosError(ErrorCode.FORBIDDEN, field="id",
-                                en="deleting an exposed image needs the bin:purge permission (mgr, admin, service)",
-                                zh="删除已曝光图像需要 bin:purge 权限（mgr、admin、service）")
+                raise DrosError(
+                    ErrorCode.FORBIDDEN,
+                    field="id",
+                    en="deleting an exposed image needs the bin:purge permission (mgr, admin, service)",
+                    zh="删除已曝光图像需要 bin:purge 权限（mgr、admin、service）",
+                )
             await asyncio.to_thread(self.files.move_view_to_bin, image["study_id"], sop_uid)
             try:
+
                 def commit(conn: Conn) -> None:
                     self._image(conn, sop_uid, field="id")
-                    conn.execute("UPDATE image SET is_deleted = true, deleted_at = ? WHERE sop_instance_uid = ?",
-                                 [datetime.now(timezone.utc), sop_uid])
+                    conn.execute(
+                        "UPDATE image SET is_deleted = true, deleted_at = ? WHERE sop_instance_uid = ?",
+                        [datetime.now(UTC), sop_uid],
+                    )
 
                 await self.db.write(commit)
             except BaseException:
                 await asyncio.to_thread(self.files.move_view_from_bin, image["study_id"], sop_uid)
                 raise
-
