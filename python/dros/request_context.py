@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from litestar import Request
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from dros.errors import DrosError, ErrorCode
@@ -21,7 +22,7 @@ access_log = logging.getLogger("dros.access")
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
@@ -86,7 +87,8 @@ async def resolve_headers(request: Request[Any, Any, Any]) -> None:
 
 
 def provide_product(request: Request[Any, Any, Any]) -> Product:
-    return request.state.product
+    product: Product = request.state.product
+    return product
 
 
 def provide_db(request: Request[Any, Any, Any]) -> Any:

@@ -38,12 +38,15 @@ pub fn histogram(image: &[u16], region: &[bool], width: usize) -> Vec<u64> {
             }
             h
         })
-        .reduce(|| vec![0u64; 65536], |mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-            a
-        })
+        .reduce(
+            || vec![0u64; 65536],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        )
 }
 
 /// Value at quantile `q` of a histogram (nearest-rank).
@@ -73,7 +76,11 @@ pub const MARKER_MASS: f64 = 0.12;
 
 fn drop_top_cluster(h: &mut [u64]) {
     let n: u64 = h.iter().sum();
-    let (Some(lo), Some(med), Some(hi)) = (quantile(h, 0.001), quantile(h, 0.5), quantile(h, 0.999)) else { return };
+    let (Some(lo), Some(med), Some(hi)) =
+        (quantile(h, 0.001), quantile(h, 0.5), quantile(h, 0.999))
+    else {
+        return;
+    };
     let (lo, med, hi) = (lo as usize, med as usize, hi as usize);
     let range = hi.saturating_sub(lo).max(1);
     let gap_len = (range / 50).max(8);
@@ -83,7 +90,9 @@ fn drop_top_cluster(h: &mut [u64]) {
         let b = (i + 3).min(h.len());
         h[a..b].iter().sum::<u64>() as f64 / (b - a) as f64
     };
-    let Some(top) = h.iter().rposition(|c| *c > 0) else { return };
+    let Some(top) = h.iter().rposition(|c| *c > 0) else {
+        return;
+    };
     let (mut run, mut seen_cluster, mut gap_top) = (0usize, false, top);
     for i in (med..=top).rev() {
         if sm(i) < 0.01 * bulk_density {

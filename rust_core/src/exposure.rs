@@ -18,7 +18,10 @@ pub struct Calibration {
 
 impl Default for Calibration {
     fn default() -> Self {
-        Calibration { dn_per_ugy: 1000.0, offset_dn: 0.0 }
+        Calibration {
+            dn_per_ugy: 1000.0,
+            offset_dn: 0.0,
+        }
     }
 }
 
@@ -44,7 +47,9 @@ pub struct ExposureIndex {
 /// Rows per parallel histogram chunk: one or two chunks per thread, so the 65536-bin
 /// histograms are merged a handful of times, not once per few rows.
 pub fn chunk_rows(height: usize) -> usize {
-    height.div_ceil(2 * rayon::current_num_threads().max(1)).max(1)
+    height
+        .div_ceil(2 * rayon::current_num_threads().max(1))
+        .max(1)
 }
 
 /// Median of `raw` over pixels where `region` is true (`None` if the region is empty).
@@ -55,7 +60,12 @@ pub fn region_median(raw: &[u16], region: &[bool], width: usize) -> Option<f64> 
 /// [`region_median`] when the region is known to lie within `spans[y] = [x0, x1)` of each row
 /// (the collimated field): only those pixels are read, which matters for small fields. Exact:
 /// the median of every region pixel, from a parallel 65536-bin histogram.
-pub fn region_median_in_spans(raw: &[u16], region: &[bool], width: usize, spans: Option<&[(usize, usize)]>) -> Option<f64> {
+pub fn region_median_in_spans(
+    raw: &[u16],
+    region: &[bool],
+    width: usize,
+    spans: Option<&[(usize, usize)]>,
+) -> Option<f64> {
     let height = raw.len() / width.max(1);
     let rows = chunk_rows(height);
     let hist = raw
@@ -81,12 +91,15 @@ pub fn region_median_in_spans(raw: &[u16], region: &[bool], width: usize, spans:
             }
             h
         })
-        .reduce(|| vec![0u32; 65536], |mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-            a
-        });
+        .reduce(
+            || vec![0u32; 65536],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
     let n: u64 = hist.iter().map(|&c| c as u64).sum();
     if n == 0 {
         return None;
@@ -111,7 +124,13 @@ pub fn region_median_in_spans(raw: &[u16], region: &[bool], width: usize, spans:
 }
 
 /// EI, target EI and DI from the anatomy region of the raw frame.
-pub fn exposure_index(raw: &[u16], anatomy: &[bool], width: usize, target_ei: f64, cal: &Calibration) -> ExposureIndex {
+pub fn exposure_index(
+    raw: &[u16],
+    anatomy: &[bool],
+    width: usize,
+    target_ei: f64,
+    cal: &Calibration,
+) -> ExposureIndex {
     exposure_index_in_spans(raw, anatomy, width, None, target_ei, cal)
 }
 
@@ -127,6 +146,15 @@ pub fn exposure_index_in_spans(
 ) -> ExposureIndex {
     let median_dn = region_median_in_spans(raw, anatomy, width, spans).unwrap_or(0.0);
     let ei = 100.0 * cal.kerma_ugy(median_dn);
-    let di = if ei > 0.0 && target_ei > 0.0 { Some(10.0 * (ei / target_ei).log10()) } else { None };
-    ExposureIndex { exposure_index: ei, target_exposure_index: target_ei, deviation_index: di, median_dn }
+    let di = if ei > 0.0 && target_ei > 0.0 {
+        Some(10.0 * (ei / target_ei).log10())
+    } else {
+        None
+    };
+    ExposureIndex {
+        exposure_index: ei,
+        target_exposure_index: target_ei,
+        deviation_index: di,
+        median_dn,
+    }
 }

@@ -75,10 +75,7 @@ fn dilate(m: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
     for y in 0..h {
         let row = &m[y * w..(y + 1) * w];
         // Running count over the window keeps this O(n) whatever r is.
-        let mut cnt = 0usize;
-        for x in 0..r.min(w) {
-            cnt += row[x] as usize;
-        }
+        let mut cnt: usize = row[..r.min(w)].iter().map(|&v| v as usize).sum();
         for x in 0..w {
             if x + r < w {
                 cnt += row[x + r] as usize;
@@ -114,14 +111,19 @@ fn box_max(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     for y in 0..h {
         for x in 0..w {
             let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-            t[y * w + x] = v[y * w + a..y * w + b].iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            t[y * w + x] = v[y * w + a..y * w + b]
+                .iter()
+                .cloned()
+                .fold(f32::NEG_INFINITY, f32::max);
         }
     }
     let mut out = vec![f32::NEG_INFINITY; w * h];
     for y in 0..h {
         let (a, b) = (y.saturating_sub(r), (y + r + 1).min(h));
         for x in 0..w {
-            out[y * w + x] = (a..b).map(|j| t[j * w + x]).fold(f32::NEG_INFINITY, f32::max);
+            out[y * w + x] = (a..b)
+                .map(|j| t[j * w + x])
+                .fold(f32::NEG_INFINITY, f32::max);
         }
     }
     out
@@ -209,7 +211,14 @@ fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bo
 /// Direct exposure inside the field, or `None` when the field has none.
 /// `markers` is the reduced-resolution marker mask from [`markers`]; `field` the full-resolution
 /// field mask (row-major, `full_w` wide).
-pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], field: &[bool], full_w: usize) -> Option<Direct> {
+pub fn detect(
+    low: &LowRes,
+    g1: &Plane,
+    coll: &Collimation,
+    markers: &[bool],
+    field: &[bool],
+    full_w: usize,
+) -> Option<Direct> {
     let (w, h) = (low.log.width, low.log.height);
     if w < 8 || h < 8 {
         return None;
@@ -222,7 +231,9 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
         let (x0, y0) = (x as f64 * f, y as f64 * f);
         let x1 = ((x + 1) as f64 * f - 1.0).min((coll.width - 1) as f64);
         let y1 = ((y + 1) as f64 * f - 1.0).min((coll.height - 1) as f64);
-        [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].iter().all(|&(a, b)| coll.signed_distance(a, b) >= 0.0)
+        [(x0, y0), (x1, y0), (x0, y1), (x1, y1)]
+            .iter()
+            .all(|&(a, b)| coll.signed_distance(a, b) >= 0.0)
     };
     let blk_all: Vec<bool> = (0..w * h).map(|i| corner_in(i % w, i / w)).collect();
     let blk_any: Vec<bool> = (0..w * h)
@@ -248,8 +259,15 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
         return None;
     }
     let mut sigma = 1.4826 * quantile(&mut d, 0.5) / std::f64::consts::SQRT_2;
-    let grad: Vec<f64> = low.gx.iter().zip(&low.gy).map(|(a, b)| ((a * a + b * b) as f64).sqrt()).collect();
-    let flat: Vec<bool> = (0..w * h).map(|i| valid[i] && grad[i] <= FLAT_GRADIENT + 2.0 * sigma).collect();
+    let grad: Vec<f64> = low
+        .gx
+        .iter()
+        .zip(&low.gy)
+        .map(|(a, b)| ((a * a + b * b) as f64).sqrt())
+        .collect();
+    let flat: Vec<bool> = (0..w * h)
+        .map(|i| valid[i] && grad[i] <= FLAT_GRADIENT + 2.0 * sigma)
+        .collect();
     let mut top: Vec<f32> = (0..w * h).filter(|&i| flat[i]).map(|i| l[i]).collect();
     if top.len() < 16 {
         return None;
@@ -264,7 +282,9 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
         let (_, x, _) = top.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
         *x as f64
     };
-    let strong: Vec<bool> = (0..w * h).map(|i| flat[i] && l[i] as f64 >= t - SEED_DEPTH).collect();
+    let strong: Vec<bool> = (0..w * h)
+        .map(|i| flat[i] && l[i] as f64 >= t - SEED_DEPTH)
+        .collect();
     // The plateau's own noise, when there is enough of it, is the better σ.
     d.clear();
     for y in 0..h {
@@ -304,7 +324,9 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
         .collect();
     let m = box_max(&masked, w, h, LOCAL_RADIUS);
     let dl = DELTA_LOW.max(4.0 * sigma);
-    let cand: Vec<bool> = (0..w * h).map(|i| valid[i] && l[i] as f64 >= m[i] as f64 - dl).collect();
+    let cand: Vec<bool> = (0..w * h)
+        .map(|i| valid[i] && l[i] as f64 >= m[i] as f64 - dl)
+        .collect();
     // Field border: within two reduced pixels of a block that leaves the field, or of the frame edge.
     let mut touch = dilate(&outside, w, h, 2);
     for y in 0..h {
@@ -324,7 +346,10 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
         }
         let level = quantile(&mut rv, 0.5);
         let spread = quantile(&mut rv, 0.95) - quantile(&mut rv, 0.05);
-        let mut rest: Vec<f32> = (0..w * h).filter(|&i| valid[i] && !region[i]).map(|i| l[i]).collect();
+        let mut rest: Vec<f32> = (0..w * h)
+            .filter(|&i| valid[i] && !region[i])
+            .map(|i| l[i])
+            .collect();
         if (rest.len() as f64) < MIN_ANATOMY * n_valid as f64 {
             // Nothing (or almost nothing) but the plateau: a blank or flat-field frame, not a
             // patient with direct exposure around it; the whole field is then the region of interest.
@@ -334,8 +359,15 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
         let b = masked_box_mean(l, &region, w, h, LOCAL_RADIUS);
         let d1 = dilate(&region, w, h, 1);
         let d2 = dilate(&region, w, h, 2);
-        let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
-        let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
+        let mut drops: Vec<f32> = (0..w * h)
+            .filter(|&i| d2[i] && !d1[i] && valid[i])
+            .map(|i| b[i] - l[i])
+            .collect();
+        let edge_drop = if drops.is_empty() {
+            0.0
+        } else {
+            quantile(&mut drops, 0.5)
+        };
         if !(spread <= MAX_SPREAD || edge_drop >= MIN_EDGE_DROP || sep25 >= MIN_SEPARATION) {
             return None;
         }
@@ -349,7 +381,9 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
     let (_region, b, d2) = match attempt(&cand) {
         Some(v) => v,
         None => {
-            let tight: Vec<bool> = (0..w * h).map(|i| cand[i] && l[i] as f64 >= t - LEAK_DEPTH).collect();
+            let tight: Vec<bool> = (0..w * h)
+                .map(|i| cand[i] && l[i] as f64 >= t - LEAK_DEPTH)
+                .collect();
             attempt(&tight)?
         }
     };
@@ -371,7 +405,11 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
         for dy in 0..2 {
             for dx in 0..2 {
                 let (x, y) = (2 * hx + dx, 2 * hy + dy);
-                let inside = x >= 0 && y >= 0 && (x as usize) < full_w && (y as usize) < full_h && field[y as usize * full_w + x as usize];
+                let inside = x >= 0
+                    && y >= 0
+                    && (x as usize) < full_w
+                    && (y as usize) < full_h
+                    && field[y as usize * full_w + x as usize];
                 // Pixels beyond the frame's odd edge do not exist: they do not make a block partial.
                 let exists = x >= 0 && y >= 0 && (x as usize) < full_w && (y as usize) < full_h;
                 if exists {
@@ -440,7 +478,11 @@ pub fn detect(low: &LowRes, g1: &Plane, coll: &Collimation, markers: &[bool], fi
     for i in add {
         half[i] = true;
     }
-    Some(Direct { half, width: hw, height: hh })
+    Some(Direct {
+        half,
+        width: hw,
+        height: hh,
+    })
 }
 
 /// A lead marker passes a few percent of the beam: far darker (in signal) than its surroundings,
@@ -495,7 +537,11 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     for y in 0..h {
         for x in 0..w {
             let i = y * w + x;
-            let (v, n) = if field[i] { (l[i] as f64, 1.0) } else { (0.0, 0.0) };
+            let (v, n) = if field[i] {
+                (l[i] as f64, 1.0)
+            } else {
+                (0.0, 0.0)
+            };
             let k = (y + 1) * (w + 1) + x + 1;
             s[k] = v + s[k - 1] + s[k - w - 1] - s[k - w - 2];
             c[k] = n + c[k - 1] + c[k - w - 1] - c[k - w - 2];
@@ -504,11 +550,21 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // Grey closing over blocks whose whole area is in the field (the shutter's shadow must not
     // read as a marker), outside blocks ignored.
     let deep: Vec<bool> = sd.iter().map(|d| *d >= 1.5 * f).collect();
-    let rt = ((0.5 * MARKER_MAX_SIZE * (coll.width.min(coll.height)) as f64 / f).ceil() as usize + 1).max(2);
-    let v: Vec<f32> = (0..w * h).map(|i| if deep[i] { l[i] } else { f32::NEG_INFINITY }).collect();
+    let rt = ((0.5 * MARKER_MAX_SIZE * (coll.width.min(coll.height)) as f64 / f).ceil() as usize
+        + 1)
+    .max(2);
+    let v: Vec<f32> = (0..w * h)
+        .map(|i| if deep[i] { l[i] } else { f32::NEG_INFINITY })
+        .collect();
     let dil = box_max(&v, w, h, rt);
-    let neg: Vec<f32> = (0..w * h).map(|i| if deep[i] { -dil[i] } else { f32::NEG_INFINITY }).collect();
-    let closing: Vec<f32> = box_max(&neg, w, h, rt).iter().zip(&deep).map(|(e, d)| if *d { -e } else { f32::NEG_INFINITY }).collect();
+    let neg: Vec<f32> = (0..w * h)
+        .map(|i| if deep[i] { -dil[i] } else { f32::NEG_INFINITY })
+        .collect();
+    let closing: Vec<f32> = box_max(&neg, w, h, rt)
+        .iter()
+        .zip(&deep)
+        .map(|(e, d)| if *d { -e } else { f32::NEG_INFINITY })
+        .collect();
     let r = MARKER_RADIUS;
     let mut m = vec![false; w * h];
     for y in 0..h {
@@ -517,8 +573,16 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             if !field[i] {
                 continue;
             }
-            let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
-            let box_sum = |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
+            let (x0, y0, x1, y1) = (
+                x.saturating_sub(r),
+                y.saturating_sub(r),
+                (x + r + 1).min(w),
+                (y + r + 1).min(h),
+            );
+            let box_sum = |a: &[f64]| {
+                a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0]
+                    + a[y0 * (w + 1) + x0]
+            };
             let n = box_sum(&c);
             if n > 0.0 && (l[i] as f64) < box_sum(&s) / n - MARKER_DROP as f64 {
                 m[i] = true;
@@ -530,14 +594,28 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
     // deeper than any anatomy, e.g. a marker touching the skin edge); dense anatomy narrow enough
     // for a top-hat is elongated.
-    let min_area = ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
-    let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
+    let min_area =
+        ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
+    let max_side =
+        (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
     let mean_drop = |i: usize| -> f64 {
         let (x, y) = (i % w, i / w);
-        let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
-        let box_sum = |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
+        let (x0, y0, x1, y1) = (
+            x.saturating_sub(r),
+            y.saturating_sub(r),
+            (x + r + 1).min(w),
+            (y + r + 1).min(h),
+        );
+        let box_sum = |a: &[f64]| {
+            a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0]
+                + a[y0 * (w + 1) + x0]
+        };
         let n = box_sum(&c);
-        if n > 0.0 { box_sum(&s) / n - l[i] as f64 } else { 0.0 }
+        if n > 0.0 {
+            box_sum(&s) / n - l[i] as f64
+        } else {
+            0.0
+        }
     };
     let mut seen = vec![false; w * h];
     let mut stack = Vec::new();
@@ -568,7 +646,7 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
                 }
             }
         }
-        let small = xb - xa + 1 <= max_side && yb - ya + 1 <= max_side;
+        let small = xb - xa < max_side && yb - ya < max_side;
         if comp.len() < min_area || !(small || dark >= MARKER_DARK) {
             for &i in &comp {
                 m[i] = false;
@@ -583,10 +661,22 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
                 return closing[i];
             }
             let (x, y) = (i % w, i / w);
-            let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
-            let box_sum = |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
+            let (x0, y0, x1, y1) = (
+                x.saturating_sub(r),
+                y.saturating_sub(r),
+                (x + r + 1).min(w),
+                (y + r + 1).min(h),
+            );
+            let box_sum = |a: &[f64]| {
+                a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0]
+                    + a[y0 * (w + 1) + x0]
+            };
             let n = box_sum(&c);
-            if n > 0.0 { (box_sum(&s) / n) as f32 } else { f32::INFINITY }
+            if n > 0.0 {
+                (box_sum(&s) / n) as f32
+            } else {
+                f32::INFINITY
+            }
         })
         .collect();
     let mut grown = m.clone();
@@ -610,5 +700,9 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             }
         }
     }
-    Markers { mask: grown, closing: background, depth }
+    Markers {
+        mask: grown,
+        closing: background,
+        depth,
+    }
 }

@@ -255,8 +255,8 @@ def load(root: Path = ROOT) -> Catalog:
     return catalog
 
 
-def _unique(rows: list[dict], key: str, where: str, problems: list[str]) -> None:
-    seen: set = set()
+def _unique(rows: list[dict[str, Any]], key: str, where: str, problems: list[str]) -> None:
+    seen: set[Any] = set()
     for r in rows:
         if r[key] in seen:
             problems.append(f"{where}: duplicate {key} {r[key]!r}")
@@ -382,9 +382,9 @@ def validate(catalog: Catalog) -> list[str]:
             dev[d["apr_id"]].add(d["work_station_id"])
             if not 50 <= d["sid"] <= 200:
                 problems.append(f"{p}/devices.csv {d['apr_id']}: SID {d['sid']} outside 50–200 cm")
-        for a, got in dev.items():
-            if got != set(WORK_STATIONS):
-                problems.append(f"{p}/devices.csv: APR {a} lacks work stations {set(WORK_STATIONS) - got}")
+        for a, stations in dev.items():
+            if stations != set(WORK_STATIONS):
+                problems.append(f"{p}/devices.csv: APR {a} lacks work stations {set(WORK_STATIONS) - stations}")
         # procedures and their links
         linked: dict[str, int] = {}
         for link in t["procedure_views"]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from dros.catalog_data import Catalog, ProductCatalog
@@ -87,7 +89,7 @@ QUADRUPED = {
 }
 
 
-def _quadruped(p: dict) -> str:
+def _quadruped(p: Mapping[str, float]) -> str:
     bx, bw, by, bh, leg, head, tail, ear = (p[k] for k in ("bx", "bw", "by", "bh", "leg", "head", "tail", "ear"))
     hx, hy = bx + bw + head * 0.8, by - head * 0.6
     parts = [
@@ -105,7 +107,7 @@ def _quadruped(p: dict) -> str:
     return "".join(parts)
 
 
-def _quadruped_regions(p: dict) -> dict[str, tuple[float, float, float, float]]:
+def _quadruped_regions(p: Mapping[str, float]) -> dict[str, tuple[float, float, float, float]]:
     bx, bw, by, bh, leg, head = (p[k] for k in ("bx", "bw", "by", "bh", "leg", "head"))
     hx, hy = bx + bw + head * 0.8, by - head * 0.6
     fx, rx_ = bx + bw - 7, bx + 9  # fore and hind limb x
@@ -143,7 +145,12 @@ BIRD = (
     f'<path d="M30 56 L12 62 L30 62 Z" {BODY}/>'
     '<path d="M45 68 L44 86 M53 68 L54 86 M40 86 L48 86 M50 86 L58 86" stroke="#5b6570" stroke-width="2"/>'
 )
-BIRD_REGIONS = {"WHOLE BODY": (50, 56, 32, 26), "WING": (48, 50, 14, 6), "LEG": (49, 78, 6, 9), "SKULL": (71, 38, 9, 8)}
+BIRD_REGIONS: dict[str, tuple[float, float, float, float]] = {
+    "WHOLE BODY": (50, 56, 32, 26),
+    "WING": (48, 50, 14, 6),
+    "LEG": (49, 78, 6, 9),
+    "SKULL": (71, 38, 9, 8),
+}
 TORTOISE = (
     f'<path d="M20 62 Q50 22 80 62 Z" {BODY}/>'
     f'<rect x="20" y="61" width="60" height="5" rx="2" {BODY}/>'
@@ -157,7 +164,7 @@ LIZARD = (
     f'<path d="M29 55 Q15 52 4 60 Q16 57 29 59 Z" {BODY}/>'
     '<path d="M60 60 L64 70 M40 60 L36 70 M60 50 L64 42 M40 50 L36 42" stroke="#5b6570" stroke-width="2.2"/>'
 )
-REPTILE_REGIONS = {
+REPTILE_REGIONS: dict[str, tuple[float, float, float, float]] = {
     "SHELL": (50, 52, 30, 14),
     "WHOLE BODY": (48, 55, 40, 10),
     "SKULL": (80, 55, 8, 6),
@@ -166,7 +173,7 @@ REPTILE_REGIONS = {
 
 # beam travel direction (unit vector in the body frame) per view position; None = into the page (⊗)
 HUMAN_BEAM = {"AP": (-1.0, 0.0), "PA": (1.0, 0.0), "OBL": (-0.71, -0.71), "Axial": (0.0, -1.0)}
-VET_BEAM = {
+VET_BEAM: dict[str, tuple[float, float] | None] = {
     "VD": (0.0, -1.0),
     "DV": (0.0, 1.0),
     "CrCd": (-1.0, 0.0),
@@ -217,7 +224,7 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float) -> str:
     return f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{rx:.1f}" ry="{ry:.1f}" {REGION_STYLE}/>'
 
 
-def _figure(view: dict, part: str, angle: int) -> tuple[str, tuple[float, float] | None]:
+def _figure(view: dict[str, Any], part: str, angle: int) -> tuple[str, tuple[float, float] | None]:
     """The body frame drawing (figure, region, ray, detector) before the station transform, and the ray's
     direction in the body frame."""
     pos, lat, species = view["view_position"], view["image_laterality"], view["patient_type"]
@@ -235,6 +242,7 @@ def _figure(view: dict, part: str, angle: int) -> tuple[str, tuple[float, float]
         # + tilt = cephalad: the ray leans toward the head (−y) as it travels
         if pos != "Axial":
             d = _rotate(d, tilt if d[0] > 0 else -tilt)
+        assert d is not None  # every human position has a beam direction
         text = _ellipse(px, cy, min(rx, 8), ry) + _arrow(px, cy, d, min(rx, 8), ry)
         if pos == "OBL":
             text += (
@@ -251,13 +259,13 @@ def _figure(view: dict, part: str, angle: int) -> tuple[str, tuple[float, float]
         q = QUADRUPED[species]
         shape, regions = _quadruped(q), _quadruped_regions(q)
     cx, cy, rx, ry = regions[part]
-    d = VET_BEAM[pos]
+    beam = VET_BEAM[pos]
     out = shape + _ellipse(cx, cy, rx, ry)
-    if d is None:
+    if beam is None:
         return out + _into_page(cx, cy), None
     if angle:
-        d = _rotate(d, -angle)
-    return out + _arrow(cx, cy, d, rx, ry), d
+        beam = _rotate(beam, -angle)
+    return out + _arrow(cx, cy, beam, rx, ry), beam
 
 
 DEFS = (
@@ -268,7 +276,7 @@ DEFS = (
 )
 
 
-def _station_group(body: str, view: dict, d: tuple[float, float] | None) -> str:
+def _station_group(body: str, view: dict[str, Any], d: tuple[float, float] | None) -> str:
     """A human on the table lies so that the ray comes from above: supine for AP (anterior up), prone for PA,
     on the left side for a left lateral; animals are drawn as positioned already."""
     if view["patient_type"] == "Human" and view["work_station_id"] == 0 and d is not None:
@@ -277,11 +285,11 @@ def _station_group(body: str, view: dict, d: tuple[float, float] | None) -> str:
     return f"<g>{body}</g>"
 
 
-def _part_key(view: dict) -> str:
-    return view["body_part_id"].split("_", 1)[1]
+def _part_key(view: dict[str, Any]) -> str:
+    return str(view["body_part_id"].split("_", 1)[1])
 
 
-def render(view: dict, device: dict, large: bool) -> bytes:
+def render(view: dict[str, Any], device: dict[str, Any], large: bool) -> bytes:
     part = _part_key(view)
     body, ray = _figure(view, part, int(device["tube_angle"]))
     vid = escape(view["view_id"])

@@ -60,8 +60,15 @@ impl HalfPlane {
 pub enum Geometry {
     /// Up to four sides of a (possibly rotated) rectangle. A side that lies beyond the detector
     /// border is absent: the field runs to the border there.
-    Rect { sides: Vec<HalfPlane>, angle_deg: f64 },
-    Circle { cx: f64, cy: f64, r: f64 },
+    Rect {
+        sides: Vec<HalfPlane>,
+        angle_deg: f64,
+    },
+    Circle {
+        cx: f64,
+        cy: f64,
+        r: f64,
+    },
     /// The whole detector is exposed.
     None,
 }
@@ -79,18 +86,42 @@ pub struct Collimation {
 
 impl Collimation {
     pub fn none(width: usize, height: usize) -> Self {
-        Collimation { kind: CollimationKind::None, geometry: Geometry::None, width, height, confidence: 0.0 }
+        Collimation {
+            kind: CollimationKind::None,
+            geometry: Geometry::None,
+            width,
+            height,
+            confidence: 0.0,
+        }
     }
 
-    pub fn rect(width: usize, height: usize, sides: Vec<HalfPlane>, angle_deg: f64, confidence: f64) -> Self {
+    pub fn rect(
+        width: usize,
+        height: usize,
+        sides: Vec<HalfPlane>,
+        angle_deg: f64,
+        confidence: f64,
+    ) -> Self {
         if sides.is_empty() {
             return Collimation::none(width, height);
         }
-        Collimation { kind: CollimationKind::Rect, geometry: Geometry::Rect { sides, angle_deg }, width, height, confidence }
+        Collimation {
+            kind: CollimationKind::Rect,
+            geometry: Geometry::Rect { sides, angle_deg },
+            width,
+            height,
+            confidence,
+        }
     }
 
     pub fn circle(width: usize, height: usize, cx: f64, cy: f64, r: f64, confidence: f64) -> Self {
-        Collimation { kind: CollimationKind::Circle, geometry: Geometry::Circle { cx, cy, r }, width, height, confidence }
+        Collimation {
+            kind: CollimationKind::Circle,
+            geometry: Geometry::Circle { cx, cy, r },
+            width,
+            height,
+            confidence,
+        }
     }
 
     /// Signed distance (pixels) from the field outline, positive inside; `+inf` without shutter.
@@ -98,7 +129,10 @@ impl Collimation {
     pub fn signed_distance(&self, x: f64, y: f64) -> f64 {
         match &self.geometry {
             Geometry::None => f64::INFINITY,
-            Geometry::Rect { sides, .. } => sides.iter().map(|s| s.distance(x, y)).fold(f64::INFINITY, f64::min),
+            Geometry::Rect { sides, .. } => sides
+                .iter()
+                .map(|s| s.distance(x, y))
+                .fold(f64::INFINITY, f64::min),
             Geometry::Circle { cx, cy, r } => r - ((x - cx).powi(2) + (y - cy).powi(2)).sqrt(),
         }
     }
@@ -165,10 +199,13 @@ impl Collimation {
 
     /// Number of pixels inside the field.
     pub fn area(&self) -> usize {
-        (0..self.height).into_par_iter().map(|y| {
-            let (a, b) = self.row_span(y);
-            b - a
-        }).sum()
+        (0..self.height)
+            .into_par_iter()
+            .map(|y| {
+                let (a, b) = self.row_span(y);
+                b - a
+            })
+            .sum()
     }
 
     /// Outline of the field clipped to the detector, as polygon vertices `(x, y)` (pixel-edge
@@ -176,7 +213,12 @@ impl Collimation {
     /// this returns an empty list.
     pub fn corners(&self) -> Vec<[f64; 2]> {
         let (w, h) = (self.width as f64, self.height as f64);
-        let frame = vec![[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]];
+        let frame = vec![
+            [-0.5, -0.5],
+            [w - 0.5, -0.5],
+            [w - 0.5, h - 0.5],
+            [-0.5, h - 0.5],
+        ];
         match &self.geometry {
             Geometry::None => frame,
             Geometry::Circle { .. } => Vec::new(),
@@ -256,15 +298,24 @@ impl LowRes {
         if w >= 3 && h >= 3 {
             for y in 1..h - 1 {
                 for x in 1..w - 1 {
-                    let p = |dx: isize, dy: isize| log.at((x as isize + dx) as usize, (y as isize + dy) as usize);
-                    let sx = (p(1, -1) + 2.0 * p(1, 0) + p(1, 1)) - (p(-1, -1) + 2.0 * p(-1, 0) + p(-1, 1));
-                    let sy = (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1)) - (p(-1, -1) + 2.0 * p(0, -1) + p(1, -1));
+                    let p = |dx: isize, dy: isize| {
+                        log.at((x as isize + dx) as usize, (y as isize + dy) as usize)
+                    };
+                    let sx = (p(1, -1) + 2.0 * p(1, 0) + p(1, 1))
+                        - (p(-1, -1) + 2.0 * p(-1, 0) + p(-1, 1));
+                    let sy = (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1))
+                        - (p(-1, -1) + 2.0 * p(0, -1) + p(1, -1));
                     gx[y * w + x] = sx / 8.0;
                     gy[y * w + x] = sy / 8.0;
                 }
             }
         }
-        LowRes { log, factor, gx, gy }
+        LowRes {
+            log,
+            factor,
+            gx,
+            gy,
+        }
     }
 
     /// Full-resolution coordinates of a low-res position.
@@ -279,12 +330,19 @@ impl LowRes {
     pub fn plane_to_full(&self, hp: &HalfPlane) -> HalfPlane {
         let f = self.factor as f64;
         let c = (f - 1.0) / 2.0;
-        HalfPlane { nx: hp.nx, ny: hp.ny, rho: f * hp.rho + (hp.nx + hp.ny) * c }
+        HalfPlane {
+            nx: hp.nx,
+            ny: hp.ny,
+            rho: f * hp.rho + (hp.nx + hp.ny) * c,
+        }
     }
 
     #[inline]
     pub fn inside(&self, x: f64, y: f64) -> bool {
-        x >= 0.0 && y >= 0.0 && x <= (self.log.width - 1) as f64 && y <= (self.log.height - 1) as f64
+        x >= 0.0
+            && y >= 0.0
+            && x <= (self.log.width - 1) as f64
+            && y <= (self.log.height - 1) as f64
     }
 
     /// Log step from `p - reach·n` (outside) to `p + reach·n` (inside), if both lie in the image.
@@ -317,7 +375,13 @@ impl LowRes {
 /// Sub-pixel position along `n` (relative to `p`, within ±`reach`) of the steepest rise of the raw
 /// signal in direction `n`, averaged over `2·half_width+1` pixels along the edge. `None` when the
 /// profile leaves the image or shows no clear rising edge.
-pub(crate) fn edge_offset(frame: &Frame<'_>, p: (f64, f64), n: (f64, f64), reach: usize, half_width: usize) -> Option<f64> {
+pub(crate) fn edge_offset(
+    frame: &Frame<'_>,
+    p: (f64, f64),
+    n: (f64, f64),
+    reach: usize,
+    half_width: usize,
+) -> Option<f64> {
     let m = 2 * reach + 1;
     let t = (-n.1, n.0);
     let (w, h) = (frame.width as f64, frame.height as f64);
@@ -364,7 +428,11 @@ pub(crate) fn edge_offset(frame: &Frame<'_>, p: (f64, f64), n: (f64, f64), reach
     }
     let (a, b, c) = (d[bi - 1], d[bi], d[bi + 1]);
     let den = a - 2.0 * b + c;
-    let delta = if den.abs() > 1e-12 { (0.5 * (a - c) / den).clamp(-0.5, 0.5) } else { 0.0 };
+    let delta = if den.abs() > 1e-12 {
+        (0.5 * (a - c) / den).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
     Some(bi as f64 - reach as f64 + delta)
 }
 
@@ -389,7 +457,9 @@ pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
     let collimation = if circle_support >= 0.6 && (!rect_ok || circle_support > rc.support) {
         let t = std::time::Instant::now();
         // `cc` is Some whenever circle_support > 0.
-        let c = cc.map(|c| circle::refine(&c, frame, low)).unwrap_or_else(|| Collimation::none(frame.width, frame.height));
+        let c = cc
+            .map(|c| circle::refine(&c, frame, low))
+            .unwrap_or_else(|| Collimation::none(frame.width, frame.height));
         t_circle += t.elapsed().as_secs_f64();
         c
     } else if rect_ok {
@@ -400,5 +470,9 @@ pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
     } else {
         Collimation::none(frame.width, frame.height)
     };
-    Detection { collimation, t_rect, t_circle }
+    Detection {
+        collimation,
+        t_rect,
+        t_circle,
+    }
 }

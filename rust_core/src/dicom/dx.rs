@@ -164,7 +164,10 @@ const FOR_PRESENTATION: &str = "FOR PRESENTATION";
 const FOR_PROCESSING: &str = "FOR PROCESSING";
 
 fn invalid(field: &str, reason: impl Into<String>) -> CoreError {
-    CoreError::InvalidMetadata { field: field.to_owned(), reason: reason.into() }
+    CoreError::InvalidMetadata {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,10 +184,19 @@ fn no_control(field: &str, v: &str) -> CoreResult<()> {
 fn text(field: &str, v: &str, max: usize) -> CoreResult<String> {
     no_control(field, v)?;
     if v.contains('\\') {
-        return Err(invalid(field, "a backslash would split the value into several"));
+        return Err(invalid(
+            field,
+            "a backslash would split the value into several",
+        ));
     }
     if v.chars().count() > max {
-        return Err(invalid(field, format!("at most {max} characters (VR {})", if max == 16 { "SH" } else { "LO" })));
+        return Err(invalid(
+            field,
+            format!(
+                "at most {max} characters (VR {})",
+                if max == 16 { "SH" } else { "LO" }
+            ),
+        ));
     }
     Ok(v.to_owned())
 }
@@ -193,18 +205,27 @@ fn text(field: &str, v: &str, max: usize) -> CoreResult<String> {
 fn person_name(field: &str, v: &str) -> CoreResult<String> {
     no_control(field, v)?;
     if v.contains('\\') {
-        return Err(invalid(field, "a backslash would split the value into several"));
+        return Err(invalid(
+            field,
+            "a backslash would split the value into several",
+        ));
     }
     for group in v.split('=') {
         if group.chars().count() > 64 {
-            return Err(invalid(field, "at most 64 characters per component group (VR PN)"));
+            return Err(invalid(
+                field,
+                "at most 64 characters per component group (VR PN)",
+            ));
         }
         if group.split('^').count() > 5 {
             return Err(invalid(field, "at most 5 ^-separated components (VR PN)"));
         }
     }
     if v.split('=').count() > 3 {
-        return Err(invalid(field, "at most 3 =-separated component groups (VR PN)"));
+        return Err(invalid(
+            field,
+            "at most 3 =-separated component groups (VR PN)",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -212,10 +233,19 @@ fn person_name(field: &str, v: &str) -> CoreResult<String> {
 /// CS: upper-case letters, digits, space and underscore, at most 16 characters.
 fn code_string(field: &str, v: &str) -> CoreResult<String> {
     if v.len() > 16 {
-        return Err(invalid(field, format!("{v:?}: at most 16 characters (VR CS)")));
+        return Err(invalid(
+            field,
+            format!("{v:?}: at most 16 characters (VR CS)"),
+        ));
     }
-    if !v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ' || b == b'_') {
-        return Err(invalid(field, format!("{v:?}: only A-Z, 0-9, space and _ are allowed (VR CS)")));
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ' || b == b'_')
+    {
+        return Err(invalid(
+            field,
+            format!("{v:?}: only A-Z, 0-9, space and _ are allowed (VR CS)"),
+        ));
     }
     Ok(v.to_owned())
 }
@@ -242,13 +272,29 @@ fn date(field: &str, v: &str) -> CoreResult<String> {
         let m: u32 = v[4..6].parse().unwrap();
         let d: u32 = v[6..8].parse().unwrap();
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
         (1..=12).contains(&m) && d >= 1 && d <= days[(m - 1) as usize]
     };
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(invalid(field, format!("{v:?} is not a DICOM date YYYYMMDD (VR DA)")))
+        Err(invalid(
+            field,
+            format!("{v:?} is not a DICOM date YYYYMMDD (VR DA)"),
+        ))
     }
 }
 
@@ -264,9 +310,11 @@ fn time(field: &str, v: &str) -> CoreResult<String> {
     let ranges = [23u32, 59, 60];
     let ok = digits(main)
         && matches!(main.len(), 2 | 4 | 6)
-        && main.as_bytes().chunks(2).zip(ranges).all(|(p, max)| {
-            std::str::from_utf8(p).unwrap().parse::<u32>().unwrap() <= max
-        })
+        && main
+            .as_bytes()
+            .chunks(2)
+            .zip(ranges)
+            .all(|(p, max)| std::str::from_utf8(p).unwrap().parse::<u32>().unwrap() <= max)
         && match frac {
             None => true,
             Some(f) => main.len() == 6 && (1..=6).contains(&f.len()) && digits(f),
@@ -274,7 +322,10 @@ fn time(field: &str, v: &str) -> CoreResult<String> {
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(invalid(field, format!("{v:?} is not a DICOM time HHMMSS[.FFFFFF] (VR TM)")))
+        Err(invalid(
+            field,
+            format!("{v:?} is not a DICOM time HHMMSS[.FFFFFF] (VR TM)"),
+        ))
     }
 }
 
@@ -283,7 +334,12 @@ fn datetime(field: &str, v: &str) -> CoreResult<String> {
     if v.is_empty() {
         return Ok(String::new());
     }
-    let bad = || invalid(field, format!("{v:?} is not a DICOM date-time YYYYMMDDHHMMSS[.FFFFFF][&ZZXX] (VR DT)"));
+    let bad = || {
+        invalid(
+            field,
+            format!("{v:?} is not a DICOM date-time YYYYMMDDHHMMSS[.FFFFFF][&ZZXX] (VR DT)"),
+        )
+    };
     let (body, zone) = match v.find(['+', '-']) {
         Some(i) => (&v[..i], Some(&v[i + 1..])),
         None => (v, None),
@@ -317,18 +373,26 @@ fn datetime(field: &str, v: &str) -> CoreResult<String> {
 /// AS: `nnnD`, `nnnW`, `nnnM` or `nnnY`, or empty.
 fn age(field: &str, v: &str) -> CoreResult<String> {
     let ok = v.is_empty()
-        || (v.len() == 4 && digits(&v[..3]) && matches!(v.as_bytes()[3], b'D' | b'W' | b'M' | b'Y'));
+        || (v.len() == 4
+            && digits(&v[..3])
+            && matches!(v.as_bytes()[3], b'D' | b'W' | b'M' | b'Y'));
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(invalid(field, format!("{v:?} is not a DICOM age nnnD/W/M/Y, e.g. \"056Y\" (VR AS)")))
+        Err(invalid(
+            field,
+            format!("{v:?} is not a DICOM age nnnD/W/M/Y, e.g. \"056Y\" (VR AS)"),
+        ))
     }
 }
 
 /// DS: a finite number in at most 16 characters (shortest round-trip form, else fewer digits).
 fn decimal(field: &str, v: f64) -> CoreResult<String> {
     if !v.is_finite() {
-        return Err(invalid(field, format!("{v} is not a finite number (VR DS)")));
+        return Err(invalid(
+            field,
+            format!("{v} is not a finite number (VR DS)"),
+        ));
     }
     let plain = format!("{v}");
     if plain.len() <= 16 {
@@ -344,7 +408,10 @@ fn decimal(field: &str, v: f64) -> CoreResult<String> {
 /// IS: an integer in the signed 32-bit range.
 fn integer(field: &str, v: i64) -> CoreResult<String> {
     if i32::try_from(v).is_err() {
-        return Err(invalid(field, format!("{v} is outside the 32-bit range of VR IS")));
+        return Err(invalid(
+            field,
+            format!("{v} is outside the 32-bit range of VR IS"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -364,7 +431,11 @@ fn uid_value(field: &str, v: &str) -> CoreResult<String> {
 // ---------------------------------------------------------------------------------------------
 
 fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: VR, value: String) {
-    let v = if value.is_empty() { PrimitiveValue::Empty } else { PrimitiveValue::from(value) };
+    let v = if value.is_empty() {
+        PrimitiveValue::Empty
+    } else {
+        PrimitiveValue::from(value)
+    };
     obj.put(DataElement::new(tag, vr, v));
 }
 
@@ -379,22 +450,48 @@ fn put_us(obj: &mut InMemDicomObject, tag: Tag, value: u16) {
 }
 
 fn put_seq(obj: &mut InMemDicomObject, tag: Tag, items: Vec<InMemDicomObject>) {
-    obj.put(DataElement::new(tag, VR::SQ, DataSetSequence::new(items, Length::UNDEFINED)));
+    obj.put(DataElement::new(
+        tag,
+        VR::SQ,
+        DataSetSequence::new(items, Length::UNDEFINED),
+    ));
 }
 
 fn code_item(field: &str, c: &CodeItem) -> CoreResult<InMemDicomObject> {
-    if c.code_value.is_empty() || c.coding_scheme_designator.is_empty() || c.code_meaning.is_empty() {
-        return Err(invalid(field, "a code needs code_value, coding_scheme_designator and code_meaning"));
+    if c.code_value.is_empty() || c.coding_scheme_designator.is_empty() || c.code_meaning.is_empty()
+    {
+        return Err(invalid(
+            field,
+            "a code needs code_value, coding_scheme_designator and code_meaning",
+        ));
     }
     let mut item = InMemDicomObject::new_empty();
-    put_str(&mut item, tags::CODE_VALUE, VR::SH, text(field, &c.code_value, 16)?);
-    put_str(&mut item, tags::CODING_SCHEME_DESIGNATOR, VR::SH, text(field, &c.coding_scheme_designator, 16)?);
-    put_str(&mut item, tags::CODE_MEANING, VR::LO, text(field, &c.code_meaning, 64)?);
+    put_str(
+        &mut item,
+        tags::CODE_VALUE,
+        VR::SH,
+        text(field, &c.code_value, 16)?,
+    );
+    put_str(
+        &mut item,
+        tags::CODING_SCHEME_DESIGNATOR,
+        VR::SH,
+        text(field, &c.coding_scheme_designator, 16)?,
+    );
+    put_str(
+        &mut item,
+        tags::CODE_MEANING,
+        VR::LO,
+        text(field, &c.code_meaning, 64)?,
+    );
     Ok(item)
 }
 
 fn code_seq(field: &str, c: &Option<CodeItem>) -> CoreResult<Vec<InMemDicomObject>> {
-    c.as_ref().map(|c| code_item(field, c)).into_iter().collect()
+    c.as_ref()
+        .map(|c| code_item(field, c))
+        .into_iter()
+        .collect()
 }
 
 fn sop_class_for(intent: &str) -> CoreResult<&'static str> {
@@ -410,7 +507,12 @@ fn sop_class_for(intent: &str) -> CoreResult<&'static str> {
 
 /// The data set without Pixel Data: every attribute derived from `m` and the frame shape.
 /// `max_pixel` is the largest stored value, checked against BitsStored.
-pub fn build_dataset(m: &DxMetadata, rows: usize, columns: usize, max_pixel: u16) -> CoreResult<InMemDicomObject> {
+pub fn build_dataset(
+    m: &DxMetadata,
+    rows: usize,
+    columns: usize,
+    max_pixel: u16,
+) -> CoreResult<InMemDicomObject> {
     let sop_class = sop_class_for(&m.presentation_intent)?;
     let for_presentation = m.presentation_intent == FOR_PRESENTATION;
     if rows == 0 || columns == 0 || rows > u16::MAX as usize || columns > u16::MAX as usize {
@@ -420,20 +522,35 @@ pub fn build_dataset(m: &DxMetadata, rows: usize, columns: usize, max_pixel: u16
     }
     // DX Image module: BitsAllocated is 16 when BitsStored is 9..=16 (we always store 16 bits).
     if !(9..=16).contains(&m.bits_stored) {
-        return Err(invalid("bits_stored", format!("{} is outside 9..=16 for 16-bit DX pixels", m.bits_stored)));
+        return Err(invalid(
+            "bits_stored",
+            format!("{} is outside 9..=16 for 16-bit DX pixels", m.bits_stored),
+        ));
     }
     if m.bits_stored < 16 && (max_pixel as u32) >> m.bits_stored != 0 {
         return Err(invalid(
             "bits_stored",
-            format!("pixel value {max_pixel} does not fit in BitsStored {}", m.bits_stored),
+            format!(
+                "pixel value {max_pixel} does not fit in BitsStored {}",
+                m.bits_stored
+            ),
         ));
     }
 
     let mut o = InMemDicomObject::new_empty();
 
     // SOP Common
-    let charset = one_of("specific_character_set", &m.specific_character_set, &["ISO_IR 192", "ISO_IR 100", ""])?;
-    put_opt_str(&mut o, tags::SPECIFIC_CHARACTER_SET, VR::CS, charset.clone());
+    let charset = one_of(
+        "specific_character_set",
+        &m.specific_character_set,
+        &["ISO_IR 192", "ISO_IR 100", ""],
+    )?;
+    put_opt_str(
+        &mut o,
+        tags::SPECIFIC_CHARACTER_SET,
+        VR::CS,
+        charset.clone(),
+    );
     if charset.is_empty() {
         // Without a character set only the default repertoire (ASCII) is allowed.
         let fields: [(&str, &str); 6] = [
@@ -445,136 +562,420 @@ pub fn build_dataset(m: &DxMetadata, rows: usize, columns: usize, max_pixel: u16
             ("operators_name", &m.operators_name),
         ];
         if let Some((f, _)) = fields.iter().find(|(_, v)| !v.is_ascii()) {
-            return Err(invalid(f, "non-ASCII text needs specific_character_set \"ISO_IR 192\""));
+            return Err(invalid(
+                f,
+                "non-ASCII text needs specific_character_set \"ISO_IR 192\"",
+            ));
         }
     }
     put_str(&mut o, tags::SOP_CLASS_UID, VR::UI, sop_class.to_owned());
-    put_str(&mut o, tags::SOP_INSTANCE_UID, VR::UI, uid_value("sop_instance_uid", &m.sop_instance_uid)?);
+    put_str(
+        &mut o,
+        tags::SOP_INSTANCE_UID,
+        VR::UI,
+        uid_value("sop_instance_uid", &m.sop_instance_uid)?,
+    );
 
     // General Image, DX Image
     if m.image_type.len() < 2 {
-        return Err(invalid("image_type", "needs at least 2 values, e.g. (\"ORIGINAL\", \"PRIMARY\")"));
+        return Err(invalid(
+            "image_type",
+            "needs at least 2 values, e.g. (\"ORIGINAL\", \"PRIMARY\")",
+        ));
     }
     one_of("image_type", &m.image_type[0], &["ORIGINAL", "DERIVED"])?;
     one_of("image_type", &m.image_type[1], &["PRIMARY", "SECONDARY"])?;
-    let image_type: Vec<String> =
-        m.image_type.iter().map(|v| code_string("image_type", v)).collect::<CoreResult<_>>()?;
-    o.put(DataElement::new(tags::IMAGE_TYPE, VR::CS, PrimitiveValue::Strs(C::from_vec(image_type))));
-    put_str(&mut o, tags::STUDY_DATE, VR::DA, date("study_date", &m.study_date)?);
-    put_opt_str(&mut o, tags::CONTENT_DATE, VR::DA, date("content_date", &m.content_date)?);
-    put_str(&mut o, tags::STUDY_TIME, VR::TM, time("study_time", &m.study_time)?);
-    put_opt_str(&mut o, tags::CONTENT_TIME, VR::TM, time("content_time", &m.content_time)?);
-    put_opt_str(&mut o, tags::ACQUISITION_DATE_TIME, VR::DT, datetime("acquisition_datetime", &m.acquisition_datetime)?);
-    put_str(&mut o, tags::ACCESSION_NUMBER, VR::SH, text("accession_number", &m.accession_number, 16)?);
+    let image_type: Vec<String> = m
+        .image_type
+        .iter()
+        .map(|v| code_string("image_type", v))
+        .collect::<CoreResult<_>>()?;
+    o.put(DataElement::new(
+        tags::IMAGE_TYPE,
+        VR::CS,
+        PrimitiveValue::Strs(C::from_vec(image_type)),
+    ));
+    put_str(
+        &mut o,
+        tags::STUDY_DATE,
+        VR::DA,
+        date("study_date", &m.study_date)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::CONTENT_DATE,
+        VR::DA,
+        date("content_date", &m.content_date)?,
+    );
+    put_str(
+        &mut o,
+        tags::STUDY_TIME,
+        VR::TM,
+        time("study_time", &m.study_time)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::CONTENT_TIME,
+        VR::TM,
+        time("content_time", &m.content_time)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::ACQUISITION_DATE_TIME,
+        VR::DT,
+        datetime("acquisition_datetime", &m.acquisition_datetime)?,
+    );
+    put_str(
+        &mut o,
+        tags::ACCESSION_NUMBER,
+        VR::SH,
+        text("accession_number", &m.accession_number, 16)?,
+    );
     put_str(&mut o, tags::MODALITY, VR::CS, "DX".to_owned());
-    put_str(&mut o, tags::PRESENTATION_INTENT_TYPE, VR::CS, m.presentation_intent.clone());
-    put_str(&mut o, tags::MANUFACTURER, VR::LO, text("manufacturer", &m.manufacturer, 64)?);
-    put_opt_str(&mut o, tags::INSTITUTION_NAME, VR::LO, text("institution_name", &m.institution_name, 64)?);
-    put_str(&mut o, tags::REFERRING_PHYSICIAN_NAME, VR::PN, person_name("referring_physician_name", &m.referring_physician_name)?);
-    put_opt_str(&mut o, tags::STATION_NAME, VR::SH, text("station_name", &m.station_name, 16)?);
-    put_opt_str(&mut o, tags::STUDY_DESCRIPTION, VR::LO, text("study_description", &m.study_description, 64)?);
-    put_opt_str(&mut o, tags::SERIES_DESCRIPTION, VR::LO, text("series_description", &m.series_description, 64)?);
-    put_opt_str(&mut o, tags::OPERATORS_NAME, VR::PN, person_name("operators_name", &m.operators_name)?);
-    put_opt_str(&mut o, tags::MANUFACTURER_MODEL_NAME, VR::LO, text("manufacturer_model_name", &m.manufacturer_model_name, 64)?);
+    put_str(
+        &mut o,
+        tags::PRESENTATION_INTENT_TYPE,
+        VR::CS,
+        m.presentation_intent.clone(),
+    );
+    put_str(
+        &mut o,
+        tags::MANUFACTURER,
+        VR::LO,
+        text("manufacturer", &m.manufacturer, 64)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::INSTITUTION_NAME,
+        VR::LO,
+        text("institution_name", &m.institution_name, 64)?,
+    );
+    put_str(
+        &mut o,
+        tags::REFERRING_PHYSICIAN_NAME,
+        VR::PN,
+        person_name("referring_physician_name", &m.referring_physician_name)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::STATION_NAME,
+        VR::SH,
+        text("station_name", &m.station_name, 16)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::STUDY_DESCRIPTION,
+        VR::LO,
+        text("study_description", &m.study_description, 64)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::SERIES_DESCRIPTION,
+        VR::LO,
+        text("series_description", &m.series_description, 64)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::OPERATORS_NAME,
+        VR::PN,
+        person_name("operators_name", &m.operators_name)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::MANUFACTURER_MODEL_NAME,
+        VR::LO,
+        text("manufacturer_model_name", &m.manufacturer_model_name, 64)?,
+    );
     // General Anatomy Required macro: Type 2, an empty sequence when the region is unknown.
-    put_seq(&mut o, tags::ANATOMIC_REGION_SEQUENCE, code_seq("anatomic_region", &m.anatomic_region)?);
+    put_seq(
+        &mut o,
+        tags::ANATOMIC_REGION_SEQUENCE,
+        code_seq("anatomic_region", &m.anatomic_region)?,
+    );
 
     // Patient
-    put_str(&mut o, tags::PATIENT_NAME, VR::PN, person_name("patient_name", &m.patient_name)?);
-    put_str(&mut o, tags::PATIENT_ID, VR::LO, text("patient_id", &m.patient_id, 64)?);
-    put_opt_str(&mut o, tags::ISSUER_OF_PATIENT_ID, VR::LO, text("issuer_of_patient_id", &m.issuer_of_patient_id, 64)?);
-    put_str(&mut o, tags::PATIENT_BIRTH_DATE, VR::DA, date("patient_birth_date", &m.patient_birth_date)?);
-    put_str(&mut o, tags::PATIENT_SEX, VR::CS, one_of("patient_sex", &m.patient_sex, &["M", "F", "O", ""])?);
-    put_opt_str(&mut o, tags::PATIENT_AGE, VR::AS, age("patient_age", &m.patient_age)?);
+    put_str(
+        &mut o,
+        tags::PATIENT_NAME,
+        VR::PN,
+        person_name("patient_name", &m.patient_name)?,
+    );
+    put_str(
+        &mut o,
+        tags::PATIENT_ID,
+        VR::LO,
+        text("patient_id", &m.patient_id, 64)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::ISSUER_OF_PATIENT_ID,
+        VR::LO,
+        text("issuer_of_patient_id", &m.issuer_of_patient_id, 64)?,
+    );
+    put_str(
+        &mut o,
+        tags::PATIENT_BIRTH_DATE,
+        VR::DA,
+        date("patient_birth_date", &m.patient_birth_date)?,
+    );
+    put_str(
+        &mut o,
+        tags::PATIENT_SEX,
+        VR::CS,
+        one_of("patient_sex", &m.patient_sex, &["M", "F", "O", ""])?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::PATIENT_AGE,
+        VR::AS,
+        age("patient_age", &m.patient_age)?,
+    );
     if let Some(v) = m.patient_size {
-        put_str(&mut o, tags::PATIENT_SIZE, VR::DS, decimal("patient_size", v)?);
+        put_str(
+            &mut o,
+            tags::PATIENT_SIZE,
+            VR::DS,
+            decimal("patient_size", v)?,
+        );
     }
     if let Some(v) = m.patient_weight {
-        put_str(&mut o, tags::PATIENT_WEIGHT, VR::DS, decimal("patient_weight", v)?);
+        put_str(
+            &mut o,
+            tags::PATIENT_WEIGHT,
+            VR::DS,
+            decimal("patient_weight", v)?,
+        );
     }
     // Non-human patient (PS3.3 C.7.1.1): the species identifies the patient as an animal, which
     // makes breed, breed registration, responsible person/organisation and neutering Type 2C.
     let non_human = !m.patient_species_description.is_empty() || m.patient_species_code.is_some();
     if non_human {
-        put_opt_str(&mut o, tags::PATIENT_SPECIES_DESCRIPTION, VR::LO, text("patient_species_description", &m.patient_species_description, 64)?);
+        put_opt_str(
+            &mut o,
+            tags::PATIENT_SPECIES_DESCRIPTION,
+            VR::LO,
+            text(
+                "patient_species_description",
+                &m.patient_species_description,
+                64,
+            )?,
+        );
         if m.patient_species_code.is_some() {
-            put_seq(&mut o, tags::PATIENT_SPECIES_CODE_SEQUENCE, code_seq("patient_species_code", &m.patient_species_code)?);
+            put_seq(
+                &mut o,
+                tags::PATIENT_SPECIES_CODE_SEQUENCE,
+                code_seq("patient_species_code", &m.patient_species_code)?,
+            );
         }
-        put_str(&mut o, tags::PATIENT_SEX_NEUTERED, VR::CS, one_of("patient_sex_neutered", &m.patient_sex_neutered, &["ALTERED", "UNALTERED", ""])?);
-        put_str(&mut o, tags::PATIENT_BREED_DESCRIPTION, VR::LO, text("patient_breed_description", &m.patient_breed_description, 64)?);
-        put_seq(&mut o, tags::PATIENT_BREED_CODE_SEQUENCE, code_seq("patient_breed_code", &m.patient_breed_code)?);
+        put_str(
+            &mut o,
+            tags::PATIENT_SEX_NEUTERED,
+            VR::CS,
+            one_of(
+                "patient_sex_neutered",
+                &m.patient_sex_neutered,
+                &["ALTERED", "UNALTERED", ""],
+            )?,
+        );
+        put_str(
+            &mut o,
+            tags::PATIENT_BREED_DESCRIPTION,
+            VR::LO,
+            text(
+                "patient_breed_description",
+                &m.patient_breed_description,
+                64,
+            )?,
+        );
+        put_seq(
+            &mut o,
+            tags::PATIENT_BREED_CODE_SEQUENCE,
+            code_seq("patient_breed_code", &m.patient_breed_code)?,
+        );
         put_seq(&mut o, tags::BREED_REGISTRATION_SEQUENCE, Vec::new());
-        put_str(&mut o, tags::RESPONSIBLE_PERSON, VR::PN, person_name("responsible_person", &m.responsible_person)?);
+        put_str(
+            &mut o,
+            tags::RESPONSIBLE_PERSON,
+            VR::PN,
+            person_name("responsible_person", &m.responsible_person)?,
+        );
         // Responsible Person Role is Type 1C: required whenever a responsible person is named.
         if !m.responsible_person.is_empty() {
             if m.responsible_person_role.is_empty() {
-                return Err(invalid("responsible_person_role", "required when responsible_person is given (Type 1C)"));
+                return Err(invalid(
+                    "responsible_person_role",
+                    "required when responsible_person is given (Type 1C)",
+                ));
             }
-            put_str(&mut o, tags::RESPONSIBLE_PERSON_ROLE, VR::CS, code_string("responsible_person_role", &m.responsible_person_role)?);
+            put_str(
+                &mut o,
+                tags::RESPONSIBLE_PERSON_ROLE,
+                VR::CS,
+                code_string("responsible_person_role", &m.responsible_person_role)?,
+            );
         }
-        put_str(&mut o, tags::RESPONSIBLE_ORGANIZATION, VR::LO, text("responsible_organization", &m.responsible_organization, 64)?);
+        put_str(
+            &mut o,
+            tags::RESPONSIBLE_ORGANIZATION,
+            VR::LO,
+            text("responsible_organization", &m.responsible_organization, 64)?,
+        );
     } else {
         let vet_only = [
-            ("patient_breed_description", m.patient_breed_description.is_empty()),
+            (
+                "patient_breed_description",
+                m.patient_breed_description.is_empty(),
+            ),
             ("patient_breed_code", m.patient_breed_code.is_none()),
             ("responsible_person", m.responsible_person.is_empty()),
-            ("responsible_person_role", m.responsible_person_role.is_empty()),
-            ("responsible_organization", m.responsible_organization.is_empty()),
+            (
+                "responsible_person_role",
+                m.responsible_person_role.is_empty(),
+            ),
+            (
+                "responsible_organization",
+                m.responsible_organization.is_empty(),
+            ),
             ("patient_sex_neutered", m.patient_sex_neutered.is_empty()),
         ];
         if let Some((f, _)) = vet_only.iter().find(|(_, empty)| !empty) {
-            return Err(invalid(f, "only allowed for a non-human patient: set patient_species_description too"));
+            return Err(invalid(
+                f,
+                "only allowed for a non-human patient: set patient_species_description too",
+            ));
         }
     }
 
     // Acquisition (X-Ray Generation, X-Ray Acquisition Dose). The FD variants (…InmA, …Inms,
     // …InmAs) are errors in DX, so the IS attributes carry the rounded values and the µ-unit
     // attributes the exact ones.
-    put_opt_str(&mut o, tags::BODY_PART_EXAMINED, VR::CS, code_string("body_part_examined", &m.body_part_examined)?);
+    put_opt_str(
+        &mut o,
+        tags::BODY_PART_EXAMINED,
+        VR::CS,
+        code_string("body_part_examined", &m.body_part_examined)?,
+    );
     if let Some(v) = m.kvp {
         put_str(&mut o, tags::KVP, VR::DS, decimal("kvp", v)?);
     }
-    put_opt_str(&mut o, tags::DEVICE_SERIAL_NUMBER, VR::LO, text("device_serial_number", &m.device_serial_number, 64)?);
-    put_opt_str(&mut o, tags::SOFTWARE_VERSIONS, VR::LO, text("software_versions", &m.software_versions, 64)?);
-    put_opt_str(&mut o, tags::PROTOCOL_NAME, VR::LO, text("protocol_name", &m.protocol_name, 64)?);
+    put_opt_str(
+        &mut o,
+        tags::DEVICE_SERIAL_NUMBER,
+        VR::LO,
+        text("device_serial_number", &m.device_serial_number, 64)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::SOFTWARE_VERSIONS,
+        VR::LO,
+        text("software_versions", &m.software_versions, 64)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::PROTOCOL_NAME,
+        VR::LO,
+        text("protocol_name", &m.protocol_name, 64)?,
+    );
     if let Some(v) = m.distance_source_to_detector {
-        put_str(&mut o, tags::DISTANCE_SOURCE_TO_DETECTOR, VR::DS, decimal("distance_source_to_detector", v)?);
+        put_str(
+            &mut o,
+            tags::DISTANCE_SOURCE_TO_DETECTOR,
+            VR::DS,
+            decimal("distance_source_to_detector", v)?,
+        );
     }
     if let Some(v) = m.distance_source_to_patient {
-        put_str(&mut o, tags::DISTANCE_SOURCE_TO_PATIENT, VR::DS, decimal("distance_source_to_patient", v)?);
+        put_str(
+            &mut o,
+            tags::DISTANCE_SOURCE_TO_PATIENT,
+            VR::DS,
+            decimal("distance_source_to_patient", v)?,
+        );
     }
-    let positive = |field: &str, v: f64| if v >= 0.0 { Ok(v) } else { Err(invalid(field, format!("{v} must not be negative"))) };
+    let positive = |field: &str, v: f64| {
+        if v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(invalid(field, format!("{v} must not be negative")))
+        }
+    };
     if let Some(ms) = m.exposure_time_ms {
         let ms = positive("exposure_time_ms", ms)?;
-        put_str(&mut o, tags::EXPOSURE_TIME, VR::IS, rounded("exposure_time_ms", ms)?);
-        put_str(&mut o, tags::EXPOSURE_TIME_INU_S, VR::DS, decimal("exposure_time_ms", ms * 1000.0)?);
+        put_str(
+            &mut o,
+            tags::EXPOSURE_TIME,
+            VR::IS,
+            rounded("exposure_time_ms", ms)?,
+        );
+        put_str(
+            &mut o,
+            tags::EXPOSURE_TIME_INU_S,
+            VR::DS,
+            decimal("exposure_time_ms", ms * 1000.0)?,
+        );
     }
     if let Some(ma) = m.xray_tube_current_ma {
         let ma = positive("xray_tube_current_ma", ma)?;
-        put_str(&mut o, tags::X_RAY_TUBE_CURRENT, VR::IS, rounded("xray_tube_current_ma", ma)?);
-        put_str(&mut o, tags::X_RAY_TUBE_CURRENT_INU_A, VR::DS, decimal("xray_tube_current_ma", ma * 1000.0)?);
+        put_str(
+            &mut o,
+            tags::X_RAY_TUBE_CURRENT,
+            VR::IS,
+            rounded("xray_tube_current_ma", ma)?,
+        );
+        put_str(
+            &mut o,
+            tags::X_RAY_TUBE_CURRENT_INU_A,
+            VR::DS,
+            decimal("xray_tube_current_ma", ma * 1000.0)?,
+        );
     }
     if let Some(mas) = m.exposure_mas {
         let mas = positive("exposure_mas", mas)?;
-        put_str(&mut o, tags::EXPOSURE, VR::IS, rounded("exposure_mas", mas)?);
-        put_str(&mut o, tags::EXPOSURE_INU_AS, VR::IS, rounded("exposure_mas", mas * 1000.0)?);
+        put_str(
+            &mut o,
+            tags::EXPOSURE,
+            VR::IS,
+            rounded("exposure_mas", mas)?,
+        );
+        put_str(
+            &mut o,
+            tags::EXPOSURE_INU_AS,
+            VR::IS,
+            rounded("exposure_mas", mas * 1000.0)?,
+        );
     }
     if let Some(v) = m.image_and_fluoroscopy_area_dose_product {
-        put_str(&mut o, tags::IMAGE_AND_FLUOROSCOPY_AREA_DOSE_PRODUCT, VR::DS, decimal("image_and_fluoroscopy_area_dose_product", v)?);
+        put_str(
+            &mut o,
+            tags::IMAGE_AND_FLUOROSCOPY_AREA_DOSE_PRODUCT,
+            VR::DS,
+            decimal("image_and_fluoroscopy_area_dose_product", v)?,
+        );
     }
     let (sx, sy) = m.imager_pixel_spacing;
     if !(sx > 0.0 && sy > 0.0 && sx.is_finite() && sy.is_finite()) {
-        return Err(invalid("imager_pixel_spacing", "both values must be positive millimetres"));
+        return Err(invalid(
+            "imager_pixel_spacing",
+            "both values must be positive millimetres",
+        ));
     }
     put_str(
         &mut o,
         tags::IMAGER_PIXEL_SPACING,
         VR::DS,
-        format!("{}\\{}", decimal("imager_pixel_spacing", sx)?, decimal("imager_pixel_spacing", sy)?),
+        format!(
+            "{}\\{}",
+            decimal("imager_pixel_spacing", sx)?,
+            decimal("imager_pixel_spacing", sy)?
+        ),
     );
     for (tag, field, v) in [
         (tags::EXPOSURE_INDEX, "exposure_index", m.exposure_index),
-        (tags::TARGET_EXPOSURE_INDEX, "target_exposure_index", m.target_exposure_index),
+        (
+            tags::TARGET_EXPOSURE_INDEX,
+            "target_exposure_index",
+            m.target_exposure_index,
+        ),
         (tags::DEVIATION_INDEX, "deviation_index", m.deviation_index),
     ] {
         if let Some(v) = v {
@@ -583,48 +984,170 @@ pub fn build_dataset(m: &DxMetadata, rows: usize, columns: usize, max_pixel: u16
     }
     // DX Positioning: a view position pulls in the module, whose PositionerType is Type 2.
     if !m.view_position.is_empty() || m.view_code.is_some() {
-        put_str(&mut o, tags::VIEW_POSITION, VR::CS, code_string("view_position", &m.view_position)?);
-        put_str(&mut o, tags::POSITIONER_TYPE, VR::CS, code_string("positioner_type", &m.positioner_type)?);
+        put_str(
+            &mut o,
+            tags::VIEW_POSITION,
+            VR::CS,
+            code_string("view_position", &m.view_position)?,
+        );
+        put_str(
+            &mut o,
+            tags::POSITIONER_TYPE,
+            VR::CS,
+            code_string("positioner_type", &m.positioner_type)?,
+        );
         if m.view_code.is_some() {
-            put_seq(&mut o, tags::VIEW_CODE_SEQUENCE, code_seq("view_code", &m.view_code)?);
+            put_seq(
+                &mut o,
+                tags::VIEW_CODE_SEQUENCE,
+                code_seq("view_code", &m.view_code)?,
+            );
         }
     } else if !m.positioner_type.is_empty() {
-        put_str(&mut o, tags::POSITIONER_TYPE, VR::CS, code_string("positioner_type", &m.positioner_type)?);
+        put_str(
+            &mut o,
+            tags::POSITIONER_TYPE,
+            VR::CS,
+            code_string("positioner_type", &m.positioner_type)?,
+        );
     }
-    put_str(&mut o, tags::DETECTOR_TYPE, VR::CS, one_of("detector_type", &m.detector_type, &["DIRECT", "SCINTILLATOR", "STORAGE", "FILM", ""])?);
-    put_opt_str(&mut o, tags::DETECTOR_ID, VR::SH, text("detector_id", &m.detector_id, 16)?);
-    put_opt_str(&mut o, tags::DETECTOR_MANUFACTURER_NAME, VR::LO, text("detector_manufacturer_name", &m.detector_manufacturer_name, 64)?);
-    put_opt_str(&mut o, tags::DETECTOR_MANUFACTURER_MODEL_NAME, VR::LO, text("detector_manufacturer_model_name", &m.detector_manufacturer_model_name, 64)?);
+    put_str(
+        &mut o,
+        tags::DETECTOR_TYPE,
+        VR::CS,
+        one_of(
+            "detector_type",
+            &m.detector_type,
+            &["DIRECT", "SCINTILLATOR", "STORAGE", "FILM", ""],
+        )?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::DETECTOR_ID,
+        VR::SH,
+        text("detector_id", &m.detector_id, 16)?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::DETECTOR_MANUFACTURER_NAME,
+        VR::LO,
+        text(
+            "detector_manufacturer_name",
+            &m.detector_manufacturer_name,
+            64,
+        )?,
+    );
+    put_opt_str(
+        &mut o,
+        tags::DETECTOR_MANUFACTURER_MODEL_NAME,
+        VR::LO,
+        text(
+            "detector_manufacturer_model_name",
+            &m.detector_manufacturer_model_name,
+            64,
+        )?,
+    );
 
     // Relationship
-    put_str(&mut o, tags::STUDY_INSTANCE_UID, VR::UI, uid_value("study_instance_uid", &m.study_instance_uid)?);
-    put_str(&mut o, tags::SERIES_INSTANCE_UID, VR::UI, uid_value("series_instance_uid", &m.series_instance_uid)?);
-    put_str(&mut o, tags::STUDY_ID, VR::SH, text("study_id", &m.study_id, 16)?);
-    put_str(&mut o, tags::SERIES_NUMBER, VR::IS, m.series_number.map(|n| integer("series_number", n)).transpose()?.unwrap_or_default());
-    put_str(&mut o, tags::INSTANCE_NUMBER, VR::IS, m.instance_number.map(|n| integer("instance_number", n)).transpose()?.unwrap_or_default());
+    put_str(
+        &mut o,
+        tags::STUDY_INSTANCE_UID,
+        VR::UI,
+        uid_value("study_instance_uid", &m.study_instance_uid)?,
+    );
+    put_str(
+        &mut o,
+        tags::SERIES_INSTANCE_UID,
+        VR::UI,
+        uid_value("series_instance_uid", &m.series_instance_uid)?,
+    );
+    put_str(
+        &mut o,
+        tags::STUDY_ID,
+        VR::SH,
+        text("study_id", &m.study_id, 16)?,
+    );
+    put_str(
+        &mut o,
+        tags::SERIES_NUMBER,
+        VR::IS,
+        m.series_number
+            .map(|n| integer("series_number", n))
+            .transpose()?
+            .unwrap_or_default(),
+    );
+    put_str(
+        &mut o,
+        tags::INSTANCE_NUMBER,
+        VR::IS,
+        m.instance_number
+            .map(|n| integer("instance_number", n))
+            .transpose()?
+            .unwrap_or_default(),
+    );
     if m.patient_orientation.len() != 2
-        || !m.patient_orientation.iter().all(|v| !v.is_empty() && v.len() <= 16 && v.bytes().all(|b| b"LRAPHF".contains(&b)))
+        || !m
+            .patient_orientation
+            .iter()
+            .all(|v| !v.is_empty() && v.len() <= 16 && v.bytes().all(|b| b"LRAPHF".contains(&b)))
     {
         return Err(invalid(
             "patient_orientation",
-            format!("{:?}: exactly 2 values made of L R A P H F, e.g. (\"L\", \"F\")", m.patient_orientation),
+            format!(
+                "{:?}: exactly 2 values made of L R A P H F, e.g. (\"L\", \"F\")",
+                m.patient_orientation
+            ),
         ));
     }
-    put_str(&mut o, tags::PATIENT_ORIENTATION, VR::CS, m.patient_orientation.join("\\"));
+    put_str(
+        &mut o,
+        tags::PATIENT_ORIENTATION,
+        VR::CS,
+        m.patient_orientation.join("\\"),
+    );
     // Laterality (0020,0060) is left out on purpose: with Image Laterality present the DX IOD
     // forbids it, and Image Laterality is Type 1 in DX Anatomy Imaged.
-    put_str(&mut o, tags::IMAGE_LATERALITY, VR::CS, one_of("image_laterality", &m.image_laterality, &["R", "L", "U", "B"])?);
+    put_str(
+        &mut o,
+        tags::IMAGE_LATERALITY,
+        VR::CS,
+        one_of(
+            "image_laterality",
+            &m.image_laterality,
+            &["R", "L", "U", "B"],
+        )?,
+    );
     // LT keeps line breaks; other control characters are not in its repertoire.
-    no_control("image_comments", &m.image_comments.replace(['\r', '\n'], ""))?;
+    no_control(
+        "image_comments",
+        &m.image_comments.replace(['\r', '\n'], ""),
+    )?;
     if m.image_comments.chars().count() > 10240 {
-        return Err(invalid("image_comments", "at most 10240 characters (VR LT)"));
+        return Err(invalid(
+            "image_comments",
+            "at most 10240 characters (VR LT)",
+        ));
     }
-    put_opt_str(&mut o, tags::IMAGE_COMMENTS, VR::LT, m.image_comments.clone());
+    put_opt_str(
+        &mut o,
+        tags::IMAGE_COMMENTS,
+        VR::LT,
+        m.image_comments.clone(),
+    );
 
     // Image Pixel
     put_us(&mut o, tags::SAMPLES_PER_PIXEL, 1);
-    let photometric = one_of("photometric_interpretation", &m.photometric_interpretation, &["MONOCHROME1", "MONOCHROME2"])?;
-    put_str(&mut o, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, photometric.clone());
+    let photometric = one_of(
+        "photometric_interpretation",
+        &m.photometric_interpretation,
+        &["MONOCHROME1", "MONOCHROME2"],
+    )?;
+    put_str(
+        &mut o,
+        tags::PHOTOMETRIC_INTERPRETATION,
+        VR::CS,
+        photometric.clone(),
+    );
     put_us(&mut o, tags::ROWS, rows as u16);
     put_us(&mut o, tags::COLUMNS, columns as u16);
     put_us(&mut o, tags::BITS_ALLOCATED, 16);
@@ -632,34 +1155,70 @@ pub fn build_dataset(m: &DxMetadata, rows: usize, columns: usize, max_pixel: u16
     put_us(&mut o, tags::HIGH_BIT, m.bits_stored - 1);
     put_us(&mut o, tags::PIXEL_REPRESENTATION, 0);
     put_str(&mut o, tags::BURNED_IN_ANNOTATION, VR::CS, "NO".to_owned());
-    put_str(&mut o, tags::PIXEL_INTENSITY_RELATIONSHIP, VR::CS, one_of("pixel_intensity_relationship", &m.pixel_intensity_relationship, &["LIN", "LOG"])?);
+    put_str(
+        &mut o,
+        tags::PIXEL_INTENSITY_RELATIONSHIP,
+        VR::CS,
+        one_of(
+            "pixel_intensity_relationship",
+            &m.pixel_intensity_relationship,
+            &["LIN", "LOG"],
+        )?,
+    );
     if !matches!(m.pixel_intensity_relationship_sign, 1 | -1) {
-        return Err(invalid("pixel_intensity_relationship_sign", "must be 1 or -1"));
+        return Err(invalid(
+            "pixel_intensity_relationship_sign",
+            "must be 1 or -1",
+        ));
     }
-    o.put(DataElement::new(tags::PIXEL_INTENSITY_RELATIONSHIP_SIGN, VR::SS, dicom_value!(I16, [m.pixel_intensity_relationship_sign])));
+    o.put(DataElement::new(
+        tags::PIXEL_INTENSITY_RELATIONSHIP_SIGN,
+        VR::SS,
+        dicom_value!(I16, [m.pixel_intensity_relationship_sign]),
+    ));
 
     // VOI LUT: required For Presentation, forbidden For Processing (DX Image module), so a window
     // passed with a For Processing frame is not written. Without a window, For Presentation gets
     // the identity window over the stored range (centre 2^(BitsStored-1), width 2^BitsStored).
     match (m.window_center, m.window_width) {
         (Some(_), None) | (None, Some(_)) => {
-            return Err(invalid("window_width", "window_center and window_width go together"));
+            return Err(invalid(
+                "window_width",
+                "window_center and window_width go together",
+            ));
         }
         _ => {}
     }
     if for_presentation {
         let full = f64::from(1u32 << m.bits_stored);
-        let (c, w) = (m.window_center.unwrap_or(full / 2.0), m.window_width.unwrap_or(full));
+        let (c, w) = (
+            m.window_center.unwrap_or(full / 2.0),
+            m.window_width.unwrap_or(full),
+        );
         if !(w >= 1.0) {
             return Err(invalid("window_width", format!("{w} must be at least 1")));
         }
-        put_str(&mut o, tags::WINDOW_CENTER, VR::DS, decimal("window_center", c)?);
-        put_str(&mut o, tags::WINDOW_WIDTH, VR::DS, decimal("window_width", w)?);
+        put_str(
+            &mut o,
+            tags::WINDOW_CENTER,
+            VR::DS,
+            decimal("window_center", c)?,
+        );
+        put_str(
+            &mut o,
+            tags::WINDOW_WIDTH,
+            VR::DS,
+            decimal("window_width", w)?,
+        );
         put_opt_str(
             &mut o,
             tags::VOILUT_FUNCTION,
             VR::CS,
-            one_of("voi_lut_function", &m.voi_lut_function, &["LINEAR", "LINEAR_EXACT", "SIGMOID", ""])?,
+            one_of(
+                "voi_lut_function",
+                &m.voi_lut_function,
+                &["LINEAR", "LINEAR_EXACT", "SIGMOID", ""],
+            )?,
         );
     }
     // The DX Image module fixes the modality rescale to identity.
@@ -667,11 +1226,25 @@ pub fn build_dataset(m: &DxMetadata, rows: usize, columns: usize, max_pixel: u16
     put_str(&mut o, tags::RESCALE_SLOPE, VR::DS, "1".to_owned());
     put_str(&mut o, tags::RESCALE_TYPE, VR::LO, "US".to_owned());
     // RLE Lossless is lossless too, so the image has never been lossy-compressed.
-    put_str(&mut o, tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "00".to_owned());
+    put_str(
+        &mut o,
+        tags::LOSSY_IMAGE_COMPRESSION,
+        VR::CS,
+        "00".to_owned(),
+    );
     put_seq(&mut o, tags::ACQUISITION_CONTEXT_SEQUENCE, Vec::new());
     // Presentation LUT Shape must match the photometric interpretation.
-    let shape = if photometric == "MONOCHROME2" { "IDENTITY" } else { "INVERSE" };
-    put_str(&mut o, tags::PRESENTATION_LUT_SHAPE, VR::CS, shape.to_owned());
+    let shape = if photometric == "MONOCHROME2" {
+        "IDENTITY"
+    } else {
+        "INVERSE"
+    };
+    put_str(
+        &mut o,
+        tags::PRESENTATION_LUT_SHAPE,
+        VR::CS,
+        shape.to_owned(),
+    );
     Ok(o)
 }
 
@@ -699,20 +1272,32 @@ impl<W: Write> Write for TrackingWriter<W> {
 }
 
 fn max_value(data: &[u16]) -> u16 {
-    data.par_chunks(1 << 16).map(|c| c.iter().copied().max().unwrap_or(0)).max().unwrap_or(0)
+    data.par_chunks(1 << 16)
+        .map(|c| c.iter().copied().max().unwrap_or(0))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Writes `image` (rows × columns, u16) and `meta` as a complete DX Part-10 file.
 ///
 /// The file is written next to `path` under a temporary name and renamed into place, so a
 /// reader (the PACS send queue) never sees a half-written file.
-pub fn write_dicom(path: &Path, image: ArrayView2<'_, u16>, meta: &DxMetadata, ts: TransferSyntax) -> CoreResult<()> {
+pub fn write_dicom(
+    path: &Path,
+    image: ArrayView2<'_, u16>,
+    meta: &DxMetadata,
+    ts: TransferSyntax,
+) -> CoreResult<()> {
     let (rows, columns) = image.dim();
     let owned;
     let data: &[u16] = match image.as_slice() {
         Some(s) => s,
         None => {
-            owned = image.as_standard_layout().into_owned().into_raw_vec_and_offset().0;
+            owned = image
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0;
             &owned
         }
     };
@@ -741,16 +1326,28 @@ pub fn write_dicom(path: &Path, image: ArrayView2<'_, u16>, meta: &DxMetadata, t
         .map_err(|e| CoreError::Encoding(e.to_string()))?;
 
     let tmp = temp_path(path);
-    let io_err = |p: &Path, source: io::Error| CoreError::Io { path: p.display().to_string(), source };
+    let io_err = |p: &Path, source: io::Error| CoreError::Io {
+        path: p.display().to_string(),
+        source,
+    };
     let file = File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-    let mut w = TrackingWriter { inner: BufWriter::with_capacity(1 << 20, file), error: None, message: None };
-    let result = file_obj.write_all(&mut w).map_err(|e| match (w.error, w.message.take()) {
-        (Some(kind), Some(msg)) => io_err(path, io::Error::new(kind, msg)),
-        _ => CoreError::Encoding(e.to_string()),
-    });
+    let mut w = TrackingWriter {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        error: None,
+        message: None,
+    };
+    let result = file_obj
+        .write_all(&mut w)
+        .map_err(|e| match (w.error, w.message.take()) {
+            (Some(kind), Some(msg)) => io_err(path, io::Error::new(kind, msg)),
+            _ => CoreError::Encoding(e.to_string()),
+        });
     let result = result.and_then(|_| {
         write_pixel_data(&mut w.inner, data, rle_frame.as_deref()).map_err(|e| io_err(path, e))?;
-        let file = w.inner.into_inner().map_err(|e| io_err(path, e.into_error()))?;
+        let file = w
+            .inner
+            .into_inner()
+            .map_err(|e| io_err(path, e.into_error()))?;
         file.sync_data().ok(); // durability is best effort; the rename below is what readers rely on
         std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
     });
@@ -804,7 +1401,10 @@ fn write_pixel_data<W: Write>(w: &mut W, data: &[u16], rle_frame: Option<&[u8]>)
 }
 
 fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".{}.tmp", std::process::id()));
     path.with_file_name(name)
 }
@@ -855,22 +1455,38 @@ mod timing {
     #[ignore = "phase timings of the 3072² write; run by hand with --ignored --nocapture"]
     fn phases() {
         let n = 3072usize;
-        let data: Vec<u16> = (0..n * n).map(|i| ((i * 2654435761) >> 7) as u16 & 0x3FFF).collect();
+        let data: Vec<u16> = (0..n * n)
+            .map(|i| ((i * 2654435761) >> 7) as u16 & 0x3FFF)
+            .collect();
         let t = Instant::now();
         let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
         println!("le bytes {:?}", t.elapsed());
         let t = Instant::now();
         let mut obj = InMemDicomObject::new_empty();
-        obj.put(DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.1.1"));
+        obj.put(DataElement::new(
+            tags::SOP_CLASS_UID,
+            VR::UI,
+            "1.2.840.10008.5.1.4.1.1.1.1",
+        ));
         obj.put(DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.2.3"));
-        obj.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U8(C::from_vec(bytes.clone()))));
-        let f = obj.with_meta(FileMetaTableBuilder::new().transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)).unwrap();
+        obj.put(DataElement::new(
+            tags::PIXEL_DATA,
+            VR::OW,
+            PrimitiveValue::U8(C::from_vec(bytes.clone())),
+        ));
+        let f = obj
+            .with_meta(FileMetaTableBuilder::new().transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN))
+            .unwrap();
         println!("object {:?}", t.elapsed());
         for _ in 0..3 {
             let t = Instant::now();
             let mut sink = Vec::with_capacity(20 << 20);
             f.write_all(&mut sink).unwrap();
-            println!("dicom-object write_all to memory {:?} ({} bytes)", t.elapsed(), sink.len());
+            println!(
+                "dicom-object write_all to memory {:?} ({} bytes)",
+                t.elapsed(),
+                sink.len()
+            );
             let t = Instant::now();
             let mut sink2 = Vec::with_capacity(20 << 20);
             sink2.extend_from_slice(&bytes);

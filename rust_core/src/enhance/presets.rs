@@ -35,20 +35,94 @@ const BASE: EnhanceParams = EnhanceParams {
 /// The preset table. Names are the `img_proc_id` values understood by the chain.
 pub const PRESETS: &[(&str, EnhanceParams)] = &[
     ("default", BASE),
-    ("chest", EnhanceParams { gains: [1.0, 1.3, 1.6, 1.7, 1.5, 1.2, 1.0, 1.0], latitude: 0.45, ..BASE }),
-    ("extremity", EnhanceParams { gains: [1.3, 1.6, 1.6, 1.4, 1.2, 1.0, 1.0, 1.0], power: 0.65, latitude: 0.75, noise_coring: 1.2, ..BASE }),
-    ("spine", EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.1, 1.0], latitude: 0.5, noise_coring: 2.0, ..BASE }),
-    ("skull", EnhanceParams { gains: [1.1, 1.4, 1.5, 1.5, 1.3, 1.1, 1.0, 1.0], latitude: 0.55, ..BASE }),
-    ("abdomen", EnhanceParams { gains: [1.0, 1.2, 1.5, 1.7, 1.6, 1.3, 1.0, 1.0], latitude: 0.55, noise_coring: 2.0, ..BASE }),
-    ("pelvis", EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.0, 1.0], latitude: 0.55, noise_coring: 1.8, ..BASE }),
-    ("vet_thorax", EnhanceParams { gains: [1.1, 1.4, 1.6, 1.6, 1.4, 1.1, 1.0, 1.0], latitude: 0.5, ..BASE }),
-    ("vet_abdomen", EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.2, 1.0, 1.0], latitude: 0.6, noise_coring: 1.8, ..BASE }),
-    ("vet_extremity", EnhanceParams { gains: [1.4, 1.7, 1.6, 1.4, 1.2, 1.0, 1.0, 1.0], power: 0.65, latitude: 0.75, noise_coring: 1.2, ..BASE }),
+    (
+        "chest",
+        EnhanceParams {
+            gains: [1.0, 1.3, 1.6, 1.7, 1.5, 1.2, 1.0, 1.0],
+            latitude: 0.45,
+            ..BASE
+        },
+    ),
+    (
+        "extremity",
+        EnhanceParams {
+            gains: [1.3, 1.6, 1.6, 1.4, 1.2, 1.0, 1.0, 1.0],
+            power: 0.65,
+            latitude: 0.75,
+            noise_coring: 1.2,
+            ..BASE
+        },
+    ),
+    (
+        "spine",
+        EnhanceParams {
+            gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.1, 1.0],
+            latitude: 0.5,
+            noise_coring: 2.0,
+            ..BASE
+        },
+    ),
+    (
+        "skull",
+        EnhanceParams {
+            gains: [1.1, 1.4, 1.5, 1.5, 1.3, 1.1, 1.0, 1.0],
+            latitude: 0.55,
+            ..BASE
+        },
+    ),
+    (
+        "abdomen",
+        EnhanceParams {
+            gains: [1.0, 1.2, 1.5, 1.7, 1.6, 1.3, 1.0, 1.0],
+            latitude: 0.55,
+            noise_coring: 2.0,
+            ..BASE
+        },
+    ),
+    (
+        "pelvis",
+        EnhanceParams {
+            gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.0, 1.0],
+            latitude: 0.55,
+            noise_coring: 1.8,
+            ..BASE
+        },
+    ),
+    (
+        "vet_thorax",
+        EnhanceParams {
+            gains: [1.1, 1.4, 1.6, 1.6, 1.4, 1.1, 1.0, 1.0],
+            latitude: 0.5,
+            ..BASE
+        },
+    ),
+    (
+        "vet_abdomen",
+        EnhanceParams {
+            gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.2, 1.0, 1.0],
+            latitude: 0.6,
+            noise_coring: 1.8,
+            ..BASE
+        },
+    ),
+    (
+        "vet_extremity",
+        EnhanceParams {
+            gains: [1.4, 1.7, 1.6, 1.4, 1.2, 1.0, 1.0, 1.0],
+            power: 0.65,
+            latitude: 0.75,
+            noise_coring: 1.2,
+            ..BASE
+        },
+    ),
 ];
 
 /// Parameters of a preset by name (case-insensitive).
 pub fn preset(name: &str) -> Option<EnhanceParams> {
-    PRESETS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, p)| *p)
+    PRESETS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, p)| *p)
 }
 
 pub fn preset_names() -> Vec<&'static str> {

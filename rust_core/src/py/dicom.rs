@@ -21,8 +21,14 @@ use crate::thumbnail;
 fn frame<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
     let py = obj.py();
     let arr = obj.cast::<PyUntypedArray>().map_err(|_| {
-        let name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-        PyTypeError::new_err(format!("image must be a numpy.ndarray of dtype uint16, got {name}"))
+        let name = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        PyTypeError::new_err(format!(
+            "image must be a numpy.ndarray of dtype uint16, got {name}"
+        ))
     })?;
     if arr.ndim() != 2 {
         return Err(CoreError::InvalidArgument(format!(
@@ -40,7 +46,9 @@ fn frame<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
         )));
     }
     if arr.shape().contains(&0) {
-        return Err(CoreError::InvalidArgument(format!("image is empty, shape {:?}", arr.shape())).into());
+        return Err(
+            CoreError::InvalidArgument(format!("image is empty, shape {:?}", arr.shape())).into(),
+        );
     }
     Ok(obj.extract::<PyReadonlyArray2<'py, u16>>()?)
 }
@@ -50,8 +58,14 @@ fn frame<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
 fn read_metadata(obj: &Bound<'_, PyAny>) -> PyResult<DxMetadata> {
     obj.extract::<DxMetadata>().map_err(|e| {
         if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(obj.py()) {
-            let name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-            PyTypeError::new_err(format!("metadata must be a dros.dx_metadata.DxMetadata, got {name}: {e}"))
+            let name = obj
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default();
+            PyTypeError::new_err(format!(
+                "metadata must be a dros.dx_metadata.DxMetadata, got {name}: {e}"
+            ))
         } else {
             e
         }
@@ -97,7 +111,9 @@ fn write_thumbnail_py(
 ) -> PyResult<()> {
     let arr = frame(image)?;
     let view = arr.as_array();
-    run_detached(py, || thumbnail::write_thumbnail(&path, view, window_center, window_width, size))
+    run_detached(py, || {
+        thumbnail::write_thumbnail(&path, view, window_center, window_width, size)
+    })
 }
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -105,6 +121,9 @@ pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_rle_py, m)?)?;
     m.add_function(wrap_pyfunction!(write_thumbnail_py, m)?)?;
     m.add("DX_IMPLEMENTATION_CLASS_UID", dx::IMPLEMENTATION_CLASS_UID)?;
-    m.add("DX_IMPLEMENTATION_VERSION_NAME", dx::IMPLEMENTATION_VERSION_NAME)?;
+    m.add(
+        "DX_IMPLEMENTATION_VERSION_NAME",
+        dx::IMPLEMENTATION_VERSION_NAME,
+    )?;
     Ok(())
 }

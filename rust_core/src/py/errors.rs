@@ -9,8 +9,18 @@ use pyo3::types::PyModule;
 
 use crate::error::CoreError;
 
-create_exception!(dros._core, CoreValueError, PyValueError, "Input rejected by the DROS core.");
-create_exception!(dros._core, CoreIOError, PyOSError, "File-system failure inside the DROS core.");
+create_exception!(
+    dros._core,
+    CoreValueError,
+    PyValueError,
+    "Input rejected by the DROS core."
+);
+create_exception!(
+    dros._core,
+    CoreIOError,
+    PyOSError,
+    "File-system failure inside the DROS core."
+);
 create_exception!(
     dros._core,
     CorePanicError,
@@ -44,7 +54,9 @@ where
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(CorePanicError::new_err(format!("internal error in dros._core: {what}")))
+            Err(CorePanicError::new_err(format!(
+                "internal error in dros._core: {what}"
+            )))
         }
     }
 }

@@ -7,7 +7,10 @@
 
 use std::borrow::Cow;
 
-use numpy::{IntoPyArray, PyArray2, PyArrayDescrMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray2, PyArrayDescrMethods, PyReadonlyArray2, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -24,8 +27,14 @@ use crate::pipeline::{self, Params};
 pub(crate) fn borrow_raw<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
     let py = obj.py();
     let arr = obj.cast::<PyUntypedArray>().map_err(|_| {
-        let name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-        PyTypeError::new_err(format!("raw must be a numpy.ndarray of dtype uint16, got {name}"))
+        let name = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        PyTypeError::new_err(format!(
+            "raw must be a numpy.ndarray of dtype uint16, got {name}"
+        ))
     })?;
     if arr.ndim() != 2 {
         return Err(CoreError::InvalidArgument(format!(
@@ -37,7 +46,10 @@ pub(crate) fn borrow_raw<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArr
     }
     let dtype = arr.dtype();
     if !dtype.is_equiv_to(&numpy::dtype::<u16>(py)) {
-        return Err(PyTypeError::new_err(format!("raw must have dtype uint16 (native byte order), got {}", dtype.str()?)));
+        return Err(PyTypeError::new_err(format!(
+            "raw must have dtype uint16 (native byte order), got {}",
+            dtype.str()?
+        )));
     }
     let shape = arr.shape();
     check_shape(shape[0], shape[1])?;
@@ -45,7 +57,11 @@ pub(crate) fn borrow_raw<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArr
 }
 
 /// Runs `f` on a row-major view of `raw`, copying only when the layout requires it.
-fn with_frame<T: Send>(py: Python<'_>, raw: &PyReadonlyArray2<'_, u16>, f: impl FnOnce(&Frame<'_>) -> Result<T, CoreError> + Send) -> PyResult<T> {
+fn with_frame<T: Send>(
+    py: Python<'_>,
+    raw: &PyReadonlyArray2<'_, u16>,
+    f: impl FnOnce(&Frame<'_>) -> Result<T, CoreError> + Send,
+) -> PyResult<T> {
     let view = raw.as_array();
     let (h, w) = view.dim();
     run_detached(py, move || {
@@ -80,11 +96,18 @@ pub struct PyCollimation {
 #[pymethods]
 impl PyCollimation {
     fn __repr__(&self) -> String {
-        format!("Collimation(kind={:?}, confidence={:.3})", self.kind, self.confidence)
+        format!(
+            "Collimation(kind={:?}, confidence={:.3})",
+            self.kind, self.confidence
+        )
     }
 }
 
-pub(crate) fn collimation_to_py(py: Python<'_>, c: &Collimation, mask: Py<PyArray2<bool>>) -> PyResult<PyCollimation> {
+pub(crate) fn collimation_to_py(
+    py: Python<'_>,
+    c: &Collimation,
+    mask: Py<PyArray2<bool>>,
+) -> PyResult<PyCollimation> {
     let geometry = PyDict::new(py);
     let corners: Vec<(f64, f64)> = c.corners().iter().map(|p| (p[0], p[1])).collect();
     let (mut angle, mut center, mut radius) = (None, None, None);
@@ -107,7 +130,11 @@ pub(crate) fn collimation_to_py(py: Python<'_>, c: &Collimation, mask: Py<PyArra
     Ok(PyCollimation {
         kind: c.kind.as_str(),
         geometry: geometry.unbind(),
-        corners: if matches!(c.geometry, Geometry::Circle { .. }) { Vec::new() } else { corners },
+        corners: if matches!(c.geometry, Geometry::Circle { .. }) {
+            Vec::new()
+        } else {
+            corners
+        },
         angle_deg: angle,
         center,
         radius,
@@ -164,7 +191,10 @@ fn process_py(
     let mut params = Params::from_preset(preset, target_ei)?;
     if let Some(px) = soft_border_px {
         if !(0.0..=512.0).contains(&px) {
-            return Err(CoreError::InvalidArgument(format!("soft_border_px must be within 0..=512, got {px}")).into());
+            return Err(CoreError::InvalidArgument(format!(
+                "soft_border_px must be within 0..=512, got {px}"
+            ))
+            .into());
         }
         params.enhance.soft_border_px = px as f32;
     }
@@ -212,7 +242,9 @@ fn presets_py() -> Vec<&'static str> {
 /// Raises `CorePanicError` from inside the detached section: proves the boundary catches panics.
 #[pyfunction(name = "_force_panic")]
 fn force_panic_py(py: Python<'_>) -> PyResult<()> {
-    run_detached(py, || -> Result<(), CoreError> { panic!("forced panic for the boundary test") })
+    run_detached(py, || -> Result<(), CoreError> {
+        panic!("forced panic for the boundary test")
+    })
 }
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

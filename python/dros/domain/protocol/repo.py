@@ -9,6 +9,12 @@ from typing import Any
 from dros.store.db import Conn
 
 
+def _scalar(conn: Conn, sql: str, params: list[Any]) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None  # aggregate queries always return one row
+    return row[0]
+
+
 def _rows(conn: Conn, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
@@ -61,7 +67,7 @@ def body_parts(
 def _page(
     conn: Conn, select: str, from_where: str, order: str, params: list[Any], page: int, page_size: int
 ) -> tuple[int, list[dict[str, Any]]]:
-    total = conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0]
+    total = _scalar(conn, f"SELECT count(*) {from_where}", params)
     rows = _rows(
         conn, f"{select} {from_where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, page_size, (page - 1) * page_size]
     )
@@ -252,6 +258,6 @@ def reset_edits(conn: Conn, product: str, apr_id: str, work_station_id: int | No
     w = Where(["product = ?", "apr_id = ?"], [product, apr_id])
     w.add("work_station_id = ?", work_station_id)
     w.add("patient_size = ?", patient_size)
-    n = conn.execute(f"SELECT count(*) FROM protocol_apr_exposure_edit WHERE {w.sql}", w.params).fetchone()[0]
+    n = _scalar(conn, f"SELECT count(*) FROM protocol_apr_exposure_edit WHERE {w.sql}", w.params)
     conn.execute(f"DELETE FROM protocol_apr_exposure_edit WHERE {w.sql}", w.params)
     return int(n)

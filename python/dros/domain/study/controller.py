@@ -41,7 +41,8 @@ Time = Annotated[str | None, QueryParameter(max_length=40)]
 
 
 def provide_study_service(request: Request[Any, Any, Any]) -> StudyService:
-    return request.app.state.study_service
+    service: StudyService = request.app.state.study_service
+    return service
 
 
 def list_filter(

@@ -15,7 +15,7 @@ def copy_with_new_uids(src: Path, dst: Path, uids: dict[str, str]) -> None:
     for keyword, value in uids.items():
         setattr(ds, keyword, value)
     if "SOPInstanceUID" in uids:
-        ds.file_meta.MediaStorageSOPInstanceUID = uids["SOPInstanceUID"]
+        ds.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.UID(uids["SOPInstanceUID"])
     tmp = dst.with_name(dst.name + ".part")
     ds.save_as(tmp, enforce_file_format=True)
     os.replace(tmp, dst)
