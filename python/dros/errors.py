@@ -9,6 +9,8 @@ README "Error codes" renders this same table.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,3 +284,24 @@ def not_found(field: str, value: object) -> DrosError:
 
 def conflict(en: str, zh: str, *, field: str | None = None) -> DrosError:
     return DrosError(ErrorCode.CONFLICT, field=field, en=en, zh=zh)
+
+
+class ClientInputError(Exception):
+    """A ValueError/TypeError that the imaging core raised about data the client sent as `field`;
+    `dros.exception_handlers` answers it with 0x010001 naming the field."""
+
+    def __init__(self, field: str, cause: Exception) -> None:
+        self.field = field
+        self.cause = cause
+        super().__init__(f"{field}: {cause}")
+
+
+@contextmanager
+def client_input(field: str) -> Iterator[None]:
+    """Wrap the call that hands the client's `field` (an image, a frame) to `dros.imaging`: its refusal
+    (`CoreValueError`, or the TypeError/ValueError of the shape checks) is then the client's fault, a
+    4xx naming the field. The same error from data the service built itself stays an internal error."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise ClientInputError(field, exc) from exc

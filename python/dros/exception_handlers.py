@@ -3,10 +3,13 @@ for something a client can send."""
 
 from __future__ import annotations
 
+import errno
 import logging
-import re
+import os
+from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 from litestar import Request, Response
 from litestar.exceptions import (
     ClientException,
@@ -20,20 +23,22 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from dros.envelope import Envelope
-from dros.errors import DrosError, ErrorCode
+from dros.errors import ClientInputError, DrosError, ErrorCode
 from dros.i18n import parse_language
 from dros.settings import Locale
+from dros.validation import BODY, decode_problem, invalid_parameter, parse
 
 log = logging.getLogger("dros.errors")
 
-_AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
-_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+_STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# DuckDB reports a full disk only in its message (an IOException, a TransactionException when the
+# commit's WAL write fails, a FatalException when the checkpoint after a durable commit fails)
+_NO_SPACE_TEXT = os.strerror(errno.ENOSPC)
 
 
 def request_language(request: Request[Any, Any, Any]) -> Locale:
-    return parse_language(request.headers.get("language")) or getattr(
-        request.app.state, "system_language", Locale.en_US
-    )
+    system: Locale = getattr(request.app.state, "system_language", Locale.en_US)
+    return parse_language(request.headers.get("language")) or system
 
 
 def envelope_response(request: Request[Any, Any, Any], err: DrosError) -> Response[Envelope[Any]]:
@@ -51,46 +56,37 @@ def envelope_response(request: Request[Any, Any, Any], err: DrosError) -> Respon
     return Response(body, status_code=err.code.info.status, headers=headers)
 
 
-def _field_from_validation(exc: ValidationException) -> tuple[str | None, str]:
-    """(field name, message) from Litestar's ValidationException (query, path, header or body)."""
-    extra = exc.extra if isinstance(exc.extra, list) else []
-    for item in extra:
-        if not isinstance(item, dict):
-            continue
-        message = str(item.get("message", exc.detail))
-        key = item.get("key")
-        m = _AT_PATH.search(message)
-        missing = _MISSING.search(message)
-        if m:
-            path = m.group("path").lstrip(".")
-            message = _AT_PATH.sub("", message)
-            if missing:
-                path = f"{path}.{missing.group('name')}" if path else missing.group("name")
-            return (path or key or "body"), message
-        if missing:
-            name = missing.group("name")
-            return (f"{key}.{name}" if key and key != "data" else name), message
-        if key:
-            return str(key), message
-        return None, message
-    return None, str(exc.detail)
-
-
 def handle_dros_error(request: Request[Any, Any, Any], exc: DrosError) -> Response[Any]:
     return envelope_response(request, exc)
 
 
+def _decoded_type(request: Request[Any, Any, Any], key: str | None, field: str) -> tuple[Any, str]:
+    """The type the handler declared for the value at fault and the field's path inside it: a parameter
+    named by Litestar's `key`, else the body (`data`)."""
+    parameters = getattr(getattr(request.route_handler, "parsed_fn_signature", None), "parameters", {})
+    if key is None:
+        return None, ""
+    if key != "data" and key in parameters:
+        return parameters[key].annotation, ""
+    body = parameters.get("data")
+    return (None, "") if body is None else (body.annotation, "" if field == BODY else field)
+
+
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    field, message = _field_from_validation(exc)
-    if field == "data" and message.strip("'\" ") in ("", "data"):
+    items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
+    if not items:
+        # Litestar's own parameter checks ("Missing required query parameter 'x' …") carry no extra
+        return envelope_response(request, invalid_parameter(parse(str(exc.detail))))
+    message, raw_key = str(items[0].get("message", "")), items[0].get("key")
+    key = None if raw_key is None else str(raw_key)
+    if key == "data" and message.strip("'\" ") in ("", "data"):
         # Litestar's report for an absent body
         return envelope_response(
             request, DrosError(ErrorCode.MALFORMED_BODY, en="a JSON body is required", zh="需要 JSON 请求体")
         )
-    if field is None:
-        # no field could be named: the body did not decode at all (truncated, not JSON, bad UTF-8)
-        return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en=message, zh=message))
-    return envelope_response(request, DrosError(ErrorCode.INVALID_PARAMETER, field=field, en=message, zh=message))
+    problem = parse(message, key)
+    tp, path = _decoded_type(request, key, problem.field)
+    return envelope_response(request, invalid_parameter(problem, tp, path))
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -107,7 +103,8 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         return envelope_response(request, DrosError(ErrorCode.PAYLOAD_TOO_LARGE))
     if type(exc) is ClientException and exc.status_code == 400:
         # raised by Litestar when the body does not decode (msgspec.DecodeError), before any field exists
-        return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en=str(exc.detail), zh=str(exc.detail)))
+        en, zh = decode_problem(str(exc.detail))
+        return envelope_response(request, DrosError(ErrorCode.MALFORMED_BODY, en=en, zh=zh))
     if 400 <= exc.status_code < 500:
         return envelope_response(
             request, DrosError(ErrorCode.INVALID_PARAMETER, en=str(exc.detail), zh=str(exc.detail))
@@ -115,9 +112,67 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return handle_internal(request, exc)
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, what it was raised from or during, and the members of exception groups (bounded)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 16:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        if isinstance(e, BaseExceptionGroup):
+            todo.extend(e.exceptions)
+        todo.extend(x for x in (e.__cause__, e.__context__) if x is not None)
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """A full disk (or quota) anywhere in the exception's chain: an OSError (also the core's CoreIOError)
+    with ENOSPC/EDQUOT, or a DuckDB error whose message says so."""
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.errno in _STORAGE_ERRNOS:
+            return True
+        if isinstance(e, duckdb.Error) and _NO_SPACE_TEXT in str(e):
+            return True
+    return False
+
+
+def classify(exc: Exception) -> DrosError | None:
+    """The table entry for an exception raised by something other than our own code (`DrosError`):
+    None means internal (0x0F0001, 500)."""
+    if isinstance(exc, ClientInputError):
+        cause = str(exc.cause)
+        return DrosError(
+            ErrorCode.INVALID_PARAMETER,
+            field=exc.field,
+            en=f"the image data was refused: {cause}",
+            zh="图像数据无效",
+            data={"detail": cause},
+        )
+    if is_storage_full(exc):
+        return DrosError(ErrorCode.STORAGE_FULL, en="no space left on the data disk", zh="数据盘已满")
+    if isinstance(exc, (duckdb.ConstraintException, duckdb.TransactionException)):
+        # two writers met on the same rows: the state changed under the request, not a bug in it
+        return DrosError(ErrorCode.CONFLICT, en="the data changed while the request ran", zh="请求执行期间数据已被修改")
+    return None
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
 def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return envelope_response(request, DrosError(ErrorCode.INTERNAL))
+    mapped = classify(exc)
+    where = (request.method, request.url.path, _request_id(request))
+    if mapped is None:
+        log.error("internal error on %s %s (request %s)", *where, exc_info=exc)
+        return envelope_response(request, DrosError(ErrorCode.INTERNAL))
+    if mapped.code is ErrorCode.STORAGE_FULL:
+        log.error("disk full on %s %s (request %s)", *where, exc_info=exc)
+    elif mapped.code is ErrorCode.CONFLICT:
+        log.warning("write conflict on %s %s (request %s)", *where, exc_info=exc)
+    return envelope_response(request, mapped)
 
 
 EXCEPTION_HANDLERS = {

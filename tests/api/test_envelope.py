@@ -69,7 +69,121 @@ def test_body_that_is_not_an_object(client):
 def test_errors_are_localized(client):
     r = client.post("/dr/api/v1/pub/login", json={"password": "x"}, headers={"Language": "zh_CN"})
     body = assert_error(r, 400, ErrorCode.INVALID_PARAMETER, "username")
-    assert body["description"].startswith("参数无效") and body["solution"] == "请修正指出的字段后重新提交。"
+    assert body["description"] == "参数无效：username：缺少必填字段"
+    assert body["solution"] == "请修正指出的字段后重新提交。"
+
+
+STUDY = "/dr/api/v1/auth/study"
+HUMAN_STUDY = {
+    "patient_id": "P-1",
+    "patient_name": "Li^Si",
+    "patient_type": "Human",
+    "study_type": "Normal",
+    "patient_sex": "M",
+    "views": [{"view_id": "View_DX_T_A_CH_PA_00", "procedure_id": ""}],
+}
+
+# (method, path, body or None, field, en detail, zh detail): one request per kind of refusal, over HTTP
+KINDS = [
+    ("POST", "/dr/api/v1/pub/login", {"username": "admin"}, "password", "is required", "缺少必填字段"),
+    (
+        "POST",
+        "/dr/api/v1/pub/login",
+        {"username": 5, "password": "x"},
+        "username",
+        "expected string, got integer",
+        "应为字符串，实际为整数",
+    ),
+    (
+        "POST",
+        "/dr/api/v1/pub/login",
+        {"username": "a" * 65, "password": "x"},
+        "username",
+        "must have at most 64 characters",
+        "不能超过 64 个字符",
+    ),
+    (
+        "POST",
+        "/dr/api/v1/pub/login",
+        {"username": "", "password": "x"},
+        "username",
+        "must have at least 1 character",
+        "不能少于 1 个字符",
+    ),
+    ("GET", f"{STUDY}?page=0", None, "page", "must be at least 1", "不能小于 1"),
+    ("GET", f"{STUDY}?page_size=10001", None, "page_size", "must be at most 10000", "不能大于 10000"),
+    ("GET", f"{STUDY}?page=abc", None, "page", "expected integer, got string", "应为整数，实际为字符串"),
+    ("GET", f"{STUDY}?name={'x' * 65}", None, "name", "must have at most 64 characters", "不能超过 64 个字符"),
+    ("POST", STUDY, {**HUMAN_STUDY, "weight": -1}, "weight", "must be at least 0", "不能小于 0"),
+    (
+        "POST",
+        STUDY,
+        {**HUMAN_STUDY, "study_type": "Weird"},
+        "study_type",
+        "'Weird' is not an allowed value (allowed: Emergency, Normal)",
+        "'Weird' 不是允许的取值（可选：Emergency、Normal）",
+    ),
+    ("POST", STUDY, {**HUMAN_STUDY, "views": []}, "views", "must have at least 1 item", "不能少于 1 项"),
+    (
+        "POST",
+        STUDY,
+        {**HUMAN_STUDY, "views": [{"procedure_id": ""}]},
+        "views[0].view_id",
+        "is required",
+        "缺少必填字段",
+    ),
+    (
+        "POST",
+        STUDY,
+        {**HUMAN_STUDY, "views": [{"view_id": 3}]},
+        "views[0].view_id",
+        "expected string, got integer",
+        "应为字符串，实际为整数",
+    ),
+    ("POST", STUDY, ["not", "an", "object"], "body", "expected object, got array", "应为对象，实际为数组"),
+    (
+        "POST",
+        "/dr/api/v1/auth/protocol/apr/View_DX_T_A_HD_OBL_01",
+        {"kV": 57, "volts": 1},
+        "volts",
+        "is not an accepted field",
+        "不是可接受的字段",
+    ),
+    (
+        "POST",
+        "/dr/api/v1/auth/protocol/apr/View_DX_T_A_HD_OBL_01",
+        {"kV": "57"},
+        "kV",
+        "expected float or null, got string",
+        "应为浮点数或空值，实际为字符串",
+    ),
+]
+
+
+@pytest.mark.parametrize("method, path, body, field, en, zh", KINDS, ids=[f"{k[3]}:{k[4][:24]}" for k in KINDS])
+def test_validation_messages_in_both_languages(client, auth_headers, method, path, body, field, en, zh):
+    for language, expected in (("en_US", f"Invalid parameter: '{field}' {en}"), ("zh_CN", f"参数无效：{field}：{zh}")):
+        r = client.request(method, path, json=body, headers=auth_headers("admin", language=language))
+        reply = assert_error(r, 400, ErrorCode.INVALID_PARAMETER, field)
+        assert reply["description"] == expected
+
+
+@pytest.mark.parametrize(
+    "raw, en, zh",
+    [
+        (
+            b"{not json",
+            "Malformed request body: not valid JSON (object keys must be strings at byte 1)",
+            "请求体格式错误：不是有效的 JSON（第 1 字节处出错）",
+        ),
+        (b'{"username": "a"', "Malformed request body: the JSON ends too early", "请求体格式错误：JSON 数据不完整"),
+    ],
+)
+def test_undecodable_body_is_explained_in_both_languages(client, raw, en, zh):
+    for language, expected in (("en_US", en), ("zh_CN", zh)):
+        headers = {"Content-Type": "application/json", "Language": language}
+        r = client.post("/dr/api/v1/pub/login", content=raw, headers=headers)
+        assert assert_error(r, 400, ErrorCode.MALFORMED_BODY)["description"] == expected
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ Choices the reference leaves open (§17.7), documented in docs/protocol-catalog.
 from __future__ import annotations
 
 import mimetypes
-import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -45,6 +44,7 @@ from dros.envelope import Envelope, ok
 from dros.errors import DrosError, ErrorCode, invalid_param, not_found
 from dros.paging import Page, PageSize
 from dros.store.db import Conn
+from dros.validation import decode_error, decode_problem
 
 Key = Annotated[str | None, QueryParameter(min_length=1, max_length=128)]
 Modality = Annotated[str | None, QueryParameter(pattern=r"^[A-Z]{2}$")]
@@ -277,9 +277,6 @@ class ProtocolController(Controller):
         return ok(service.thickness(row))
 
 
-_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.S)
-_UNKNOWN = re.compile(r"unknown field `(?P<name>[^`]+)`")
-_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 S = TypeVar("S")
 
 
@@ -290,13 +287,10 @@ def decode_strict(body: bytes, kind: type[S]) -> S:
     try:
         return msgspec.json.decode(body, type=kind, strict=True)
     except msgspec.ValidationError as e:
-        m = _AT.match(str(e))
-        msg, path = (m.group("msg"), m.group("path") or "") if m else (str(e), "")
-        named = _UNKNOWN.search(msg) or _MISSING.search(msg)
-        field = path or (named.group("name") if named else "body")
-        raise invalid_param(field, msg, msg) from None
+        raise decode_error(e, kind) from None
     except msgspec.DecodeError as e:
-        raise DrosError(ErrorCode.MALFORMED_BODY, en=str(e), zh=str(e)) from None
+        en, zh = decode_problem(str(e))
+        raise DrosError(ErrorCode.MALFORMED_BODY, en=en, zh=zh) from None
 
 
 IMAGE_TYPES = {
