@@ -127,6 +127,9 @@ def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, s
     env = {k: v for k, v in os.environ.items() if not k.startswith("DROS_")}
     env.update(extra_env or {})
     env["DROS_LOG_LEVEL"] = "WARNING"
+    # each server gets its own embedded broker on free ports (never the machine's 1883/9001)
+    env.setdefault("DROS_MQTT_URL", f"mqtt://127.0.0.1:{free_port()}")
+    env.setdefault("DROS_MQTT_WS_PORT", str(free_port()))
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -12,6 +12,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from dros import __version__
 from dros.domain.account.controller import AccountController
+from dros.domain.pacs.controller import PacsManageController, ScpController
+from dros.domain.pacs.runtime import pacs_lifespan
 from dros.domain.protocol.controller import ImageFileController, ProtocolController
 from dros.domain.public.controller import PublicController
 from dros.domain.resource.controller import ResourceController
@@ -27,6 +29,8 @@ PREFIXES = ("/dr/api/v1", "/api/v1")
 
 CONTROLLERS: list[type] = [
     PublicController,
+    PacsManageController,
+    ScpController,
     AccountController,
     ResourceController,
     StudyController,
@@ -51,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=resolve_headers,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[request_id_middleware],
-        lifespan=[lifespan],
+        lifespan=[lifespan, pacs_lifespan],  # PACS after the store: stopped before it closes
         openapi_config=OpenAPIConfig(
             title="DROS API", version=__version__, path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),

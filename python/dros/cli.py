@@ -27,6 +27,9 @@ def _serve(args: argparse.Namespace) -> int:
     # One worker: the process owns the DuckDB file (DuckDB allows one read-write process), the
     # serial ports, the one-exposure-at-a-time interlock and the DICOM ports. More workers would
     # each try to open them. Throughput comes from async I/O and the Rust core, not processes.
+    from dros.mqtt.broker import start_embedded_broker
+
+    start_embedded_broker(settings)  # unless mqtt.url names another broker; stops when this process ends
     server = Granian(
         "dros.serving:app_factory",
         address=settings.host,

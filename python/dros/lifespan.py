@@ -16,6 +16,7 @@ from dros.buildinfo import collect_build_info
 from dros.domain.protocol.install import install_catalog_task, install_icons_task
 from dros.domain.study.files import StudyFiles
 from dros.domain.study.service import StudyService
+from dros.mqtt.publisher import MqttPublisher
 from dros.settings import Locale, Settings
 from dros.store import system_settings
 from dros.store.db import Conn, Database
@@ -67,8 +68,11 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     state.serial = db.read_sync(lambda c: system_settings.get(c, system_settings.SERIAL))
     state.build_info = collect_build_info()
     state.study_service = StudyService(db, settings)
+    state.mqtt = MqttPublisher(db, settings.mqtt)
+    await state.mqtt.start()
     log.info("DROS ready", extra={"data_dir": str(settings.data_path), "product": str(settings.product)})
     try:
         yield
     finally:
+        await state.mqtt.stop()
         db.close()

@@ -49,6 +49,26 @@ class DicomSettings(msgspec.Struct, frozen=True, kw_only=True):
     ae_title: Annotated[str, msgspec.Meta(min_length=1, max_length=16)] = "DROS"
     institution_name: str = ""
     station_name: str = "DROS"
+    # our listening AE (ae_title): storage-commitment reports (N-EVENT-REPORT) and echo; 0 = off
+    scp_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 11112
+    scp_host: str = "0.0.0.0"
+
+
+class PacsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # connect, association and echo-response limit of scp/echo: a misconfigured node answers fast
+    echo_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+    # the same limits for send associations (a 19 MB image on a slow link needs more)
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 30.0
+    # retries: base * 2^(n-1) seconds after the n-th failed attempt, at most retry_cap_s, at most max_attempts
+    retry_base_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    retry_cap_s: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 600.0
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 12
+    # the worker's idle poll (new tasks also wake it at once)
+    poll_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    # how long scp/store, study_store and store_reply wait for the first attempt before replying
+    reply_wait_s: Annotated[float, msgspec.Meta(ge=0, le=300)] = 15.0
+    # run the send worker (off: tasks are queued and wait)
+    worker: bool = True
 
 
 class DeviceSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +86,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mqtt: MqttSettings = msgspec.field(default_factory=MqttSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     dicom: DicomSettings = msgspec.field(default_factory=DicomSettings)
+    pacs: PacsSettings = msgspec.field(default_factory=PacsSettings)
     device: DeviceSettings = msgspec.field(default_factory=DeviceSettings)
 
     @property

@@ -13,9 +13,21 @@ from tests.studies import images_of, register
 
 
 def _node(conn, name: str, *, default: bool, enabled: bool = True) -> int:
-    return repo.insert_node(conn, {"name": name, "type": "PACS", "address": "127.0.0.1", "port": 104, "aet": "PACS",
-                                   "aec": "DROS", "is_enabled": enabled, "is_default": default},
-                            NodeParams(), datetime.now(UTC))
+    return repo.insert_node(
+        conn,
+        {
+            "name": name,
+            "type": "PACS",
+            "address": "127.0.0.1",
+            "port": 104,
+            "aet": "PACS",
+            "aec": "DROS",
+            "is_enabled": enabled,
+            "is_default": default,
+        },
+        NodeParams(),
+        datetime.now(UTC),
+    )
 
 
 def test_accepted_images_go_to_enabled_default_nodes_once(client, app, auth_headers, settings) -> None:
@@ -32,14 +44,17 @@ def test_accepted_images_go_to_enabled_default_nodes_once(client, app, auth_head
     assert db.write_sync(lambda c: repo.enqueue_completed_study(c, study["study_id"])) == 1
     tasks = db.read_sync(lambda c: repo.list_tasks(c, None, None))
     assert [(t.sop_instance_uid, t.destination, t.status) for t in tasks] == [
-        (imgs[0]["sop_instance_uid"], "archive", "PENDING")]
+        (imgs[0]["sop_instance_uid"], "archive", "PENDING")
+    ]
     assert tasks[0].patient_id == study["patient_id"]
     # completing again (e.g. after a reopen) queues nothing twice
     assert db.write_sync(lambda c: repo.enqueue_completed_study(c, study["study_id"])) == 0
     assert len(db.read_sync(lambda c: repo.list_tasks(c, None, None))) == 1
-    sent = db.read_sync(lambda c: c.execute(
-        "SELECT sop_instance_uid, send_status FROM image WHERE study_id = ? ORDER BY sort", [study["study_id"]]
-    ).fetchall())
+    sent = db.read_sync(
+        lambda c: c.execute(
+            "SELECT sop_instance_uid, send_status FROM image WHERE study_id = ? ORDER BY sort", [study["study_id"]]
+        ).fetchall()
+    )
     assert dict(sent)[imgs[0]["sop_instance_uid"]] == "Sending"
     assert dict(sent)[imgs[1]["sop_instance_uid"]] == "Unsent"
     assert default > 0

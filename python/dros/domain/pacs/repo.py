@@ -37,8 +37,16 @@ def _ts(col: str, alias: str | None = None) -> str:
 # -- nodes -----------------------------------------------------------------------------------------
 def _node(row: Sequence[Any]) -> Node:
     return Node(
-        id=row[0], name=row[1], type=row[2], address=row[3], port=row[4], aet=row[5], aec=row[6],
-        is_enabled=row[7], is_default=row[8], params=node_params(row[9]),
+        id=row[0],
+        name=row[1],
+        type=row[2],
+        address=row[3],
+        port=row[4],
+        aet=row[5],
+        aec=row[6],
+        is_enabled=row[7],
+        is_default=row[8],
+        params=node_params(row[9]),
     )
 
 
@@ -63,8 +71,18 @@ def insert_node(conn: Conn, fields: dict[str, Any], params: NodeParams, now: dat
     row = conn.execute(
         "INSERT INTO pacs_node (name, type, address, port, aet, aec, is_enabled, is_default, params, create_time) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [fields["name"], fields["type"], fields["address"], fields["port"], fields["aet"], fields["aec"],
-         fields["is_enabled"], fields["is_default"], params_json(params), now],
+        [
+            fields["name"],
+            fields["type"],
+            fields["address"],
+            fields["port"],
+            fields["aet"],
+            fields["aec"],
+            fields["is_enabled"],
+            fields["is_default"],
+            params_json(params),
+            now,
+        ],
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -74,8 +92,18 @@ def update_node(conn: Conn, node_id: int, fields: dict[str, Any], params: NodePa
     conn.execute(
         "UPDATE pacs_node SET name = ?, type = ?, address = ?, port = ?, aet = ?, aec = ?, is_enabled = ?, "
         "is_default = ?, params = ? WHERE id = ?",
-        [fields["name"], fields["type"], fields["address"], fields["port"], fields["aet"], fields["aec"],
-         fields["is_enabled"], fields["is_default"], params_json(params), node_id],
+        [
+            fields["name"],
+            fields["type"],
+            fields["address"],
+            fields["port"],
+            fields["aet"],
+            fields["aec"],
+            fields["is_enabled"],
+            fields["is_default"],
+            params_json(params),
+            node_id,
+        ],
     )
     # the queue shows the node's current name
     conn.execute("UPDATE send_task SET destination = ? WHERE node_id = ?", [fields["name"], node_id])
@@ -263,8 +291,9 @@ def _sop_of(conn: Conn, task_id: str) -> str | None:
     return row[0] if row else None
 
 
-def mark_completed(conn: Conn, task_id: str, transfer_syntax: str, output: str, now: datetime,
-                   commit_uid: str = "") -> None:
+def mark_completed(
+    conn: Conn, task_id: str, transfer_syntax: str, output: str, now: datetime, commit_uid: str = ""
+) -> None:
     conn.execute(
         "UPDATE send_task SET status = 'COMPLETED', end_time = ?, updated_at = ?, error = '', output = ?, "
         "transfer_syntax = ?, commit_uid = ? WHERE task_id = ? AND status = 'SENDING'",
@@ -273,6 +302,16 @@ def mark_completed(conn: Conn, task_id: str, transfer_syntax: str, output: str, 
     sop = _sop_of(conn, task_id)
     if sop:
         refresh_send_status(conn, [sop])
+
+
+def annotate(conn: Conn, task_ids: Sequence[str], output: str, note: str) -> None:
+    """The association's whole log (and a commitment note) on tasks stored by it."""
+    if task_ids:
+        conn.execute(
+            "UPDATE send_task SET output = ?, error = CASE WHEN ? <> '' THEN ? ELSE error END "
+            "WHERE task_id IN (SELECT unnest(?::VARCHAR[]))",
+            [output, note, note, list(task_ids)],
+        )
 
 
 def mark_retry(conn: Conn, task_id: str, error: str, output: str, next_at: datetime, now: datetime) -> None:
@@ -296,12 +335,14 @@ def mark_failed(conn: Conn, task_id: str, error: str, output: str, now: datetime
 
 def set_commit_uid(conn: Conn, task_ids: Sequence[str], commit_uid: str) -> None:
     conn.execute(
-        "UPDATE send_task SET commit_uid = ? WHERE task_id IN (SELECT unnest(?::VARCHAR[]))", [commit_uid, list(task_ids)]
+        "UPDATE send_task SET commit_uid = ? WHERE task_id IN (SELECT unnest(?::VARCHAR[]))",
+        [commit_uid, list(task_ids)],
     )
 
 
-def apply_commitment(conn: Conn, commit_uid: str, committed: Iterable[str], failed: dict[str, str],
-                     now: datetime) -> int:
+def apply_commitment(
+    conn: Conn, commit_uid: str, committed: Iterable[str], failed: dict[str, str], now: datetime
+) -> int:
     """The N-EVENT-REPORT of a commitment request: listed successes become COMMITTED, failures FAILED
     (with the peer's reason; a retry sends them again). Returns the number of tasks changed."""
     changed = 0
@@ -330,17 +371,30 @@ def apply_commitment(conn: Conn, commit_uid: str, committed: Iterable[str], fail
 # -- the queue's endpoints -------------------------------------------------------------------------
 _ENTRY_SELECT = (
     "SELECT task_id, patient_name, patient_id, priority, status, destination, "
-    + _ts("start_time") + ", sop_instance_uid, study_id, greatest(attempts - 1, 0), error, transfer_syntax, "
-    + _ts("end_time") + ", CASE WHEN status = 'PENDING' THEN "
+    + _ts("start_time")
+    + ", sop_instance_uid, study_id, greatest(attempts - 1, 0), error, transfer_syntax, "
+    + _ts("end_time")
+    + ", CASE WHEN status = 'PENDING' THEN "
     + "strftime(next_attempt_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') END FROM send_task"
 )
 
 
 def _entry(r: Sequence[Any]) -> QueueEntry:
     return QueueEntry(
-        task_id=r[0], patient_name=r[1], patient_id=r[2], priority=r[3], status=r[4], destination=r[5],
-        start_time=r[6], sop_instance_uid=r[7], study_id=r[8], retry_count=int(r[9]), error=r[10],
-        transfer_syntax=r[11], end_time=r[12], next_attempt_time=r[13],
+        task_id=r[0],
+        patient_name=r[1],
+        patient_id=r[2],
+        priority=r[3],
+        status=r[4],
+        destination=r[5],
+        start_time=r[6],
+        sop_instance_uid=r[7],
+        study_id=r[8],
+        retry_count=int(r[9]),
+        error=r[10],
+        transfer_syntax=r[11],
+        end_time=r[12],
+        next_attempt_time=r[13],
     )
 
 

@@ -76,8 +76,10 @@ class EchoReply(msgspec.Struct, kw_only=True):
     type_: str = msgspec.field(default=ECHO_REPLY, name="@type")
     ok: bool
     output: str
-    # extension: why it failed in one word (refused, rejected, timeout, aborted, failed), "" on success
+    # extensions: why it failed in one word (refused, unreachable, rejected, timeout, aborted,
+    # no-context, failed) and in plain words; "" on success
     failure: str = ""
+    reason: str = ""
 
 
 class StoreBody(msgspec.Struct, kw_only=True):
