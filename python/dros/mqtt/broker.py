@@ -1,0 +1,152 @@
+"""The embedded broker: `dros serve` starts mosquitto beside the API unless `mqtt.url` names another one.
+
+Config and log live under `<data_dir>/mqtt/`. Two listeners on `mqtt.listen_host` (loopback unless
+configured): MQTT over TCP on the port of `mqtt.url`, MQTT over WebSocket on `mqtt.ws_port` (0 = none)
+for browser consoles. Anonymous access: the broker only carries status for the consoles of this
+room; bind it to a LAN address only on a closed network. No persistence: the service republishes
+its retained status on every connect, and undelivered progress messages wait in its own outbox.
+
+The broker runs in its own process group and dies with the process that started it (Linux
+parent-death signal), so a killed service never leaves a broker holding the port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import getpass
+import ipaddress
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dros.mqtt.publisher import broker_address
+from dros.settings import Settings
+
+log = logging.getLogger("dros.mqtt.broker")
+
+_PR_SET_PDEATHSIG = 1
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def mosquitto_config(host: str, port: int, ws_port: int, log_file: Path) -> str:
+    lines = [
+        "# written by dros serve on every start; edit the DROS mqtt.* settings instead",
+        # run as whoever started it: mosquitto started by root would switch to its own user, which
+        # clears the parent-death signal and cannot write under the data dir
+        f"user {getpass.getuser()}",
+        "per_listener_settings false",
+        "allow_anonymous true",
+        "persistence false",
+        f"log_dest file {log_file}",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        f"listener {port} {host}",
+        "protocol mqtt",
+    ]
+    if ws_port:
+        lines += [f"listener {ws_port} {host}", "protocol websockets"]
+    return "\n".join(lines) + "\n"
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class EmbeddedBroker:
+    def __init__(self, conf_dir: Path, host: str, port: int, ws_port: int = 0) -> None:
+        self.conf_dir = conf_dir
+        self.host = host
+        self.port = port
+        self.ws_port = ws_port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> EmbeddedBroker | None:
+        """The broker `dros serve` should start, or None when `mqtt.url` names an external one."""
+        host, port = broker_address(settings.mqtt.url)
+        if not settings.mqtt.embedded or not is_loopback(host):
+            return None
+        return cls(settings.data_path / "mqtt", settings.mqtt.listen_host, port, settings.mqtt.ws_port)
+
+    def start(self, timeout_s: float = 5.0, *, die_with_parent: bool = True) -> None:
+        exe = shutil.which("mosquitto") or next(
+            (p for p in ("/usr/sbin/mosquitto", "/usr/bin/mosquitto") if os.path.exists(p)), None
+        )
+        if exe is None:
+            raise RuntimeError("mosquitto is not installed (scripts/setup installs it)")
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        conf = self.conf_dir / "mosquitto.conf"
+        conf.write_text(mosquitto_config(self.host, self.port, self.ws_port, self.conf_dir / "mosquitto.log"))
+        self.proc = subprocess.Popen(
+            [exe, "-c", str(conf)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if die_with_parent else None,
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                self.proc = None
+                raise RuntimeError(f"mosquitto exited at start: {err.strip() or 'see mosquitto.log'}")
+            if _accepts(self.host, self.port) and (not self.ws_port or _accepts(self.host, self.ws_port)):
+                log.info("embedded MQTT broker on %s: tcp %s, websocket %s", self.host, self.port, self.ws_port)
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout_s} s")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(3)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(3)
+
+
+def _accepts(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+        return True
+    return False
+
+
+def start_embedded_broker(settings: Settings) -> EmbeddedBroker | None:
+    """Start the broker `settings` ask for (stopped at exit, or by the parent-death signal when this
+    process is killed). A broker that cannot start is logged, not fatal: the API works without it and
+    the publisher keeps retrying."""
+    broker = EmbeddedBroker.for_settings(settings)
+    if broker is None:
+        return None
+    try:
+        broker.start()
+    except RuntimeError as exc:
+        print(f"dros serve: embedded MQTT broker not started: {exc}", file=sys.stderr)
+        return None
+    atexit.register(broker.stop)
+    return broker

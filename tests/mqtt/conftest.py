@@ -1,0 +1,3 @@
+from tests.mqtt_peers import broker
+
+__all__ = ["broker"]
