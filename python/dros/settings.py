@@ -31,6 +31,13 @@ class Locale(enum.StrEnum):
 class MqttSettings(msgspec.Struct, frozen=True, kw_only=True):
     url: str = "mqtt://127.0.0.1:1883"
     client_id: str = "dros"
+    # `dros serve` starts its own mosquitto when `url` names a loopback address and this is true
+    embedded: bool = True
+    # the embedded broker's listeners: `url`'s port (MQTT/TCP) and this WebSocket port, on listen_host
+    ws_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 9001
+    listen_host: str = "127.0.0.1"
+    # short: a console must see the service come back within a second or two of the broker
+    reconnect_delay_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
 
 
 class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
