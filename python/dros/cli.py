@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         imaging_cli = None  # type: ignore[assignment]
     if imaging_cli is not None:
         imaging_cli.register(sub)
+    from dros.simulators import cli as simulators_cli
+
+    simulators_cli.register(sub)  # dros simulate generator|detector
     return parser
 
 

@@ -81,6 +81,9 @@ class PacsSettings(msgspec.Struct, frozen=True, kw_only=True):
 class DeviceSettings(msgspec.Struct, frozen=True, kw_only=True):
     generator: str = "simulator"
     detector: str = "simulator"
+    # the detector's EI calibration (IEC 62494-1): raw = offset + dn_per_ugy × K_CAL[µGy], measured at RQA5
+    detector_dn_per_ugy: Annotated[float, msgspec.Meta(gt=0, le=1e6)] = 1000.0
+    detector_offset_dn: Annotated[float, msgspec.Meta(ge=0, le=65535)] = 0.0
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
