@@ -83,6 +83,7 @@ class _Exposure:
     ended_at: float = 0.0
     post: PostExposure | None = None
     frame_id: int | None = None
+    done: bool = False  # read_frame has returned or raised for it
 
 
 class DetectorDriver:
@@ -372,6 +373,8 @@ class DetectorDriver:
     async def arm(self, request: ArmRequest) -> None:
         thickness_mm = max(1, round(request.thickness_cm * 10))
         self._exposure = _Exposure()
+        self._frames.clear()  # frame ids restart with a new panel session: nothing older is wanted
+        self._failures.clear()
         await self._command(Cmd.ARM, request.view_id, thickness_mm, request.seed, request.sync_mode)
         try:
             await self.wait_for(
@@ -419,7 +422,9 @@ class DetectorDriver:
         try:
             await self._until(arrived, timeout_s)
         except TimeoutError:
+            self._exposure.done = True
             raise DeviceFault(*NO_IMAGE) from None
+        self._exposure.done = True
         if frame_id in self._failures:
             en, zh = self._failures.pop(frame_id)
             raise DeviceFault(en, zh)
@@ -483,7 +488,9 @@ class DetectorDriver:
 
     def _fail_waiting_frame(self, en: str, zh: str) -> None:
         frame_id = self._exposure.frame_id
-        if frame_id is not None and frame_id not in self._frames and frame_id not in self._failures:
+        if frame_id is None or self._exposure.done:
+            return
+        if frame_id not in self._frames and frame_id not in self._failures:
             self._failures[frame_id] = (en, zh)
             self._notify()
 

@@ -270,6 +270,8 @@ class DetectorSimulator:
             closer()
         self._closers.clear()
         self._send = None
+        for _ in range(3):  # let the connection handlers see their EOF and return
+            await asyncio.sleep(0)
 
     def _begin(self) -> None:
         self._to(DetectorState.INIT)

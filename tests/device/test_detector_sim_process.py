@@ -1,0 +1,96 @@
+"""`dros simulate detector` as its own process: the driver sees it die (error) and reconnects when it is back
+on the same ports; the control channel also works over the pty the program prints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dros.device.base import LinkState
+from dros.device.detector import DetectorDriver
+
+from ..conftest import free_port
+from .detector_helpers import expose
+
+
+@contextmanager
+def simulator(*args: str) -> Iterator[dict[str, str]]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dros",
+            "simulate",
+            "detector",
+            "--profile",
+            "instant",
+            "--width",
+            "128",
+            "--height",
+            "128",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, "the simulator printed no address line"
+        info: dict[str, str] = json.loads(line)
+        info["pid"] = str(proc.pid)
+        yield info
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def test_killed_simulator_shows_as_lost_and_reconnects_when_restarted() -> None:
+    cport, dport = free_port(), free_port()
+    ports = ("--port", str(cport), "--data-port", str(dport))
+
+    async def main() -> None:
+        drv = DetectorDriver(f"socket://127.0.0.1:{cport}", loop_time_s=0.2, reconnect_s=0.2, command_timeout_s=0.3)
+        try:
+            with simulator(*ports) as info:
+                await drv.start()
+                await drv.wait_for(lambda s: s.ready, 20.0)
+                assert (await expose(drv)).pixels.shape == (128, 128)
+                os.killpg(int(info["pid"]), signal.SIGKILL)  # the cable is pulled
+                await drv.wait_for(lambda s: s.link == LinkState.LOST, 5.0)
+                assert drv.status.seed_status == "DETECTOR_STATUS_DISCONNECTED" and not drv.status.ready
+                assert drv.last_error
+            await asyncio.sleep(0.5)  # still lost while nothing listens
+            assert drv.status.link == LinkState.LOST
+            with simulator(*ports):
+                await drv.wait_for(lambda s: s.link == LinkState.CONNECTED and s.ready, 20.0)
+                assert drv.stats.link_losses == 1 and drv.stats.connects == 2
+                assert (await expose(drv)).frame_id == 1  # a new panel session
+        finally:
+            await drv.stop()
+
+    asyncio.run(main())
+
+
+def test_program_on_a_pty() -> None:
+    async def main() -> None:
+        with simulator("--control", "pty") as info:
+            assert info["control"].startswith("/dev/")
+            drv = DetectorDriver(info["control"], loop_time_s=0.3)
+            await drv.start()
+            try:
+                await drv.wait_for(lambda s: s.ready, 20.0)
+                frame = await expose(drv, kv=70, mas=2)
+                assert frame.pixels.shape == (128, 128) and frame.detector_id == "SIM-FPD-0001"
+            finally:
+                await drv.stop()
+
+    asyncio.run(main())
