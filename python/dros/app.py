@@ -12,10 +12,12 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from dros import __version__
 from dros.domain.account.controller import AccountController
+from dros.domain.document.controller import PortraitController, PostProcController
 from dros.domain.pacs.controller import PacsManageController, ScpController
 from dros.domain.pacs.runtime import pacs_lifespan
 from dros.domain.protocol.controller import ImageFileController, ProtocolController
 from dros.domain.public.controller import PublicController
+from dros.domain.report.controller import ReportPreviewController, StudyReportController
 from dros.domain.resource.controller import ResourceController
 from dros.domain.study.controller import ImageController, RecycleBinController, StudyController
 from dros.exception_handlers import EXCEPTION_HANDLERS
@@ -38,6 +40,10 @@ CONTROLLERS: list[type] = [
     RecycleBinController,
     ProtocolController,
     ImageFileController,
+    PortraitController,
+    PostProcController,
+    ReportPreviewController,
+    StudyReportController,
 ]
 
 

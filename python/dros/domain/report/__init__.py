@@ -1,0 +1,1 @@
+"""Reports (API.md §13): preview, versioned save, and the latest PDF of a study."""

@@ -1,0 +1,1 @@
+"""Report typesetting: the typst templates (human and veterinary) and the renderer."""
