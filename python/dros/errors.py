@@ -287,7 +287,7 @@ def conflict(en: str, zh: str, *, field: str | None = None) -> DrosError:
 
 
 class ClientInputError(Exception):
-    """A ValueError/TypeError that the imaging core raised about data the client sent as `field`;
+    """A ValueError that the imaging core raised about data the client sent as `field`;
     `dros.exception_handlers` answers it with 0x010001 naming the field."""
 
     def __init__(self, field: str, cause: Exception) -> None:
@@ -299,9 +299,10 @@ class ClientInputError(Exception):
 @contextmanager
 def client_input(field: str) -> Iterator[None]:
     """Wrap the call that hands the client's `field` (an image, a frame) to `dros.imaging`: its refusal
-    (`CoreValueError`, or the TypeError/ValueError of the shape checks) is then the client's fault, a
-    4xx naming the field. The same error from data the service built itself stays an internal error."""
+    (`CoreValueError`, or the ValueError of the shape checks) is then the client's fault, a 4xx naming
+    the field. The same error from data the service built itself stays an internal error, and so does a
+    TypeError (a wrong dtype or call is the service's own doing)."""
     try:
         yield
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:
         raise ClientInputError(field, exc) from exc

@@ -9,18 +9,8 @@ use pyo3::types::PyModule;
 
 use crate::error::CoreError;
 
-create_exception!(
-    dros._core,
-    CoreValueError,
-    PyValueError,
-    "Input rejected by the DROS core."
-);
-create_exception!(
-    dros._core,
-    CoreIOError,
-    PyOSError,
-    "File-system failure inside the DROS core."
-);
+create_exception!(dros._core, CoreValueError, PyValueError, "Input rejected by the DROS core.");
+create_exception!(dros._core, CoreIOError, PyOSError, "File-system failure inside the DROS core.");
 create_exception!(
     dros._core,
     CorePanicError,
@@ -32,7 +22,12 @@ impl From<CoreError> for PyErr {
     fn from(err: CoreError) -> PyErr {
         let msg = err.to_string();
         match err {
-            CoreError::Io { .. } => CoreIOError::new_err(msg),
+            // OSError(errno, strerror) sets `.errno`, so the service can tell a full disk
+            // (ENOSPC → 507) from any other failure without reading the message.
+            CoreError::Io { ref source, .. } => match source.raw_os_error() {
+                Some(code) => CoreIOError::new_err((code, msg)),
+                None => CoreIOError::new_err(msg),
+            },
             _ => CoreValueError::new_err(msg),
         }
     }
@@ -54,9 +49,7 @@ where
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(CorePanicError::new_err(format!(
-                "internal error in dros._core: {what}"
-            )))
+            Err(CorePanicError::new_err(format!("internal error in dros._core: {what}")))
         }
     }
 }
