@@ -11,7 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -84,6 +84,16 @@ class DeviceSettings(msgspec.Struct, frozen=True, kw_only=True):
     # the detector's EI calibration (IEC 62494-1): raw = offset + dn_per_ugy × K_CAL[µGy], measured at RQA5
     detector_dn_per_ugy: Annotated[float, msgspec.Meta(gt=0, le=1e6)] = 1000.0
     detector_offset_dn: Annotated[float, msgspec.Meta(ge=0, le=65535)] = 0.0
+    # simulator timing: "realistic" (prep ≈ 1 s, readout ≈ 1.3 s; ./scripts/run) or "instant" (tests)
+    simulator_profile: Literal["instant", "realistic"] = "realistic"
+    # generator = "serial": the port speaking docs/generator-protocol.md (/dev/ttyS0, socket://host:port)
+    generator_url: str = ""
+    generator_baudrate: Annotated[int, msgspec.Meta(ge=1200, le=921600)] = 19200
+    loop_time_ms: Annotated[int, msgspec.Meta(ge=50, le=60000)] = 2000  # heartbeat (the seed's loopTime)
+    reconnect: bool = True  # reopen a lost link (the seed's ReConnect)
+    reply_timeout_ms: Annotated[int, msgspec.Meta(ge=5, le=10000)] = 250  # per attempt; silence = implied NAK
+    retries: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3  # attempts per command before the link counts as lost
+    backup_margin_ms: Annotated[int, msgspec.Meta(ge=10, le=10000)] = 250  # backup timer = set time × 1.2 + this
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
