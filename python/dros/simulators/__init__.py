@@ -1,0 +1,1 @@
+"""Hardware simulators: programs that speak the devices' protocols (`dros simulate ...`)."""
