@@ -125,7 +125,8 @@ class ReportRenderer:
 
     def render_pdf(self, page: ReportPage, root: Path | None = None) -> bytes:
         """The PDF bytes. Image paths are resolved inside `root` (typst reads nothing outside it)."""
-        root = root or TEMPLATES
+        if root is None or not page.images:
+            root = TEMPLATES  # typst needs an existing root; without images nothing is read from it
         labels = LABELS.get(page.language, LABELS["en_US"])
         data: dict[str, Any] = {
             "lang": "zh" if page.language == "zh_CN" else "en",
@@ -150,7 +151,7 @@ class ReportRenderer:
                     root=str(root),
                     sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
                 )
-            except typst.TypstError as exc:
+            except RuntimeError as exc:  # typst.TypstError and the binding's own I/O errors
                 raise RenderError(str(exc)) from exc
         if not isinstance(out, bytes):
             raise RenderError("typst returned no single PDF")
