@@ -12,6 +12,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from dros import __version__
 from dros.domain.account.controller import AccountController
+from dros.domain.files.controller import AuthFileController, PubFileController
 from dros.domain.document.controller import PortraitController, PostProcController
 from dros.domain.pacs.controller import PacsManageController, ScpController
 from dros.domain.pacs.runtime import pacs_lifespan
@@ -40,6 +41,8 @@ CONTROLLERS: list[type] = [
     RecycleBinController,
     ProtocolController,
     ImageFileController,
+    PubFileController,
+    AuthFileController,
     PortraitController,
     PostProcController,
     ReportPreviewController,

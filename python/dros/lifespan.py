@@ -13,6 +13,7 @@ from dros.auth import users as user_store
 from dros.auth.throttle import LoginThrottle
 from dros.auth.tokens import TokenService, load_or_create_secret
 from dros.buildinfo import collect_build_info
+from dros.device.setup import build_devices
 from dros.domain.protocol.install import install_catalog_task, install_icons_task
 from dros.domain.study.files import StudyFiles
 from dros.domain.study.service import StudyService
@@ -70,9 +71,13 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     state.study_service = StudyService(db, settings)
     state.mqtt = MqttPublisher(db, settings.mqtt)
     await state.mqtt.start()
+    # generator/detector drivers (and in-process simulators): links kept from here on
+    state.devices = await build_devices(settings)
+    await state.devices.start()
     log.info("DROS ready", extra={"data_dir": str(settings.data_path), "product": str(settings.product)})
     try:
         yield
     finally:
+        await state.devices.stop(timeout_s=1.0)
         await state.mqtt.stop()
         db.close()
