@@ -88,6 +88,32 @@ class _Watch:
             self.rejection = prim
 
 
+_RJ_RESULT = {1: "Rejected Permanent", 2: "Rejected Transient"}
+_RJ_SOURCE = {1: "Service User", 2: "Service Provider (ACSE)", 3: "Service Provider (Presentation)"}
+_RJ_REASON = {
+    (1, 1): "No reason given",
+    (1, 2): "Application context name not supported",
+    (1, 3): "Calling AE title not recognised",
+    (1, 7): "Called AE title not recognised",
+    (2, 1): "No reason given",
+    (2, 2): "Protocol version not supported",
+    (3, 1): "Temporary congestion",
+    (3, 2): "Local limit exceeded",
+}
+
+
+def rejection_text(rj: Any) -> tuple[str, str, str]:
+    """PS3.8 Table 9-21 wording, from the A-ASSOCIATE-RJ PDU or primitive."""
+    result = int(getattr(rj, "result", 0) or 0)
+    source = int(getattr(rj, "source", None) or getattr(rj, "result_source", 0) or 0)
+    reason = int(getattr(rj, "reason_diagnostic", None) or getattr(rj, "diagnostic", 0) or 0)
+    return (
+        _RJ_RESULT.get(result, f"result {result}"),
+        _RJ_SOURCE.get(source, f"source {source}"),
+        _RJ_REASON.get((source, reason), f"reason {reason}"),
+    )
+
+
 def _tcp_diagnosis(peer: Peer, timeout: float) -> tuple[Failure, str]:
     """Why the TCP connection failed, from a second plain connect (pynetdicom keeps the OSError)."""
     try:
@@ -148,12 +174,12 @@ def associate(
         return assoc, Outcome(True)
     elapsed = time.monotonic() - started
     if watch.rejection is not None:
-        rj = watch.rejection
-        reason = f"{rj.result_str}, source {rj.source_str}: {rj.reason_str}"
+        result, source, why = rejection_text(watch.rejection)
         log.error("Association Rejected:")
-        log.error(f"Result: {rj.result_str}, Source: {rj.source_str}")
-        log.error(f"Reason: {rj.reason_str}")
-        return None, Outcome(False, Failure.REJECTED, f"association rejected by {peer.called_aet}: {reason}")
+        log.error(f"Result: {result}, Source: {source}")
+        log.error(f"Reason: {why}")
+        reason = f"association rejected by {peer.called_aet}: {result}, source {source}: {why}"
+        return None, Outcome(False, Failure.REJECTED, reason)
     if not watch.connected:
         failure, reason = _tcp_diagnosis(peer, min(timeout, 2.0))
         if elapsed >= timeout * 0.9 and failure is not Failure.REFUSED:
