@@ -7,10 +7,8 @@ import logging
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from dros import __version__
+from dros.api_docs import openapi_config, swagger_asset
 from dros.domain.account.controller import AccountController
 from dros.domain.files.controller import AuthFileController, PubFileController
 from dros.domain.document.controller import PortraitController, PostProcController
@@ -55,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     routers = [Router(path=prefix, route_handlers=list(CONTROLLERS)) for prefix in PREFIXES]
     app = Litestar(
-        route_handlers=routers,
+        route_handlers=[*routers, swagger_asset],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "product": Provide(provide_product, sync_to_thread=False),
@@ -65,9 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[request_id_middleware],
         lifespan=[lifespan, pacs_lifespan],  # PACS after the store: stopped before it closes
-        openapi_config=OpenAPIConfig(
-            title="DROS API", version=__version__, path="/schema", render_plugins=[SwaggerRenderPlugin()]
-        ),
+        openapi_config=openapi_config(),  # Swagger UI from the service's own files (dros.api_docs)
         request_max_body_size=64 * 1024 * 1024,
         state=State({"settings": settings}),
         debug=False,
