@@ -10,6 +10,7 @@ from litestar.di import Provide
 
 from dros.api_docs import openapi_config, swagger_asset
 from dros.domain.account.controller import AccountController
+from dros.domain.device.controller import DeviceController
 from dros.domain.files.controller import AuthFileController, PubFileController
 from dros.domain.document.controller import PortraitController, PostProcController
 from dros.domain.pacs.controller import PacsManageController, ScpController
@@ -45,6 +46,7 @@ CONTROLLERS: list[type] = [
     PostProcController,
     ReportPreviewController,
     StudyReportController,
+    DeviceController,
 ]
 
 
