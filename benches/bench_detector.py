@@ -20,6 +20,7 @@ Timing targets are asserted only with ``--benchmark-enable``; the suite runs one
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -41,6 +42,15 @@ from dros.runtime.loop_lag import LoopLagProbe
 SIZE = 3072
 POST = PostExposure(kv=70, ma=200, ms=50, mas=10, focus=Focus.LARGE, end=EndOfExposure.NORMAL)
 CALLBACK_CPU_MS: list[float] = []
+GC_MS: list[float] = []
+_gc_start = [0.0]
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_start[0] = time.thread_time()
+    elif info.get("generation") == 2:
+        GC_MS.append((time.thread_time() - _gc_start[0]) * 1e3)
 
 
 class TimedReceiver(FrameReceiver):
@@ -62,6 +72,8 @@ async def _frames(control: str, rounds: int) -> dict[str, Any]:
         async with LoopLagProbe(interval_s=0.001) as idle:
             await asyncio.sleep(1.0)
         CALLBACK_CPU_MS.clear()
+        GC_MS.clear()
+        gc.callbacks.append(_gc_timer)
         async with LoopLagProbe(interval_s=0.001) as probe:
             for _ in range(rounds):
                 await drv.arm(ArmRequest())
@@ -76,6 +88,7 @@ async def _frames(control: str, rounds: int) -> dict[str, Any]:
             worst = probe.worst_ms
             samples = probe.samples
             p99 = probe.snapshot().recent_p99_ms
+        gc.callbacks.remove(_gc_timer)
     finally:
         await drv.stop()
     return {
@@ -86,7 +99,9 @@ async def _frames(control: str, rounds: int) -> dict[str, Any]:
         "loop_samples": samples,
         "idle_worst_ms": idle.worst_ms,
         "callback_max_ms": max(CALLBACK_CPU_MS),
+        "callback_p99_ms": sorted(CALLBACK_CPU_MS)[int(0.99 * (len(CALLBACK_CPU_MS) - 1))],
         "callbacks": len(CALLBACK_CPU_MS),
+        "gc2_ms": list(GC_MS),
     }
 
 
@@ -118,7 +133,9 @@ def test_frame_handoff_and_loop_stall(benchmark: Any, tmp_path: Path) -> None:
         "handoff_max_ms": round(max(result["handoff_ms"]), 1),
         "cycle_median_ms": round(statistics.median(result["cycle_ms"]), 1),
         "receiver_callback_max_cpu_ms": round(result["callback_max_ms"], 2),
+        "receiver_callback_p99_cpu_ms": round(result["callback_p99_ms"], 3),
         "receiver_callbacks": result["callbacks"],
+        "gc_full_collections_ms": [round(x, 2) for x in result["gc2_ms"]],
         "loop_lag_worst_ms": round(result["loop_worst_ms"], 2),
         "loop_lag_p99_ms": round(result["loop_p99_ms"], 2),
         "loop_lag_idle_worst_ms": round(result["idle_worst_ms"], 2),

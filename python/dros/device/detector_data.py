@@ -34,7 +34,7 @@ from dros.device.detector_wire import (
 SCAN_CHUNK = 256 * 1024
 #: Largest single read into a payload: one read (copy plus first touch of fresh pages) stays well under a
 #: millisecond of loop time however much the socket holds.
-PAYLOAD_READ_MAX = 1024 * 1024
+PAYLOAD_READ_MAX = 256 * 1024
 
 
 class FrameSink(Protocol):
