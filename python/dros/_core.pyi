@@ -108,6 +108,8 @@ def process(
     preset: str = "default",
     target_ei: float = 250.0,
     soft_border_px: float | None = None,
+    dn_per_ugy: float | None = None,
+    offset_dn: float | None = None,
 ) -> ProcessResult:
     """The whole imaging chain (GIL released). TypeError/ValueError for bad frames."""
 

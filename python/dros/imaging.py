@@ -1,7 +1,8 @@
 """The imaging chain: raw detector frame → diagnostic DX image, window, EI/DI, collimation.
 
-This module is the Python face of the Rust core (`dros._core`) and the only place outside the
-tests that imports it. Every heavy call runs in Rust with the GIL released; a Rust panic comes
+This module is the Python face of the Rust imaging chain and DX encoder. Outside it, `dros._core`
+is imported only for what is not imaging: UIDs (`generate_uid`, `validate_uid`), the DX
+metadata type and build facts. Every heavy call runs in Rust with the GIL released; a Rust panic comes
 back as `dros._core.CorePanicError` (a `RuntimeError`), never as an abort.
 
     from dros import imaging
@@ -17,13 +18,16 @@ resolution), ``collimator_rect``, ``collimator_circle``, ``foreground``, ``enhan
 
 Output image: 12 bits stored (0‥4095), MONOCHROME2, attenuating anatomy bright, outside the
 field 0. Default window for frames without usable anatomy (constant or all-zero frames):
-centre 2048, width 4096. Detector calibration used for EI (IEC 62494-1): 1000 DN per µGy,
-offset 0, EI = 100 × K_CAL[µGy]; DI = 10·log10(EI/EI_T), ``None`` when EI is 0.
+centre 2048, width 4096. EI (IEC 62494-1) = 100 × K_CAL[µGy], with K_CAL from the detector's
+calibration (`DetectorCalibration`: raw = offset_dn + dn_per_ugy · K_CAL; default 1000 DN per µGy,
+offset 0 — the phantom's demo detector); DI = 10·log10(EI/EI_T), ``None`` when EI is 0.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +53,7 @@ __all__ = [
     "CoreIOError",
     "CorePanicError",
     "CoreValueError",
+    "DetectorCalibration",
     "Phantom",
     "ProcessResult",
     "detect_collimation",
@@ -68,6 +73,25 @@ OUTPUT_BITS = 12
 RAW_SUFFIXES = (".npy", ".tif", ".tiff", ".raw")
 
 
+@dataclass(frozen=True, slots=True)
+class DetectorCalibration:
+    """A detector's linear response for the exposure index (IEC 62494-1):
+    ``raw = offset_dn + dn_per_ugy · K_CAL`` with K_CAL the air kerma in µGy under RQA5."""
+
+    dn_per_ugy: float = 1000.0
+    offset_dn: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("dn_per_ugy", "offset_dn"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if not 0 < self.dn_per_ugy <= 1e6:
+            raise ValueError(f"dn_per_ugy must be a positive number up to 1e6, got {self.dn_per_ugy}")
+        if not 0 <= self.offset_dn <= 65535:
+            raise ValueError(f"offset_dn must be within 0..65535, got {self.offset_dn}")
+
+
 def _check_raw(raw: Any) -> npt.NDArray[np.uint16]:
     """Type and shape rules before crossing into Rust (Rust checks the size limits again)."""
     if not isinstance(raw, np.ndarray):
@@ -82,7 +106,11 @@ def _check_raw(raw: Any) -> npt.NDArray[np.uint16]:
 
 
 def process(
-    raw: npt.NDArray[np.uint16], preset: str = "default", target_ei: float = 250.0, soft_border_px: float | None = None
+    raw: npt.NDArray[np.uint16],
+    preset: str = "default",
+    target_ei: float = 250.0,
+    soft_border_px: float | None = None,
+    calibration: DetectorCalibration | None = None,
 ) -> ProcessResult:
     """Run the whole chain on a raw frame.
 
@@ -91,7 +119,8 @@ def process(
     TypeError for a non-array or a dtype other than uint16; ValueError for a non-2-D, empty,
     smaller than 64 px or larger than 16384 px (per side) frame, an unknown preset or a
     non-positive target EI. `soft_border_px` (0–512, default: the preset's, 0 = hard shutter) fades
-    the image to black over that many pixels inside the field edge.
+    the image to black over that many pixels inside the field edge. `calibration` is the detector's
+    (default: the demo detector's 1000 DN per µGy); it changes the EI/DI, not the image.
     """
     _check_raw(raw)
     if isinstance(target_ei, bool) or not isinstance(target_ei, (int, float)):
@@ -100,7 +129,17 @@ def process(
         isinstance(soft_border_px, bool) or not isinstance(soft_border_px, (int, float))
     ):
         raise TypeError(f"soft_border_px must be a number, got {type(soft_border_px).__name__}")
-    return _core.process(raw, preset, float(target_ei), None if soft_border_px is None else float(soft_border_px))
+    if calibration is not None and not isinstance(calibration, DetectorCalibration):
+        raise TypeError(f"calibration must be a DetectorCalibration, got {type(calibration).__name__}")
+    cal = calibration or DetectorCalibration()
+    return _core.process(
+        raw,
+        preset,
+        float(target_ei),
+        None if soft_border_px is None else float(soft_border_px),
+        float(cal.dn_per_ugy),
+        float(cal.offset_dn),
+    )
 
 
 def detect_collimation(raw: npt.NDArray[np.uint16]) -> Collimation:

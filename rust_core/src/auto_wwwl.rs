@@ -76,9 +76,7 @@ pub const MARKER_MASS: f64 = 0.12;
 
 fn drop_top_cluster(h: &mut [u64]) {
     let n: u64 = h.iter().sum();
-    let (Some(lo), Some(med), Some(hi)) =
-        (quantile(h, 0.001), quantile(h, 0.5), quantile(h, 0.999))
-    else {
+    let (Some(lo), Some(med), Some(hi)) = (quantile(h, 0.001), quantile(h, 0.5), quantile(h, 0.999)) else {
         return;
     };
     let (lo, med, hi) = (lo as usize, med as usize, hi as usize);

@@ -18,10 +18,7 @@ pub struct Calibration {
 
 impl Default for Calibration {
     fn default() -> Self {
-        Calibration {
-            dn_per_ugy: 1000.0,
-            offset_dn: 0.0,
-        }
+        Calibration { dn_per_ugy: 1000.0, offset_dn: 0.0 }
     }
 }
 
@@ -47,9 +44,7 @@ pub struct ExposureIndex {
 /// Rows per parallel histogram chunk: one or two chunks per thread, so the 65536-bin
 /// histograms are merged a handful of times, not once per few rows.
 pub fn chunk_rows(height: usize) -> usize {
-    height
-        .div_ceil(2 * rayon::current_num_threads().max(1))
-        .max(1)
+    height.div_ceil(2 * rayon::current_num_threads().max(1)).max(1)
 }
 
 /// Median of `raw` over pixels where `region` is true (`None` if the region is empty).
@@ -124,13 +119,7 @@ pub fn region_median_in_spans(
 }
 
 /// EI, target EI and DI from the anatomy region of the raw frame.
-pub fn exposure_index(
-    raw: &[u16],
-    anatomy: &[bool],
-    width: usize,
-    target_ei: f64,
-    cal: &Calibration,
-) -> ExposureIndex {
+pub fn exposure_index(raw: &[u16], anatomy: &[bool], width: usize, target_ei: f64, cal: &Calibration) -> ExposureIndex {
     exposure_index_in_spans(raw, anatomy, width, None, target_ei, cal)
 }
 
@@ -146,15 +135,6 @@ pub fn exposure_index_in_spans(
 ) -> ExposureIndex {
     let median_dn = region_median_in_spans(raw, anatomy, width, spans).unwrap_or(0.0);
     let ei = 100.0 * cal.kerma_ugy(median_dn);
-    let di = if ei > 0.0 && target_ei > 0.0 {
-        Some(10.0 * (ei / target_ei).log10())
-    } else {
-        None
-    };
-    ExposureIndex {
-        exposure_index: ei,
-        target_exposure_index: target_ei,
-        deviation_index: di,
-        median_dn,
-    }
+    let di = if ei > 0.0 && target_ei > 0.0 { Some(10.0 * (ei / target_ei).log10()) } else { None };
+    ExposureIndex { exposure_index: ei, target_exposure_index: target_ei, deviation_index: di, median_dn }
 }

@@ -111,19 +111,14 @@ fn box_max(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     for y in 0..h {
         for x in 0..w {
             let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-            t[y * w + x] = v[y * w + a..y * w + b]
-                .iter()
-                .cloned()
-                .fold(f32::NEG_INFINITY, f32::max);
+            t[y * w + x] = v[y * w + a..y * w + b].iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         }
     }
     let mut out = vec![f32::NEG_INFINITY; w * h];
     for y in 0..h {
         let (a, b) = (y.saturating_sub(r), (y + r + 1).min(h));
         for x in 0..w {
-            out[y * w + x] = (a..b)
-                .map(|j| t[j * w + x])
-                .fold(f32::NEG_INFINITY, f32::max);
+            out[y * w + x] = (a..b).map(|j| t[j * w + x]).fold(f32::NEG_INFINITY, f32::max);
         }
     }
     out
@@ -231,9 +226,7 @@ pub fn detect(
         let (x0, y0) = (x as f64 * f, y as f64 * f);
         let x1 = ((x + 1) as f64 * f - 1.0).min((coll.width - 1) as f64);
         let y1 = ((y + 1) as f64 * f - 1.0).min((coll.height - 1) as f64);
-        [(x0, y0), (x1, y0), (x0, y1), (x1, y1)]
-            .iter()
-            .all(|&(a, b)| coll.signed_distance(a, b) >= 0.0)
+        [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].iter().all(|&(a, b)| coll.signed_distance(a, b) >= 0.0)
     };
     let blk_all: Vec<bool> = (0..w * h).map(|i| corner_in(i % w, i / w)).collect();
     let blk_any: Vec<bool> = (0..w * h)
@@ -259,15 +252,8 @@ pub fn detect(
         return None;
     }
     let mut sigma = 1.4826 * quantile(&mut d, 0.5) / std::f64::consts::SQRT_2;
-    let grad: Vec<f64> = low
-        .gx
-        .iter()
-        .zip(&low.gy)
-        .map(|(a, b)| ((a * a + b * b) as f64).sqrt())
-        .collect();
-    let flat: Vec<bool> = (0..w * h)
-        .map(|i| valid[i] && grad[i] <= FLAT_GRADIENT + 2.0 * sigma)
-        .collect();
+    let grad: Vec<f64> = low.gx.iter().zip(&low.gy).map(|(a, b)| ((a * a + b * b) as f64).sqrt()).collect();
+    let flat: Vec<bool> = (0..w * h).map(|i| valid[i] && grad[i] <= FLAT_GRADIENT + 2.0 * sigma).collect();
     let mut top: Vec<f32> = (0..w * h).filter(|&i| flat[i]).map(|i| l[i]).collect();
     if top.len() < 16 {
         return None;
@@ -282,9 +268,7 @@ pub fn detect(
         let (_, x, _) = top.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
         *x as f64
     };
-    let strong: Vec<bool> = (0..w * h)
-        .map(|i| flat[i] && l[i] as f64 >= t - SEED_DEPTH)
-        .collect();
+    let strong: Vec<bool> = (0..w * h).map(|i| flat[i] && l[i] as f64 >= t - SEED_DEPTH).collect();
     // The plateau's own noise, when there is enough of it, is the better σ.
     d.clear();
     for y in 0..h {
@@ -324,9 +308,7 @@ pub fn detect(
         .collect();
     let m = box_max(&masked, w, h, LOCAL_RADIUS);
     let dl = DELTA_LOW.max(4.0 * sigma);
-    let cand: Vec<bool> = (0..w * h)
-        .map(|i| valid[i] && l[i] as f64 >= m[i] as f64 - dl)
-        .collect();
+    let cand: Vec<bool> = (0..w * h).map(|i| valid[i] && l[i] as f64 >= m[i] as f64 - dl).collect();
     // Field border: within two reduced pixels of a block that leaves the field, or of the frame edge.
     let mut touch = dilate(&outside, w, h, 2);
     for y in 0..h {
@@ -346,10 +328,7 @@ pub fn detect(
         }
         let level = quantile(&mut rv, 0.5);
         let spread = quantile(&mut rv, 0.95) - quantile(&mut rv, 0.05);
-        let mut rest: Vec<f32> = (0..w * h)
-            .filter(|&i| valid[i] && !region[i])
-            .map(|i| l[i])
-            .collect();
+        let mut rest: Vec<f32> = (0..w * h).filter(|&i| valid[i] && !region[i]).map(|i| l[i]).collect();
         if (rest.len() as f64) < MIN_ANATOMY * n_valid as f64 {
             // Nothing (or almost nothing) but the plateau: a blank or flat-field frame, not a
             // patient with direct exposure around it; the whole field is then the region of interest.
@@ -359,15 +338,8 @@ pub fn detect(
         let b = masked_box_mean(l, &region, w, h, LOCAL_RADIUS);
         let d1 = dilate(&region, w, h, 1);
         let d2 = dilate(&region, w, h, 2);
-        let mut drops: Vec<f32> = (0..w * h)
-            .filter(|&i| d2[i] && !d1[i] && valid[i])
-            .map(|i| b[i] - l[i])
-            .collect();
-        let edge_drop = if drops.is_empty() {
-            0.0
-        } else {
-            quantile(&mut drops, 0.5)
-        };
+        let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
+        let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
         if !(spread <= MAX_SPREAD || edge_drop >= MIN_EDGE_DROP || sep25 >= MIN_SEPARATION) {
             return None;
         }
@@ -381,9 +353,7 @@ pub fn detect(
     let (_region, b, d2) = match attempt(&cand) {
         Some(v) => v,
         None => {
-            let tight: Vec<bool> = (0..w * h)
-                .map(|i| cand[i] && l[i] as f64 >= t - LEAK_DEPTH)
-                .collect();
+            let tight: Vec<bool> = (0..w * h).map(|i| cand[i] && l[i] as f64 >= t - LEAK_DEPTH).collect();
             attempt(&tight)?
         }
     };
@@ -430,11 +400,7 @@ pub fn detect(
             let lx = (hx / q).min(w - 1);
             let li = ly * w + lx;
             if zone[li] && grow_[hx] >= b[li] - dh {
-                row[hx] = if deep[li] {
-                    true
-                } else {
-                    in_field(hx as isize, hy as isize).0
-                };
+                row[hx] = if deep[li] { true } else { in_field(hx as isize, hy as isize).0 };
             }
         }
     });
@@ -478,11 +444,7 @@ pub fn detect(
     for i in add {
         half[i] = true;
     }
-    Some(Direct {
-        half,
-        width: hw,
-        height: hh,
-    })
+    Some(Direct { half, width: hw, height: hh })
 }
 
 /// A lead marker passes a few percent of the beam: far darker (in signal) than its surroundings,
@@ -537,11 +499,7 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     for y in 0..h {
         for x in 0..w {
             let i = y * w + x;
-            let (v, n) = if field[i] {
-                (l[i] as f64, 1.0)
-            } else {
-                (0.0, 0.0)
-            };
+            let (v, n) = if field[i] { (l[i] as f64, 1.0) } else { (0.0, 0.0) };
             let k = (y + 1) * (w + 1) + x + 1;
             s[k] = v + s[k - 1] + s[k - w - 1] - s[k - w - 2];
             c[k] = n + c[k - 1] + c[k - w - 1] - c[k - w - 2];
@@ -550,21 +508,12 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // Grey closing over blocks whose whole area is in the field (the shutter's shadow must not
     // read as a marker), outside blocks ignored.
     let deep: Vec<bool> = sd.iter().map(|d| *d >= 1.5 * f).collect();
-    let rt = ((0.5 * MARKER_MAX_SIZE * (coll.width.min(coll.height)) as f64 / f).ceil() as usize
-        + 1)
-    .max(2);
-    let v: Vec<f32> = (0..w * h)
-        .map(|i| if deep[i] { l[i] } else { f32::NEG_INFINITY })
-        .collect();
+    let rt = ((0.5 * MARKER_MAX_SIZE * (coll.width.min(coll.height)) as f64 / f).ceil() as usize + 1).max(2);
+    let v: Vec<f32> = (0..w * h).map(|i| if deep[i] { l[i] } else { f32::NEG_INFINITY }).collect();
     let dil = box_max(&v, w, h, rt);
-    let neg: Vec<f32> = (0..w * h)
-        .map(|i| if deep[i] { -dil[i] } else { f32::NEG_INFINITY })
-        .collect();
-    let closing: Vec<f32> = box_max(&neg, w, h, rt)
-        .iter()
-        .zip(&deep)
-        .map(|(e, d)| if *d { -e } else { f32::NEG_INFINITY })
-        .collect();
+    let neg: Vec<f32> = (0..w * h).map(|i| if deep[i] { -dil[i] } else { f32::NEG_INFINITY }).collect();
+    let closing: Vec<f32> =
+        box_max(&neg, w, h, rt).iter().zip(&deep).map(|(e, d)| if *d { -e } else { f32::NEG_INFINITY }).collect();
     let r = MARKER_RADIUS;
     let mut m = vec![false; w * h];
     for y in 0..h {
@@ -573,16 +522,9 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             if !field[i] {
                 continue;
             }
-            let (x0, y0, x1, y1) = (
-                x.saturating_sub(r),
-                y.saturating_sub(r),
-                (x + r + 1).min(w),
-                (y + r + 1).min(h),
-            );
-            let box_sum = |a: &[f64]| {
-                a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0]
-                    + a[y0 * (w + 1) + x0]
-            };
+            let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
+            let box_sum =
+                |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
             let n = box_sum(&c);
             if n > 0.0 && (l[i] as f64) < box_sum(&s) / n - MARKER_DROP as f64 {
                 m[i] = true;
@@ -594,22 +536,13 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
     // deeper than any anatomy, e.g. a marker touching the skin edge); dense anatomy narrow enough
     // for a top-hat is elongated.
-    let min_area =
-        ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
-    let max_side =
-        (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
+    let min_area = ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
+    let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
     let mean_drop = |i: usize| -> f64 {
         let (x, y) = (i % w, i / w);
-        let (x0, y0, x1, y1) = (
-            x.saturating_sub(r),
-            y.saturating_sub(r),
-            (x + r + 1).min(w),
-            (y + r + 1).min(h),
-        );
-        let box_sum = |a: &[f64]| {
-            a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0]
-                + a[y0 * (w + 1) + x0]
-        };
+        let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
+        let box_sum =
+            |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
         let n = box_sum(&c);
         if n > 0.0 {
             box_sum(&s) / n - l[i] as f64
@@ -661,16 +594,9 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
                 return closing[i];
             }
             let (x, y) = (i % w, i / w);
-            let (x0, y0, x1, y1) = (
-                x.saturating_sub(r),
-                y.saturating_sub(r),
-                (x + r + 1).min(w),
-                (y + r + 1).min(h),
-            );
-            let box_sum = |a: &[f64]| {
-                a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0]
-                    + a[y0 * (w + 1) + x0]
-            };
+            let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
+            let box_sum =
+                |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
             let n = box_sum(&c);
             if n > 0.0 {
                 (box_sum(&s) / n) as f32
@@ -700,9 +626,5 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             }
         }
     }
-    Markers {
-        mask: grown,
-        closing: background,
-        depth,
-    }
+    Markers { mask: grown, closing: background, depth }
 }

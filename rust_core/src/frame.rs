@@ -18,9 +18,7 @@ pub const MAX_PIXELS: usize = 1 << 27;
 /// Checks the shape rules; the error message names the rule that was broken.
 pub fn check_shape(height: usize, width: usize) -> CoreResult<()> {
     if height == 0 || width == 0 {
-        return Err(CoreError::InvalidArgument(format!(
-            "raw frame is empty (shape {height}x{width})"
-        )));
+        return Err(CoreError::InvalidArgument(format!("raw frame is empty (shape {height}x{width})")));
     }
     if height < MIN_SIDE || width < MIN_SIDE {
         return Err(CoreError::InvalidArgument(format!(
@@ -53,11 +51,7 @@ impl<'a> Frame<'a> {
                 height * width
             )));
         }
-        Ok(Frame {
-            data,
-            width,
-            height,
-        })
+        Ok(Frame { data, width, height })
     }
 
     #[inline]
@@ -81,11 +75,7 @@ pub struct Plane {
 
 impl Plane {
     pub fn zeros(width: usize, height: usize) -> Self {
-        Plane {
-            data: vec![0.0; width * height],
-            width,
-            height,
-        }
+        Plane { data: vec![0.0; width * height], width, height }
     }
 
     #[inline]
@@ -138,19 +128,13 @@ impl Plane {
                 orow[i] = (acc[i] / cnt[i].max(1) as f64) as f32;
             }
         });
-        Plane {
-            data: out,
-            width: w2,
-            height: h2,
-        }
+        Plane { data: out, width: w2, height: h2 }
     }
 }
 
 /// `ln(max(v, 1))` for every 16-bit value: dead (zero) pixels stay finite.
 pub fn log_lut() -> Vec<f32> {
-    (0..=u16::MAX as u32)
-        .map(|v| (v.max(1) as f32).ln())
-        .collect()
+    (0..=u16::MAX as u32).map(|v| (v.max(1) as f32).ln()).collect()
 }
 
 /// First pyramid level: the 2×2 box mean of `ln(raw)`, at half resolution (rounded up).
@@ -162,11 +146,7 @@ pub fn half_log(frame: &Frame<'_>, lut: &[f32]) -> Plane {
     out.par_chunks_mut(w2).enumerate().for_each(|(j, orow)| {
         let y0 = 2 * j;
         let r0 = frame.row(y0);
-        let r1 = if y0 + 1 < frame.height {
-            frame.row(y0 + 1)
-        } else {
-            r0
-        };
+        let r1 = if y0 + 1 < frame.height { frame.row(y0 + 1) } else { r0 };
         let pairs = w / 2;
         for i in 0..pairs {
             let s = lut[r0[2 * i] as usize]
@@ -179,11 +159,7 @@ pub fn half_log(frame: &Frame<'_>, lut: &[f32]) -> Plane {
             orow[w2 - 1] = 0.5 * (lut[r0[w - 1] as usize] + lut[r1[w - 1] as usize]);
         }
     });
-    Plane {
-        data: out,
-        width: w2,
-        height: h2,
-    }
+    Plane { data: out, width: w2, height: h2 }
 }
 
 /// Smallest even reduction factor that brings the longest side to at most `target` pixels.
@@ -230,10 +206,7 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
         dead_rows[y] = 2 * n >= w;
     }
     let dead_cols: Vec<bool> = col_bad.iter().map(|&n| 2 * n as usize >= h).collect();
-    let (nr, nc) = (
-        dead_rows.iter().filter(|d| **d).count(),
-        dead_cols.iter().filter(|d| **d).count(),
-    );
+    let (nr, nc) = (dead_rows.iter().filter(|d| **d).count(), dead_cols.iter().filter(|d| **d).count());
     if nr + nc == 0 || nr * 10 > h || nc * 10 > w {
         return None;
     }

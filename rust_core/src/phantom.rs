@@ -79,15 +79,7 @@ pub struct PhantomSpec {
 
 impl PhantomSpec {
     pub fn new(width: usize, height: usize, kind: CollimationKind, seed: u64) -> Self {
-        PhantomSpec {
-            width,
-            height,
-            kind,
-            seed,
-            dose_scale: None,
-            defects: true,
-            markers: true,
-        }
+        PhantomSpec { width, height, kind, seed, dose_scale: None, defects: true, markers: true }
     }
 }
 
@@ -228,41 +220,17 @@ fn rect_sides(cx: f64, cy: f64, hw: f64, hh: f64, deg: f64) -> Vec<HalfPlane> {
     let pu = ux * cx + uy * cy;
     let pv = vx * cx + vy * cy;
     vec![
-        HalfPlane {
-            nx: ux,
-            ny: uy,
-            rho: pu - hw,
-        },
-        HalfPlane {
-            nx: -ux,
-            ny: -uy,
-            rho: -pu - hw,
-        },
-        HalfPlane {
-            nx: vx,
-            ny: vy,
-            rho: pv - hh,
-        },
-        HalfPlane {
-            nx: -vx,
-            ny: -vy,
-            rho: -pv - hh,
-        },
+        HalfPlane { nx: ux, ny: uy, rho: pu - hw },
+        HalfPlane { nx: -ux, ny: -uy, rho: -pu - hw },
+        HalfPlane { nx: vx, ny: vy, rho: pv - hh },
+        HalfPlane { nx: -vx, ny: -vy, rho: -pv - hh },
     ]
 }
 
 /// Only the sides that cut the detector matter; the others are dropped, as the detector would.
 fn visible_sides(w: usize, h: usize, sides: Vec<HalfPlane>) -> Vec<HalfPlane> {
-    let corners = [
-        (0.0, 0.0),
-        ((w - 1) as f64, 0.0),
-        (0.0, (h - 1) as f64),
-        ((w - 1) as f64, (h - 1) as f64),
-    ];
-    sides
-        .into_iter()
-        .filter(|s| corners.iter().any(|&(x, y)| s.distance(x, y) < 0.0))
-        .collect()
+    let corners = [(0.0, 0.0), ((w - 1) as f64, 0.0), (0.0, (h - 1) as f64), ((w - 1) as f64, (h - 1) as f64)];
+    sides.into_iter().filter(|s| corners.iter().any(|&(x, y)| s.distance(x, y) < 0.0)).collect()
 }
 
 fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
@@ -272,22 +240,13 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
     let coll = match spec.kind {
         CollimationKind::None => Collimation::none(w, h),
         CollimationKind::Rect => {
-            let area = if rng.chance(0.25) {
-                rng.range(0.05, 0.1)
-            } else {
-                rng.range(0.15, 0.8)
-            } * wf
-                * hf;
+            let area = if rng.chance(0.25) { rng.range(0.05, 0.1) } else { rng.range(0.15, 0.8) } * wf * hf;
             let aspect = rng.range(0.7, 1.4);
             let mut hw = 0.5 * (area * aspect).sqrt();
             let mut hh = 0.5 * (area / aspect).sqrt();
             hw = hw.min(0.5 * wf * 0.95);
             hh = hh.min(0.5 * hf * 0.95);
-            let deg = if rng.chance(0.4) {
-                0.0
-            } else {
-                rng.range(-20.0, 20.0)
-            };
+            let deg = if rng.chance(0.4) { 0.0 } else { rng.range(-20.0, 20.0) };
             let mut cx = wf * (0.5 + rng.range(-0.12, 0.12));
             let mut cy = hf * (0.5 + rng.range(-0.12, 0.12));
             if rng.chance(0.3) {
@@ -318,9 +277,7 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
     };
     // Field extent, to place the anatomy where it will be seen.
     let (fx0, fy0, fx1, fy1) = match &coll.geometry {
-        crate::collimation::Geometry::Circle { cx, cy, r } => {
-            (cx - r * 0.7, cy - r * 0.7, cx + r * 0.7, cy + r * 0.7)
-        }
+        crate::collimation::Geometry::Circle { cx, cy, r } => (cx - r * 0.7, cy - r * 0.7, cx + r * 0.7, cy + r * 0.7),
         _ => {
             let pts = coll.corners();
             let xs = pts.iter().map(|p| p[0]);
@@ -334,10 +291,7 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
         }
     };
     let (fw, fh) = ((fx1 - fx0).max(16.0), (fy1 - fy0).max(16.0));
-    let (bcx, bcy) = (
-        0.5 * (fx0 + fx1) + rng.range(-0.1, 0.1) * fw,
-        0.5 * (fy0 + fy1) + rng.range(-0.1, 0.1) * fh,
-    );
+    let (bcx, bcy) = (0.5 * (fx0 + fx1) + rng.range(-0.1, 0.1) * fw, 0.5 * (fy0 + fy1) + rng.range(-0.1, 0.1) * fh);
     let big = rng.chance(0.2);
     let (ba, bb) = if big {
         (fw * rng.range(0.6, 0.9), fh * rng.range(0.6, 0.9))
@@ -346,15 +300,7 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
     };
     let bdeg: f64 = rng.range(-25.0, 25.0);
     let (bs, bc) = bdeg.to_radians().sin_cos();
-    let body = Ellipse {
-        cx: bcx,
-        cy: bcy,
-        a: ba,
-        b: bb,
-        cos: bc,
-        sin: bs,
-        mu: rng.range(1.2, 2.0),
-    };
+    let body = Ellipse { cx: bcx, cy: bcy, a: ba, b: bb, cos: bc, sin: bs, mu: rng.range(1.2, 2.0) };
     let mut inner = Vec::new();
     for _ in 0..1 + (rng.next_u64() % 3) as usize {
         let d: f64 = rng.range(-90.0, 90.0);
@@ -468,11 +414,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
     let mut rng = Rng::new(spec.seed);
     let dose = match spec.dose_scale {
         Some(d) if d.is_finite() && d > 0.0 && d <= 100.0 => d,
-        Some(d) => {
-            return Err(CoreError::InvalidArgument(format!(
-                "dose_scale {d} must be in (0, 100]"
-            )))
-        }
+        Some(d) => return Err(CoreError::InvalidArgument(format!("dose_scale {d} must be in (0, 100]"))),
         None => (rng.range(0.08f64.ln(), 3.0f64.ln())).exp(),
     };
     // The scene is drawn from a stream that does not depend on the dose, so the same seed at two
@@ -488,9 +430,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
     let mut anat = vec![false; w * h];
     let mut mark = vec![false; w * h];
     let field = scene.coll.mask();
-    let field_s = field
-        .as_slice()
-        .ok_or_else(|| CoreError::InvalidArgument("mask layout".into()))?;
+    let field_s = field.as_slice().ok_or_else(|| CoreError::InvalidArgument("mask layout".into()))?;
     raw.par_chunks_mut(w)
         .zip(direct.par_chunks_mut(w))
         .zip(anat.par_chunks_mut(w))
@@ -529,11 +469,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
             let i = (d.next_u64() % (w * h) as u64) as usize;
             raw[i] = if d.chance(0.5) { 0 } else { 65535 };
         }
-        let lines = if d.chance(0.6) {
-            1 + d.chance(0.3) as usize
-        } else {
-            0
-        };
+        let lines = if d.chance(0.6) { 1 + d.chance(0.3) as usize } else { 0 };
         for _ in 0..lines {
             if d.chance(0.5) {
                 let x = (d.next_u64() % w as u64) as usize;
@@ -547,12 +483,9 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
         }
     }
     let shape = (h, w);
-    let mk = |v: Vec<bool>| {
-        Array2::from_shape_vec(shape, v).map_err(|e| CoreError::InvalidArgument(e.to_string()))
-    };
+    let mk = |v: Vec<bool>| Array2::from_shape_vec(shape, v).map_err(|e| CoreError::InvalidArgument(e.to_string()));
     Ok(Phantom {
-        raw: Array2::from_shape_vec(shape, raw)
-            .map_err(|e| CoreError::InvalidArgument(e.to_string()))?,
+        raw: Array2::from_shape_vec(shape, raw).map_err(|e| CoreError::InvalidArgument(e.to_string()))?,
         collimation: scene.coll,
         field_mask: field,
         direct_mask: mk(direct)?,

@@ -39,15 +39,9 @@ impl Params {
             ))
         })?;
         if !(target_ei.is_finite() && target_ei > 0.0) {
-            return Err(CoreError::InvalidArgument(format!(
-                "target_ei must be a positive number, got {target_ei}"
-            )));
+            return Err(CoreError::InvalidArgument(format!("target_ei must be a positive number, got {target_ei}")));
         }
-        Ok(Params {
-            enhance,
-            target_ei,
-            calibration: Calibration::default(),
-        })
+        Ok(Params { enhance, target_ei, calibration: Calibration::default() })
     }
 }
 
@@ -102,9 +96,7 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
 
     let t = Instant::now();
     let field_mask = coll.mask();
-    let field = field_mask
-        .as_slice()
-        .ok_or_else(|| CoreError::InvalidArgument("field mask layout".into()))?;
+    let field = field_mask.as_slice().ok_or_else(|| CoreError::InvalidArgument("field mask layout".into()))?;
     let marks = foreground::markers(&low, &coll);
     let direct = foreground::detect(&low, &g1, &coll, &marks.mask, field, w);
     let (lw, lf) = (low.log.width, low.factor);
@@ -112,33 +104,30 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     // in one pass over the rows.
     let mut fg = vec![false; w * h];
     let mut anatomy = vec![false; w * h];
-    fg.par_chunks_mut(w)
-        .zip(anatomy.par_chunks_mut(w))
-        .enumerate()
-        .for_each(|(y, (frow, arow))| {
-            let (a, b) = coll.row_span(y);
-            if a >= b {
-                return;
-            }
-            let m0 = (y / lf).min(low.log.height - 1) * lw;
-            let grow_ = g1.row(y / 2);
-            let is_mark = |x: usize| marks.is_marker(m0 + (x / lf).min(lw - 1), grow_[x / 2]);
-            match &direct {
-                Some(d) => {
-                    let drow = &d.half[(y / 2) * d.width..][..d.width];
-                    for x in a..b {
-                        let g = drow[x / 2];
-                        frow[x] = g;
-                        arow[x] = !g && !is_mark(x);
-                    }
-                }
-                None => {
-                    for (x, v) in arow.iter_mut().enumerate().take(b).skip(a) {
-                        *v = !is_mark(x);
-                    }
+    fg.par_chunks_mut(w).zip(anatomy.par_chunks_mut(w)).enumerate().for_each(|(y, (frow, arow))| {
+        let (a, b) = coll.row_span(y);
+        if a >= b {
+            return;
+        }
+        let m0 = (y / lf).min(low.log.height - 1) * lw;
+        let grow_ = g1.row(y / 2);
+        let is_mark = |x: usize| marks.is_marker(m0 + (x / lf).min(lw - 1), grow_[x / 2]);
+        match &direct {
+            Some(d) => {
+                let drow = &d.half[(y / 2) * d.width..][..d.width];
+                for x in a..b {
+                    let g = drow[x / 2];
+                    frow[x] = g;
+                    arow[x] = !g && !is_mark(x);
                 }
             }
-        });
+            None => {
+                for (x, v) in arow.iter_mut().enumerate().take(b).skip(a) {
+                    *v = !is_mark(x);
+                }
+            }
+        }
+    });
     timings.push(("foreground", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
@@ -164,14 +153,8 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
 
     let t = Instant::now();
     let spans: Vec<(usize, usize)> = (0..h).map(|y| coll.row_span(y)).collect();
-    let ei = exposure::exposure_index_in_spans(
-        frame.data,
-        &anatomy,
-        w,
-        Some(&spans),
-        params.target_ei,
-        &params.calibration,
-    );
+    let ei =
+        exposure::exposure_index_in_spans(frame.data, &anatomy, w, Some(&spans), params.target_ei, &params.calibration);
     timings.push(("exposure_index", t.elapsed().as_secs_f64()));
 
     let shape = (h, w);

@@ -46,9 +46,8 @@ fn area_weights(src: usize, dst: usize) -> Vec<(usize, Vec<f32>)> {
             let b = ((o + 1) as f64 * scale).min(src as f64);
             let first = a.floor() as usize;
             let last = (b.ceil() as usize).min(src).max(first + 1);
-            let w: Vec<f32> = (first..last)
-                .map(|i| ((b.min((i + 1) as f64) - a.max(i as f64)).max(0.0) / (b - a)) as f32)
-                .collect();
+            let w: Vec<f32> =
+                (first..last).map(|i| ((b.min((i + 1) as f64) - a.max(i as f64)).max(0.0) / (b - a)) as f32).collect();
             (first, w)
         })
         .collect()
@@ -67,22 +66,13 @@ pub fn thumbnail_dims(rows: usize, cols: usize, size: usize) -> (usize, usize) {
 }
 
 /// The windowed, area-averaged 8-bit image (rows × columns of [`thumbnail_dims`]).
-pub fn windowed_thumbnail(
-    image: ArrayView2<'_, u16>,
-    center: f64,
-    width: f64,
-    size: usize,
-) -> CoreResult<Array2<u8>> {
+pub fn windowed_thumbnail(image: ArrayView2<'_, u16>, center: f64, width: f64, size: usize) -> CoreResult<Array2<u8>> {
     let (rows, cols) = image.dim();
     if rows == 0 || cols == 0 {
-        return Err(CoreError::InvalidArgument(format!(
-            "cannot make a thumbnail of an empty image ({rows}×{cols})"
-        )));
+        return Err(CoreError::InvalidArgument(format!("cannot make a thumbnail of an empty image ({rows}×{cols})")));
     }
     if !(1..=MAX_SIZE).contains(&size) {
-        return Err(CoreError::InvalidArgument(format!(
-            "thumbnail size {size} is outside 1..={MAX_SIZE}"
-        )));
+        return Err(CoreError::InvalidArgument(format!("thumbnail size {size} is outside 1..={MAX_SIZE}")));
     }
     if !center.is_finite() || !width.is_finite() || width < 1.0 {
         return Err(CoreError::InvalidArgument(format!(
@@ -96,35 +86,24 @@ pub fn windowed_thumbnail(
 
     // Rows first: each source row shrinks to out_c columns.
     let mut horiz = Array2::<f32>::zeros((rows, out_c));
-    horiz
-        .axis_iter_mut(Axis(0))
-        .into_par_iter()
-        .zip(image.axis_iter(Axis(0)))
-        .for_each(|(mut out, src)| {
-            for (o, (first, w)) in out.iter_mut().zip(&wx) {
-                *o = w
-                    .iter()
-                    .enumerate()
-                    .map(|(k, wk)| wk * lut[src[first + k] as usize])
-                    .sum();
-            }
-        });
+    horiz.axis_iter_mut(Axis(0)).into_par_iter().zip(image.axis_iter(Axis(0))).for_each(|(mut out, src)| {
+        for (o, (first, w)) in out.iter_mut().zip(&wx) {
+            *o = w.iter().enumerate().map(|(k, wk)| wk * lut[src[first + k] as usize]).sum();
+        }
+    });
     // Then columns: each output row is a weighted sum of the source rows it covers.
     let mut out = Array2::<u8>::zeros((out_r, out_c));
-    out.axis_iter_mut(Axis(0))
-        .into_par_iter()
-        .zip(wy.par_iter())
-        .for_each(|(mut dst, (first, w))| {
-            let mut acc = vec![0f32; out_c];
-            for (k, wk) in w.iter().enumerate() {
-                for (a, v) in acc.iter_mut().zip(horiz.row(first + k)) {
-                    *a += wk * v;
-                }
+    out.axis_iter_mut(Axis(0)).into_par_iter().zip(wy.par_iter()).for_each(|(mut dst, (first, w))| {
+        let mut acc = vec![0f32; out_c];
+        for (k, wk) in w.iter().enumerate() {
+            for (a, v) in acc.iter_mut().zip(horiz.row(first + k)) {
+                *a += wk * v;
             }
-            for (d, a) in dst.iter_mut().zip(&acc) {
-                *d = a.round().clamp(0.0, 255.0) as u8;
-            }
-        });
+        }
+        for (d, a) in dst.iter_mut().zip(&acc) {
+            *d = a.round().clamp(0.0, 255.0) as u8;
+        }
+    });
     Ok(out)
 }
 
@@ -134,12 +113,7 @@ pub fn encode_webp(img: ArrayView2<'_, u8>) -> CoreResult<Vec<u8>> {
     let data = img.as_standard_layout();
     let mut buf = Vec::new();
     WebPEncoder::new(&mut buf)
-        .encode(
-            data.as_slice().expect("standard layout"),
-            cols as u32,
-            rows as u32,
-            ColorType::L8,
-        )
+        .encode(data.as_slice().expect("standard layout"), cols as u32, rows as u32, ColorType::L8)
         .map_err(|e| CoreError::Encoding(format!("WebP: {e}")))?;
     Ok(buf)
 }
@@ -154,10 +128,7 @@ pub fn write_thumbnail(
 ) -> CoreResult<()> {
     let small = windowed_thumbnail(image, center, width, size)?;
     let bytes = encode_webp(small.view())?;
-    std::fs::write(path, bytes).map_err(|source| CoreError::Io {
-        path: path.display().to_string(),
-        source,
-    })
+    std::fs::write(path, bytes).map_err(|source| CoreError::Io { path: path.display().to_string(), source })
 }
 
 #[cfg(test)]

@@ -10,29 +10,17 @@ fn process(spec: &PhantomSpec) -> (f64, _core::pipeline::Processed, _core::phant
     let ph = generate(spec).expect("phantom");
     let raw = ph.raw.as_slice().expect("contiguous");
     let frame = Frame::new(raw, spec.height, spec.width).expect("frame");
-    let out = run(
-        &frame,
-        &Params::from_preset("default", 250.0).expect("preset"),
-    )
-    .expect("run");
+    let out = run(&frame, &Params::from_preset("default", 250.0).expect("preset")).expect("run");
     (iou(&out.field_mask, &ph.field_mask), out, ph)
 }
 
 #[test]
 fn collimation_iou_on_every_kind() {
-    for kind in [
-        CollimationKind::Rect,
-        CollimationKind::Circle,
-        CollimationKind::None,
-    ] {
+    for kind in [CollimationKind::Rect, CollimationKind::Circle, CollimationKind::None] {
         for seed in 0..6u64 {
             let spec = PhantomSpec::new(1024, 896, kind, 1000 + seed);
             let (v, out, _) = process(&spec);
-            assert!(
-                v >= 0.98,
-                "{kind:?} seed {seed}: IoU {v:.4}, detected {:?}",
-                out.collimation.geometry
-            );
+            assert!(v >= 0.98, "{kind:?} seed {seed}: IoU {v:.4}, detected {:?}", out.collimation.geometry);
             assert_eq!(out.collimation.kind, kind, "seed {seed}");
         }
     }
@@ -46,25 +34,17 @@ fn identical_input_gives_identical_output() {
     assert_eq!(a.image, b.image);
     assert_eq!(a.field_mask, b.field_mask);
     assert_eq!(a.window_center.to_bits(), b.window_center.to_bits());
-    assert_eq!(
-        a.exposure.exposure_index.to_bits(),
-        b.exposure.exposure_index.to_bits()
-    );
+    assert_eq!(a.exposure.exposure_index.to_bits(), b.exposure.exposure_index.to_bits());
 }
 
 #[test]
 fn bad_frames_are_rejected_with_the_rule() {
     let v = vec![0u16; 63 * 100];
-    let e = Frame::new(&v, 63, 100)
-        .err()
-        .expect("too small")
-        .to_string();
+    let e = Frame::new(&v, 63, 100).err().expect("too small").to_string();
     assert!(e.contains("at least 64"), "{e}");
     let e = Frame::new(&[], 0, 0).err().expect("empty").to_string();
     assert!(e.contains("empty"), "{e}");
-    let e = _core::frame::check_shape(20_000, 100)
-        .expect_err("huge")
-        .to_string();
+    let e = _core::frame::check_shape(20_000, 100).expect_err("huge").to_string();
     assert!(e.contains("too large"), "{e}");
     let e = Frame::new(&v, 64, 100).err().expect("length").to_string();
     assert!(e.contains("needs"), "{e}");
@@ -77,11 +57,7 @@ fn constant_and_zero_frames_have_a_defined_result() {
     for value in [0u16, 1000, 65535] {
         let v = vec![value; 256 * 200];
         let frame = Frame::new(&v, 200, 256).expect("frame");
-        let out = run(
-            &frame,
-            &Params::from_preset("default", 250.0).expect("preset"),
-        )
-        .expect("run");
+        let out = run(&frame, &Params::from_preset("default", 250.0).expect("preset")).expect("run");
         assert_eq!(out.collimation.kind, CollimationKind::None);
         assert_eq!((out.window_center, out.window_width), (2048.0, 4096.0));
         assert!(out.field_mask.iter().all(|m| *m));

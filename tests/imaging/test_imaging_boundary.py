@@ -276,3 +276,42 @@ def test_soft_border_fades_to_black_inside_the_field_edge() -> None:
 def test_soft_border_bad_values(bad, exc) -> None:
     with pytest.raises(exc):
         imaging.process(imaging.phantom("none", 256, 256, 1).raw, soft_border_px=bad)
+
+
+def test_exposure_index_follows_the_detector_calibration(raw: np.ndarray) -> None:
+    # EI = 100 · (median_dn − offset) / dn_per_ugy: a panel twice as sensitive reports half the
+    # kerma for the same raw values; an offset is subtracted before the conversion.
+    base = imaging.process(raw)
+    assert base.exposure_index > 0
+    median_dn = base.exposure_index / 100 * 1000.0
+    doubled = imaging.process(raw, calibration=imaging.DetectorCalibration(dn_per_ugy=2000.0))
+    assert doubled.exposure_index == pytest.approx(base.exposure_index / 2, rel=1e-6)
+    offset = imaging.process(raw, calibration=imaging.DetectorCalibration(dn_per_ugy=1000.0, offset_dn=100.0))
+    assert offset.exposure_index == pytest.approx(100 * (median_dn - 100.0) / 1000.0, rel=1e-6)
+    # the image and window do not depend on the calibration
+    assert np.array_equal(doubled.image, base.image)
+    assert (doubled.window_center, doubled.window_width) == (base.window_center, base.window_width)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"dn_per_ugy": 0.0}, "dn_per_ugy"),
+        ({"dn_per_ugy": -5.0}, "dn_per_ugy"),
+        ({"dn_per_ugy": float("nan")}, "dn_per_ugy"),
+        ({"offset_dn": -1.0}, "offset_dn"),
+        ({"offset_dn": 70000.0}, "offset_dn"),
+    ],
+)
+def test_bad_calibrations_are_refused(kwargs: dict[str, float], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        imaging.DetectorCalibration(**kwargs)
+
+
+def test_core_refuses_bad_calibration_too(raw: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="dn_per_ugy"):
+        _core.process(raw, "default", 250.0, None, 0.0, None)
+    with pytest.raises(ValueError, match="offset_dn"):
+        _core.process(raw, "default", 250.0, None, None, -3.0)
+    with pytest.raises(TypeError, match="DetectorCalibration"):
+        imaging.process(raw, calibration=(1000.0, 0.0))  # type: ignore[arg-type]

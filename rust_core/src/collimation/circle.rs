@@ -47,10 +47,7 @@ pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
     }
     let rmin = 0.08 * w.min(h) as f64;
     let rmax = 0.8 * w.max(h) as f64;
-    let chunk = edges
-        .len()
-        .div_ceil(rayon::current_num_threads().max(1) * 2)
-        .max(256);
+    let chunk = edges.len().div_ceil(rayon::current_num_threads().max(1) * 2).max(256);
     // Integer votes: the sum does not depend on how rayon splits the work.
     let acc = edges
         .par_chunks(chunk)
@@ -137,12 +134,7 @@ pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
     if total < 120 {
         return None;
     }
-    Some(CircleCoarse {
-        cx,
-        cy,
-        r,
-        support: good as f64 / total as f64,
-    })
+    Some(CircleCoarse { cx, cy, r, support: good as f64 / total as f64 })
 }
 
 /// Kåsa algebraic circle fit with two rounds of outlier rejection.
@@ -156,8 +148,7 @@ pub(crate) fn fit_circle(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
         let n = cur.len() as f64;
         let (mx, my) = cur.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
         let (mx, my) = (mx / n, my / n);
-        let (mut suu, mut suv, mut svv, mut suuu, mut svvv, mut suvv, mut svuu) =
-            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut suu, mut suv, mut svv, mut suuu, mut svvv, mut suvv, mut svuu) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         for p in &cur {
             let (u, v) = (p.0 - mx, p.1 - my);
             suu += u * u;
@@ -179,10 +170,7 @@ pub(crate) fn fit_circle(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
         let r = (uc * uc + vc * vc + (suu + svv) / n).sqrt();
         let (cx, cy) = (uc + mx, vc + my);
         out = Some((cx, cy, r));
-        let res: Vec<f64> = cur
-            .iter()
-            .map(|p| (((p.0 - cx).powi(2) + (p.1 - cy).powi(2)).sqrt() - r).abs())
-            .collect();
+        let res: Vec<f64> = cur.iter().map(|p| (((p.0 - cx).powi(2) + (p.1 - cy).powi(2)).sqrt() - r).abs()).collect();
         let mut sorted = res.clone();
         sorted.sort_by(|a, b| a.total_cmp(b));
         let tol = (3.0 * 1.4826 * sorted[sorted.len() / 2]).max(1.0);
@@ -216,10 +204,7 @@ pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation 
         })
         .collect();
     let (fx, fy, fr) = match fit_circle(&pts) {
-        Some((x, y, rr))
-            if ((x - cx).powi(2) + (y - cy).powi(2)).sqrt() <= 3.0 * f
-                && (rr - r).abs() <= 3.0 * f =>
-        {
+        Some((x, y, rr)) if ((x - cx).powi(2) + (y - cy).powi(2)).sqrt() <= 3.0 * f && (rr - r).abs() <= 3.0 * f => {
             (x, y, rr)
         }
         _ => (cx, cy, r),

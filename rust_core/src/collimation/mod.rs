@@ -86,22 +86,10 @@ pub struct Collimation {
 
 impl Collimation {
     pub fn none(width: usize, height: usize) -> Self {
-        Collimation {
-            kind: CollimationKind::None,
-            geometry: Geometry::None,
-            width,
-            height,
-            confidence: 0.0,
-        }
+        Collimation { kind: CollimationKind::None, geometry: Geometry::None, width, height, confidence: 0.0 }
     }
 
-    pub fn rect(
-        width: usize,
-        height: usize,
-        sides: Vec<HalfPlane>,
-        angle_deg: f64,
-        confidence: f64,
-    ) -> Self {
+    pub fn rect(width: usize, height: usize, sides: Vec<HalfPlane>, angle_deg: f64, confidence: f64) -> Self {
         if sides.is_empty() {
             return Collimation::none(width, height);
         }
@@ -129,10 +117,7 @@ impl Collimation {
     pub fn signed_distance(&self, x: f64, y: f64) -> f64 {
         match &self.geometry {
             Geometry::None => f64::INFINITY,
-            Geometry::Rect { sides, .. } => sides
-                .iter()
-                .map(|s| s.distance(x, y))
-                .fold(f64::INFINITY, f64::min),
+            Geometry::Rect { sides, .. } => sides.iter().map(|s| s.distance(x, y)).fold(f64::INFINITY, f64::min),
             Geometry::Circle { cx, cy, r } => r - ((x - cx).powi(2) + (y - cy).powi(2)).sqrt(),
         }
     }
@@ -213,12 +198,7 @@ impl Collimation {
     /// this returns an empty list.
     pub fn corners(&self) -> Vec<[f64; 2]> {
         let (w, h) = (self.width as f64, self.height as f64);
-        let frame = vec![
-            [-0.5, -0.5],
-            [w - 0.5, -0.5],
-            [w - 0.5, h - 0.5],
-            [-0.5, h - 0.5],
-        ];
+        let frame = vec![[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]];
         match &self.geometry {
             Geometry::None => frame,
             Geometry::Circle { .. } => Vec::new(),
@@ -298,24 +278,15 @@ impl LowRes {
         if w >= 3 && h >= 3 {
             for y in 1..h - 1 {
                 for x in 1..w - 1 {
-                    let p = |dx: isize, dy: isize| {
-                        log.at((x as isize + dx) as usize, (y as isize + dy) as usize)
-                    };
-                    let sx = (p(1, -1) + 2.0 * p(1, 0) + p(1, 1))
-                        - (p(-1, -1) + 2.0 * p(-1, 0) + p(-1, 1));
-                    let sy = (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1))
-                        - (p(-1, -1) + 2.0 * p(0, -1) + p(1, -1));
+                    let p = |dx: isize, dy: isize| log.at((x as isize + dx) as usize, (y as isize + dy) as usize);
+                    let sx = (p(1, -1) + 2.0 * p(1, 0) + p(1, 1)) - (p(-1, -1) + 2.0 * p(-1, 0) + p(-1, 1));
+                    let sy = (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1)) - (p(-1, -1) + 2.0 * p(0, -1) + p(1, -1));
                     gx[y * w + x] = sx / 8.0;
                     gy[y * w + x] = sy / 8.0;
                 }
             }
         }
-        LowRes {
-            log,
-            factor,
-            gx,
-            gy,
-        }
+        LowRes { log, factor, gx, gy }
     }
 
     /// Full-resolution coordinates of a low-res position.
@@ -330,19 +301,12 @@ impl LowRes {
     pub fn plane_to_full(&self, hp: &HalfPlane) -> HalfPlane {
         let f = self.factor as f64;
         let c = (f - 1.0) / 2.0;
-        HalfPlane {
-            nx: hp.nx,
-            ny: hp.ny,
-            rho: f * hp.rho + (hp.nx + hp.ny) * c,
-        }
+        HalfPlane { nx: hp.nx, ny: hp.ny, rho: f * hp.rho + (hp.nx + hp.ny) * c }
     }
 
     #[inline]
     pub fn inside(&self, x: f64, y: f64) -> bool {
-        x >= 0.0
-            && y >= 0.0
-            && x <= (self.log.width - 1) as f64
-            && y <= (self.log.height - 1) as f64
+        x >= 0.0 && y >= 0.0 && x <= (self.log.width - 1) as f64 && y <= (self.log.height - 1) as f64
     }
 
     /// Log step from `p - reach·n` (outside) to `p + reach·n` (inside), if both lie in the image.
@@ -428,11 +392,7 @@ pub(crate) fn edge_offset(
     }
     let (a, b, c) = (d[bi - 1], d[bi], d[bi + 1]);
     let den = a - 2.0 * b + c;
-    let delta = if den.abs() > 1e-12 {
-        (0.5 * (a - c) / den).clamp(-0.5, 0.5)
-    } else {
-        0.0
-    };
+    let delta = if den.abs() > 1e-12 { (0.5 * (a - c) / den).clamp(-0.5, 0.5) } else { 0.0 };
     Some(bi as f64 - reach as f64 + delta)
 }
 
@@ -457,9 +417,8 @@ pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
     let collimation = if circle_support >= 0.6 && (!rect_ok || circle_support > rc.support) {
         let t = std::time::Instant::now();
         // `cc` is Some whenever circle_support > 0.
-        let c = cc
-            .map(|c| circle::refine(&c, frame, low))
-            .unwrap_or_else(|| Collimation::none(frame.width, frame.height));
+        let c =
+            cc.map(|c| circle::refine(&c, frame, low)).unwrap_or_else(|| Collimation::none(frame.width, frame.height));
         t_circle += t.elapsed().as_secs_f64();
         c
     } else if rect_ok {
@@ -470,9 +429,5 @@ pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
     } else {
         Collimation::none(frame.width, frame.height)
     };
-    Detection {
-        collimation,
-        t_rect,
-        t_circle,
-    }
+    Detection { collimation, t_rect, t_circle }
 }

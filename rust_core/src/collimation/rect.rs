@@ -29,12 +29,7 @@ fn profiles(edges: &[[f32; 4]], w: usize, h: usize, deg: f64) -> ([Vec<f64>; 2],
     let dirs = [(c, s), (-s, c)];
     let mut out: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut mins = [0.0; 2];
-    let corners = [
-        (0.0, 0.0),
-        ((w - 1) as f64, 0.0),
-        (0.0, (h - 1) as f64),
-        ((w - 1) as f64, (h - 1) as f64),
-    ];
+    let corners = [(0.0, 0.0), ((w - 1) as f64, 0.0), (0.0, (h - 1) as f64), ((w - 1) as f64, (h - 1) as f64)];
     for (k, &(nx, ny)) in dirs.iter().enumerate() {
         let proj: Vec<f64> = corners.iter().map(|(x, y)| x * nx + y * ny).collect();
         let lo = proj.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
@@ -82,11 +77,7 @@ fn peak(p: &[f64], sign: f64) -> Option<(f64, f64)> {
 }
 
 fn score(prof: &[Vec<f64>; 2]) -> f64 {
-    prof.iter()
-        .map(|p| {
-            peak(p, 1.0).map(|x| x.1).unwrap_or(0.0) + peak(p, -1.0).map(|x| x.1).unwrap_or(0.0)
-        })
-        .sum()
+    prof.iter().map(|p| peak(p, 1.0).map(|x| x.1).unwrap_or(0.0) + peak(p, -1.0).map(|x| x.1).unwrap_or(0.0)).sum()
 }
 
 /// (good, total) samples along `side` inside the image and inside the other sides.
@@ -117,19 +108,12 @@ fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usiz
 pub fn coarse(low: &LowRes) -> RectCoarse {
     let (w, h) = (low.log.width, low.log.height);
     let edges = low.edge_points(0.05);
-    let empty = RectCoarse {
-        sides: Vec::new(),
-        angle_deg: 0.0,
-        support: 0.0,
-    };
+    let empty = RectCoarse { sides: Vec::new(), angle_deg: 0.0, support: 0.0 };
     if edges.is_empty() {
         return empty;
     }
     let best_of = |angles: Vec<f64>| -> f64 {
-        let scores: Vec<(f64, f64)> = angles
-            .par_iter()
-            .map(|&d| (score(&profiles(&edges, w, h, d).0), d))
-            .collect();
+        let scores: Vec<(f64, f64)> = angles.par_iter().map(|&d| (score(&profiles(&edges, w, h, d).0), d)).collect();
         // First maximum in angle order, so ties resolve the same way every run.
         let mut best = scores[0];
         for s in &scores[1..] {
@@ -141,11 +125,7 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
     };
     let n = MAX_ANGLE_DEG as i32;
     let a0 = best_of((-n..=n).map(|d| d as f64).collect());
-    let angle = best_of(
-        (-10..=10)
-            .map(|k| (a0 + k as f64 * 0.1).clamp(-MAX_ANGLE_DEG, MAX_ANGLE_DEG))
-            .collect(),
-    );
+    let angle = best_of((-10..=10).map(|k| (a0 + k as f64 * 0.1).clamp(-MAX_ANGLE_DEG, MAX_ANGLE_DEG)).collect());
     let (prof, mins) = profiles(&edges, w, h, angle);
     let (s, c) = angle.to_radians().sin_cos();
     let dirs = [(c, s), (-s, c)];
@@ -156,26 +136,10 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
         let hi = peak(&prof[k], -1.0);
         let mut pair = Vec::new();
         if let Some((i, v)) = lo {
-            pair.push((
-                HalfPlane {
-                    nx,
-                    ny,
-                    rho: i + mins[k],
-                },
-                v,
-                i,
-            ));
+            pair.push((HalfPlane { nx, ny, rho: i + mins[k] }, v, i));
         }
         if let Some((i, v)) = hi {
-            pair.push((
-                HalfPlane {
-                    nx: -nx,
-                    ny: -ny,
-                    rho: -(i + mins[k]),
-                },
-                v,
-                i,
-            ));
+            pair.push((HalfPlane { nx: -nx, ny: -ny, rho: -(i + mins[k]) }, v, i));
         }
         // The rising edge must come before the falling one; otherwise keep the stronger alone.
         if pair.len() == 2 && pair[1].2 - pair[0].2 < 8.0 {
@@ -188,11 +152,8 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
     // A side must carry a fair share of the strongest side's edge evidence; weak peaks are
     // anatomy or noise and would only cut the real sides short during the support check.
     let strongest = cand.iter().map(|c| c.1).fold(0.0, f64::max);
-    let mut sides: Vec<HalfPlane> = cand
-        .into_iter()
-        .filter(|c| c.1 >= 8.0 && c.1 >= 0.2 * strongest)
-        .map(|c| c.0)
-        .collect();
+    let mut sides: Vec<HalfPlane> =
+        cand.into_iter().filter(|c| c.1 >= 8.0 && c.1 >= 0.2 * strongest).map(|c| c.0).collect();
     let mut stats: Vec<(usize, usize)> = Vec::new();
     // Drop the least supported side one at a time: removing a side lengthens its neighbours.
     while !sides.is_empty() {
@@ -200,21 +161,19 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
             .iter()
             .enumerate()
             .map(|(i, sd)| {
-                let others: Vec<HalfPlane> = sides
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, o)| *o)
-                    .collect();
+                let others: Vec<HalfPlane> =
+                    sides.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o).collect();
                 support(low, sd, &others)
             })
             .collect();
         let ratio = |&(g, t): &(usize, usize)| if t >= 12 { g as f64 / t as f64 } else { 0.0 };
-        let (worst, wr) = stats
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (i, ratio(s)))
-            .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+        let (worst, wr) = stats.iter().enumerate().map(|(i, s)| (i, ratio(s))).fold((0, f64::INFINITY), |a, b| {
+            if b.1 < a.1 {
+                b
+            } else {
+                a
+            }
+        });
         if wr >= SUPPORT_MIN {
             break;
         }
@@ -225,11 +184,7 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
         return empty;
     }
     let (g, t) = stats.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    RectCoarse {
-        sides,
-        angle_deg: angle,
-        support: if t > 0 { g as f64 / t as f64 } else { 0.0 },
-    }
+    RectCoarse { sides, angle_deg: angle, support: if t > 0 { g as f64 / t as f64 } else { 0.0 } }
 }
 
 /// Robust total-least-squares line through `pts`, oriented like `hint`.
@@ -257,11 +212,7 @@ pub(crate) fn fit_line(pts: &[(f64, f64)], hint: &HalfPlane) -> Option<HalfPlane
             nx = -nx;
             ny = -ny;
         }
-        let hp = HalfPlane {
-            nx,
-            ny,
-            rho: nx * mx + ny * my,
-        };
+        let hp = HalfPlane { nx, ny, rho: nx * mx + ny * my };
         let mut res: Vec<f64> = cur.iter().map(|p| hp.distance(p.0, p.1).abs()).collect();
         line = Some(hp);
         let mut sorted = res.clone();
@@ -292,12 +243,7 @@ pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
         .par_iter()
         .enumerate()
         .map(|(i, side)| {
-            let others: Vec<HalfPlane> = full
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, o)| *o)
-                .collect();
+            let others: Vec<HalfPlane> = full.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o).collect();
             let (tx, ty) = (-side.ny, side.nx);
             let (bx, by) = (side.rho * side.nx, side.rho * side.ny);
             let diag = (w * w + h * h).sqrt();

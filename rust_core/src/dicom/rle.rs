@@ -142,26 +142,18 @@ fn encode_block(rows: &[u16], width: usize) -> (Vec<u8>, Vec<u8>) {
 pub fn encode_frame_u16(image: ArrayView2<'_, u16>) -> CoreResult<Vec<u8>> {
     let (height, width) = image.dim();
     if height == 0 || width == 0 {
-        return Err(CoreError::InvalidArgument(format!(
-            "cannot RLE-encode an empty frame ({height}×{width})"
-        )));
+        return Err(CoreError::InvalidArgument(format!("cannot RLE-encode an empty frame ({height}×{width})")));
     }
     let owned;
     let data: &[u16] = match image.as_slice() {
         Some(s) => s,
         None => {
-            owned = image
-                .as_standard_layout()
-                .into_owned()
-                .into_raw_vec_and_offset()
-                .0;
+            owned = image.as_standard_layout().into_owned().into_raw_vec_and_offset().0;
             &owned
         }
     };
-    let blocks: Vec<(Vec<u8>, Vec<u8>)> = data
-        .par_chunks(ROWS_PER_TASK * width)
-        .map(|rows| encode_block(rows, width))
-        .collect();
+    let blocks: Vec<(Vec<u8>, Vec<u8>)> =
+        data.par_chunks(ROWS_PER_TASK * width).map(|rows| encode_block(rows, width)).collect();
 
     let hi_len: usize = blocks.iter().map(|b| b.0.len()).sum();
     let lo_len: usize = blocks.iter().map(|b| b.1.len()).sum();
@@ -208,11 +200,7 @@ pub fn decode_frame_u16(frame: &[u8], height: usize, width: usize) -> CoreResult
     let n = height * width;
     let hi = unpack_segment(&frame[s1..s2], n).ok_or_else(|| bad("segment 1 too short"))?;
     let lo = unpack_segment(&frame[s2..], n).ok_or_else(|| bad("segment 2 too short"))?;
-    Ok(hi
-        .iter()
-        .zip(&lo)
-        .map(|(&h, &l)| (h as u16) << 8 | l as u16)
-        .collect())
+    Ok(hi.iter().zip(&lo).map(|(&h, &l)| (h as u16) << 8 | l as u16).collect())
 }
 
 fn unpack_segment(seg: &[u8], n: usize) -> Option<Vec<u8>> {
@@ -284,11 +272,7 @@ mod tests {
                 for repeat_bias in [0u64, 50, 90, 99] {
                     let mut v = Vec::with_capacity(len);
                     for k in 0..len {
-                        let b = if k > 0 && rnd() % 100 < repeat_bias {
-                            v[k - 1]
-                        } else {
-                            (rnd() % alphabet) as u8
-                        };
+                        let b = if k > 0 && rnd() % 100 < repeat_bias { v[k - 1] } else { (rnd() % alphabet) as u8 };
                         v.push(b);
                     }
                     assert_eq!(packbits(&v), packbits_simple(&v), "{v:?}");

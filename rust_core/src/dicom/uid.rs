@@ -13,12 +13,7 @@ pub const UUID_ROOT: &str = "2.25";
 
 /// Checks a UID (or a UID root) against PS3.5 §9.
 pub fn validate(uid: &str) -> CoreResult<()> {
-    let fail = |rule: &'static str| {
-        Err(CoreError::InvalidUid {
-            uid: uid.to_owned(),
-            rule,
-        })
-    };
+    let fail = |rule: &'static str| Err(CoreError::InvalidUid { uid: uid.to_owned(), rule });
     if uid.is_empty() {
         return fail("must not be empty");
     }
@@ -97,11 +92,7 @@ mod tests {
         for bad in ["", "1..2", "1.02", "1.a", ".1", "1.", &"1.".repeat(40)] {
             assert!(validate(bad).is_err(), "{bad}");
         }
-        assert!(generate_from(
-            "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25",
-            1
-        )
-        .is_err());
+        assert!(generate_from("1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25", 1).is_err());
     }
 
     #[test]

@@ -35,14 +35,7 @@ const BASE: EnhanceParams = EnhanceParams {
 /// The preset table. Names are the `img_proc_id` values understood by the chain.
 pub const PRESETS: &[(&str, EnhanceParams)] = &[
     ("default", BASE),
-    (
-        "chest",
-        EnhanceParams {
-            gains: [1.0, 1.3, 1.6, 1.7, 1.5, 1.2, 1.0, 1.0],
-            latitude: 0.45,
-            ..BASE
-        },
-    ),
+    ("chest", EnhanceParams { gains: [1.0, 1.3, 1.6, 1.7, 1.5, 1.2, 1.0, 1.0], latitude: 0.45, ..BASE }),
     (
         "extremity",
         EnhanceParams {
@@ -55,55 +48,21 @@ pub const PRESETS: &[(&str, EnhanceParams)] = &[
     ),
     (
         "spine",
-        EnhanceParams {
-            gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.1, 1.0],
-            latitude: 0.5,
-            noise_coring: 2.0,
-            ..BASE
-        },
+        EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.1, 1.0], latitude: 0.5, noise_coring: 2.0, ..BASE },
     ),
-    (
-        "skull",
-        EnhanceParams {
-            gains: [1.1, 1.4, 1.5, 1.5, 1.3, 1.1, 1.0, 1.0],
-            latitude: 0.55,
-            ..BASE
-        },
-    ),
+    ("skull", EnhanceParams { gains: [1.1, 1.4, 1.5, 1.5, 1.3, 1.1, 1.0, 1.0], latitude: 0.55, ..BASE }),
     (
         "abdomen",
-        EnhanceParams {
-            gains: [1.0, 1.2, 1.5, 1.7, 1.6, 1.3, 1.0, 1.0],
-            latitude: 0.55,
-            noise_coring: 2.0,
-            ..BASE
-        },
+        EnhanceParams { gains: [1.0, 1.2, 1.5, 1.7, 1.6, 1.3, 1.0, 1.0], latitude: 0.55, noise_coring: 2.0, ..BASE },
     ),
     (
         "pelvis",
-        EnhanceParams {
-            gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.0, 1.0],
-            latitude: 0.55,
-            noise_coring: 1.8,
-            ..BASE
-        },
+        EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.3, 1.0, 1.0], latitude: 0.55, noise_coring: 1.8, ..BASE },
     ),
-    (
-        "vet_thorax",
-        EnhanceParams {
-            gains: [1.1, 1.4, 1.6, 1.6, 1.4, 1.1, 1.0, 1.0],
-            latitude: 0.5,
-            ..BASE
-        },
-    ),
+    ("vet_thorax", EnhanceParams { gains: [1.1, 1.4, 1.6, 1.6, 1.4, 1.1, 1.0, 1.0], latitude: 0.5, ..BASE }),
     (
         "vet_abdomen",
-        EnhanceParams {
-            gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.2, 1.0, 1.0],
-            latitude: 0.6,
-            noise_coring: 1.8,
-            ..BASE
-        },
+        EnhanceParams { gains: [1.0, 1.3, 1.5, 1.6, 1.5, 1.2, 1.0, 1.0], latitude: 0.6, noise_coring: 1.8, ..BASE },
     ),
     (
         "vet_extremity",
@@ -119,10 +78,7 @@ pub const PRESETS: &[(&str, EnhanceParams)] = &[
 
 /// Parameters of a preset by name (case-insensitive).
 pub fn preset(name: &str) -> Option<EnhanceParams> {
-    PRESETS
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, p)| *p)
+    PRESETS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, p)| *p)
 }
 
 pub fn preset_names() -> Vec<&'static str> {

@@ -39,13 +39,7 @@ fn up_table(n_target: usize, n_src: usize) -> Vec<(usize, usize, f32)> {
 
 /// One expanded row `y` of `src` at width `w` (height table `ty`, width table `tx`).
 #[inline]
-fn up_row(
-    src: &Plane,
-    ty: &(usize, usize, f32),
-    tx: &[(usize, usize, f32)],
-    tmp: &mut [f32],
-    out: &mut [f32],
-) {
+fn up_row(src: &Plane, ty: &(usize, usize, f32), tx: &[(usize, usize, f32)], tmp: &mut [f32], out: &mut [f32]) {
     let (r0, r1, fy) = (src.row(ty.0), src.row(ty.1), ty.2);
     for ((t, a), b) in tmp.iter_mut().zip(r0).zip(r1) {
         *t = a + (b - a) * fy;
@@ -60,15 +54,10 @@ fn upsample(src: &Plane, w: usize, h: usize) -> Plane {
     let tx = up_table(w, src.width);
     let ty = up_table(h, src.height);
     let mut data = vec![0.0f32; w * h];
-    data.par_chunks_mut(w).enumerate().for_each_init(
-        || vec![0.0f32; src.width],
-        |tmp, (y, row)| up_row(src, &ty[y], &tx, tmp, row),
-    );
-    Plane {
-        data,
-        width: w,
-        height: h,
-    }
+    data.par_chunks_mut(w)
+        .enumerate()
+        .for_each_init(|| vec![0.0f32; src.width], |tmp, (y, row)| up_row(src, &ty[y], &tx, tmp, row));
+    Plane { data, width: w, height: h }
 }
 
 /// Tabulated detail curve `F(d) = sign(d)·g·|d|·boost(|d|)·coring(|d|)`.
@@ -83,9 +72,7 @@ impl Curve {
         let table = (0..LUT_SIZE)
             .map(|i| {
                 let x = i as f32 / scale;
-                let boost = ((x + 1e-6) / p.reference_amplitude)
-                    .powf(p.power - 1.0)
-                    .min(MAX_BOOST);
+                let boost = ((x + 1e-6) / p.reference_amplitude).powf(p.power - 1.0).min(MAX_BOOST);
                 let core = match sigma {
                     Some(s) if s > 0.0 => {
                         let k = p.noise_coring * s;
@@ -118,10 +105,7 @@ fn field_sigma(plane: &Plane, level_scale: usize, coll: &Collimation) -> Option<
         .enumerate()
         .step_by(stride)
         .filter(|(i, _)| {
-            let (x, y) = (
-                (i % plane.width) as f64 * s + c,
-                (i / plane.width) as f64 * s + c,
-            );
+            let (x, y) = ((i % plane.width) as f64 * s + c, (i / plane.width) as f64 * s + c);
             coll.signed_distance(x, y) >= 0.0
         })
         .map(|(_, d)| d.abs())
@@ -170,10 +154,7 @@ pub fn enhance(
         .map(|k| {
             let (gk, gn) = (level(k), level(k + 1));
             let mut d = upsample(gn, gk.width, gk.height);
-            d.data
-                .par_iter_mut()
-                .zip(gk.data.par_iter())
-                .for_each(|(u, g)| *u = g - *u);
+            d.data.par_iter_mut().zip(gk.data.par_iter()).for_each(|(u, g)| *u = g - *u);
             d
         })
         .collect();
@@ -205,11 +186,7 @@ pub fn enhance(
     let gain = |k: usize| p.gains[k.min(p.gains.len() - 1)];
     for (i, d) in details.iter_mut().enumerate() {
         let k = i + 1;
-        let sigma = if k < p.noise_levels {
-            field_sigma(d, 1 << k, coll)
-        } else {
-            None
-        };
+        let sigma = if k < p.noise_levels { field_sigma(d, 1 << k, coll) } else { None };
         let curve = Curve::new(gain(k), p, sigma);
         d.data.par_iter_mut().for_each(|v| *v = curve.apply(*v));
     }
@@ -222,20 +199,13 @@ pub fn enhance(
         let c = (s as f64 - 1.0) / 2.0;
         let (mut acc, mut n) = (0.0f64, 0usize);
         for (i, v) in r.data.iter().enumerate() {
-            let (x, y) = (
-                (i % r.width) as f64 * s as f64 + c,
-                (i / r.width) as f64 * s as f64 + c,
-            );
+            let (x, y) = ((i % r.width) as f64 * s as f64 + c, (i / r.width) as f64 * s as f64 + c);
             if coll.signed_distance(x, y) >= 0.0 {
                 acc += *v as f64;
                 n += 1;
             }
         }
-        let m = if n > 0 {
-            (acc / n as f64) as f32
-        } else {
-            r.data.iter().sum::<f32>() / r.data.len().max(1) as f32
-        };
+        let m = if n > 0 { (acc / n as f64) as f32 } else { r.data.iter().sum::<f32>() / r.data.len().max(1) as f32 };
         for v in r.data.iter_mut() {
             *v = m + (*v - m) * p.latitude;
         }
@@ -244,10 +214,7 @@ pub fn enhance(
     for k in (1..top).rev() {
         let d = &details[k - 1];
         let mut up = upsample(&r, d.width, d.height);
-        up.data
-            .par_iter_mut()
-            .zip(d.data.par_iter())
-            .for_each(|(u, dv)| *u += dv);
+        up.data.par_iter_mut().zip(d.data.par_iter()).for_each(|(u, dv)| *u += dv);
         r = up;
     }
     drop(details);
@@ -262,10 +229,7 @@ pub fn enhance(
             .enumerate()
             .step_by(stride)
             .filter(|(i, _)| {
-                let (x, y) = (
-                    (i % r1.width) as f64 * 2.0 + 0.5,
-                    (i / r1.width) as f64 * 2.0 + 0.5,
-                );
+                let (x, y) = ((i % r1.width) as f64 * 2.0 + 0.5, (i / r1.width) as f64 * 2.0 + 0.5);
                 let (mw, mf) = (markers.1, markers.2);
                 let mi = (y as usize / mf) * mw + (x as usize / mf).min(mw - 1);
                 coll.signed_distance(x, y) >= 0.0
@@ -281,14 +245,7 @@ pub fn enhance(
             let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
             let (p1, p99) = (q(0.01), q(0.99));
             let spread = p99 - p1;
-            (
-                0.5 * (p1 + p99),
-                if spread > 1e-4 {
-                    p.anatomy_span / spread
-                } else {
-                    0.0
-                },
-            )
+            (0.5 * (p1 + p99), if spread > 1e-4 { p.anatomy_span / spread } else { 0.0 })
         }
     };
 
@@ -319,17 +276,9 @@ pub fn enhance(
             };
             for i in 0..w1 {
                 let x = 2 * i;
-                orow[x] = px(
-                    x,
-                    0.25 * pg[i] + 0.75 * pg[i + 1],
-                    0.25 * pr[i] + 0.75 * pr[i + 1],
-                );
+                orow[x] = px(x, 0.25 * pg[i] + 0.75 * pg[i + 1], 0.25 * pr[i] + 0.75 * pr[i + 1]);
                 if x + 1 < w {
-                    orow[x + 1] = px(
-                        x + 1,
-                        0.75 * pg[i + 1] + 0.25 * pg[i + 2],
-                        0.75 * pr[i + 1] + 0.25 * pr[i + 2],
-                    );
+                    orow[x + 1] = px(x + 1, 0.75 * pg[i + 1] + 0.25 * pg[i + 2], 0.75 * pr[i + 1] + 0.25 * pr[i + 2]);
                 }
             }
         },

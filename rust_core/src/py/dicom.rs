@@ -5,52 +5,19 @@
 
 use std::path::PathBuf;
 
-use numpy::{PyArrayDescrMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::PyReadonlyArray2;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use super::array::borrow_u16_2d;
 use super::run_detached;
 use crate::dicom::dx::{self, DxMetadata, TransferSyntax};
 use crate::dicom::rle;
-use crate::error::CoreError;
 use crate::thumbnail;
 
-/// Checks that `obj` is a 2-D uint16 ndarray and borrows it: a clear TypeError for the wrong
-/// type or dtype, a ValueError for the wrong number of dimensions or an empty frame.
 fn frame<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
-    let py = obj.py();
-    let arr = obj.cast::<PyUntypedArray>().map_err(|_| {
-        let name = obj
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
-        PyTypeError::new_err(format!(
-            "image must be a numpy.ndarray of dtype uint16, got {name}"
-        ))
-    })?;
-    if arr.ndim() != 2 {
-        return Err(CoreError::InvalidArgument(format!(
-            "image must be 2-D (rows, columns), got {} dimensions, shape {:?}",
-            arr.ndim(),
-            arr.shape()
-        ))
-        .into());
-    }
-    let dtype = arr.dtype();
-    if !dtype.is_equiv_to(&numpy::dtype::<u16>(py)) {
-        return Err(PyTypeError::new_err(format!(
-            "image must have dtype uint16 (native byte order), got {}",
-            dtype.str()?
-        )));
-    }
-    if arr.shape().contains(&0) {
-        return Err(
-            CoreError::InvalidArgument(format!("image is empty, shape {:?}", arr.shape())).into(),
-        );
-    }
-    Ok(obj.extract::<PyReadonlyArray2<'py, u16>>()?)
+    borrow_u16_2d(obj, "image")
 }
 
 /// Reads the `DxMetadata` attributes; an object lacking one is the wrong type, so the
@@ -58,14 +25,8 @@ fn frame<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
 fn read_metadata(obj: &Bound<'_, PyAny>) -> PyResult<DxMetadata> {
     obj.extract::<DxMetadata>().map_err(|e| {
         if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(obj.py()) {
-            let name = obj
-                .get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default();
-            PyTypeError::new_err(format!(
-                "metadata must be a dros.dx_metadata.DxMetadata, got {name}: {e}"
-            ))
+            let name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            PyTypeError::new_err(format!("metadata must be a dros.dx_metadata.DxMetadata, got {name}: {e}"))
         } else {
             e
         }
@@ -111,9 +72,7 @@ fn write_thumbnail_py(
 ) -> PyResult<()> {
     let arr = frame(image)?;
     let view = arr.as_array();
-    run_detached(py, || {
-        thumbnail::write_thumbnail(&path, view, window_center, window_width, size)
-    })
+    run_detached(py, || thumbnail::write_thumbnail(&path, view, window_center, window_width, size))
 }
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -121,9 +80,6 @@ pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_rle_py, m)?)?;
     m.add_function(wrap_pyfunction!(write_thumbnail_py, m)?)?;
     m.add("DX_IMPLEMENTATION_CLASS_UID", dx::IMPLEMENTATION_CLASS_UID)?;
-    m.add(
-        "DX_IMPLEMENTATION_VERSION_NAME",
-        dx::IMPLEMENTATION_VERSION_NAME,
-    )?;
+    m.add("DX_IMPLEMENTATION_VERSION_NAME", dx::IMPLEMENTATION_VERSION_NAME)?;
     Ok(())
 }

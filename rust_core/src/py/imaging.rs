@@ -7,14 +7,11 @@
 
 use std::borrow::Cow;
 
-use numpy::{
-    IntoPyArray, PyArray2, PyArrayDescrMethods, PyReadonlyArray2, PyUntypedArray,
-    PyUntypedArrayMethods,
-};
-use pyo3::exceptions::PyTypeError;
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use super::array::borrow_u16_2d;
 use super::run_detached;
 use crate::collimation::{Collimation, Geometry};
 use crate::enhance;
@@ -22,38 +19,13 @@ use crate::error::CoreError;
 use crate::frame::{check_shape, Frame};
 use crate::pipeline::{self, Params};
 
-/// Borrows `obj` as a 2-D uint16 array: TypeError for a non-array or another dtype, ValueError
-/// for another number of dimensions, an empty, too small or too large frame.
+/// Borrows `obj` as a raw frame: the shared array checks, then the chain's size limits
+/// (ValueError for a frame under 64 px or over 16384 px per side).
 pub(crate) fn borrow_raw<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, u16>> {
-    let py = obj.py();
-    let arr = obj.cast::<PyUntypedArray>().map_err(|_| {
-        let name = obj
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
-        PyTypeError::new_err(format!(
-            "raw must be a numpy.ndarray of dtype uint16, got {name}"
-        ))
-    })?;
-    if arr.ndim() != 2 {
-        return Err(CoreError::InvalidArgument(format!(
-            "raw must be 2-D (rows, columns), got {} dimensions, shape {:?}",
-            arr.ndim(),
-            arr.shape()
-        ))
-        .into());
-    }
-    let dtype = arr.dtype();
-    if !dtype.is_equiv_to(&numpy::dtype::<u16>(py)) {
-        return Err(PyTypeError::new_err(format!(
-            "raw must have dtype uint16 (native byte order), got {}",
-            dtype.str()?
-        )));
-    }
-    let shape = arr.shape();
-    check_shape(shape[0], shape[1])?;
-    Ok(obj.extract::<PyReadonlyArray2<'py, u16>>()?)
+    let arr = borrow_u16_2d(obj, "raw")?;
+    let (h, w) = arr.as_array().dim();
+    check_shape(h, w)?;
+    Ok(arr)
 }
 
 /// Runs `f` on a row-major view of `raw`, copying only when the layout requires it.
@@ -96,18 +68,11 @@ pub struct PyCollimation {
 #[pymethods]
 impl PyCollimation {
     fn __repr__(&self) -> String {
-        format!(
-            "Collimation(kind={:?}, confidence={:.3})",
-            self.kind, self.confidence
-        )
+        format!("Collimation(kind={:?}, confidence={:.3})", self.kind, self.confidence)
     }
 }
 
-pub(crate) fn collimation_to_py(
-    py: Python<'_>,
-    c: &Collimation,
-    mask: Py<PyArray2<bool>>,
-) -> PyResult<PyCollimation> {
+pub(crate) fn collimation_to_py(py: Python<'_>, c: &Collimation, mask: Py<PyArray2<bool>>) -> PyResult<PyCollimation> {
     let geometry = PyDict::new(py);
     let corners: Vec<(f64, f64)> = c.corners().iter().map(|p| (p[0], p[1])).collect();
     let (mut angle, mut center, mut radius) = (None, None, None);
@@ -130,11 +95,7 @@ pub(crate) fn collimation_to_py(
     Ok(PyCollimation {
         kind: c.kind.as_str(),
         geometry: geometry.unbind(),
-        corners: if matches!(c.geometry, Geometry::Circle { .. }) {
-            Vec::new()
-        } else {
-            corners
-        },
+        corners: if matches!(c.geometry, Geometry::Circle { .. }) { Vec::new() } else { corners },
         angle_deg: angle,
         center,
         radius,
@@ -180,21 +141,37 @@ impl ProcessResult {
 }
 
 /// The whole chain on a raw frame; see `dros.imaging.process`.
-#[pyfunction(name = "process", signature = (raw, preset = "default", target_ei = 250.0, soft_border_px = None))]
+#[pyfunction(
+    name = "process",
+    signature = (raw, preset = "default", target_ei = 250.0, soft_border_px = None, dn_per_ugy = None, offset_dn = None)
+)]
 fn process_py(
     py: Python<'_>,
     raw: &Bound<'_, PyAny>,
     preset: &str,
     target_ei: f64,
     soft_border_px: Option<f64>,
+    dn_per_ugy: Option<f64>,
+    offset_dn: Option<f64>,
 ) -> PyResult<ProcessResult> {
     let mut params = Params::from_preset(preset, target_ei)?;
+    if let Some(k) = dn_per_ugy {
+        if !(k.is_finite() && k > 0.0 && k <= 1.0e6) {
+            return Err(
+                CoreError::InvalidArgument(format!("dn_per_ugy must be a positive number up to 1e6, got {k}")).into()
+            );
+        }
+        params.calibration.dn_per_ugy = k;
+    }
+    if let Some(o) = offset_dn {
+        if !(0.0..=65535.0).contains(&o) {
+            return Err(CoreError::InvalidArgument(format!("offset_dn must be within 0..=65535, got {o}")).into());
+        }
+        params.calibration.offset_dn = o;
+    }
     if let Some(px) = soft_border_px {
         if !(0.0..=512.0).contains(&px) {
-            return Err(CoreError::InvalidArgument(format!(
-                "soft_border_px must be within 0..=512, got {px}"
-            ))
-            .into());
+            return Err(CoreError::InvalidArgument(format!("soft_border_px must be within 0..=512, got {px}")).into());
         }
         params.enhance.soft_border_px = px as f32;
     }
@@ -242,9 +219,7 @@ fn presets_py() -> Vec<&'static str> {
 /// Raises `CorePanicError` from inside the detached section: proves the boundary catches panics.
 #[pyfunction(name = "_force_panic")]
 fn force_panic_py(py: Python<'_>) -> PyResult<()> {
-    run_detached(py, || -> Result<(), CoreError> {
-        panic!("forced panic for the boundary test")
-    })
+    run_detached(py, || -> Result<(), CoreError> { panic!("forced panic for the boundary test") })
 }
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 
+mod array;
 mod dicom;
 mod errors;
 mod imaging;
@@ -14,14 +15,8 @@ pub(crate) use errors::run_detached;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("build_profile", build_profile())?;
-    m.add(
-        "rustc_version",
-        option_env!("DROS_RUSTC_VERSION").unwrap_or("unknown"),
-    )?;
-    m.add(
-        "git_commit",
-        option_env!("DROS_GIT_COMMIT").unwrap_or("00000000"),
-    )?;
+    m.add("rustc_version", option_env!("DROS_RUSTC_VERSION").unwrap_or("unknown"))?;
+    m.add("git_commit", option_env!("DROS_GIT_COMMIT").unwrap_or("00000000"))?;
     m.add("build_time", option_env!("DROS_BUILD_TIME").unwrap_or(""))?;
     errors::init_pymodule(m)?;
     uid::init_pymodule(m)?;

@@ -43,19 +43,9 @@ fn phantom_py(
     markers: bool,
 ) -> PyResult<PyPhantom> {
     let kind = CollimationKind::parse(kind).ok_or_else(|| {
-        CoreError::InvalidArgument(format!(
-            "kind must be \"rect\", \"circle\" or \"none\", got {kind:?}"
-        ))
+        CoreError::InvalidArgument(format!("kind must be \"rect\", \"circle\" or \"none\", got {kind:?}"))
     })?;
-    let spec = PhantomSpec {
-        width,
-        height,
-        kind,
-        seed,
-        dose_scale,
-        defects,
-        markers,
-    };
+    let spec = PhantomSpec { width, height, kind, seed, dose_scale, defects, markers };
     let ph = run_detached(py, || generate(&spec))?;
     let field = ph.field_mask.into_pyarray(py).unbind();
     let coll = collimation_to_py(py, &ph.collimation, field.clone_ref(py))?;
