@@ -59,6 +59,8 @@ class SendWorker:
         self._lock = threading.Lock()
         self._active: dict[int, int] = {}  # node id → open associations
         self._assocs: set[Any] = set()
+        # commitment transactions whose tasks are not marked yet → a report that came early
+        self._inflight: dict[str, CommitmentResult | None] = {}
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pacs-send")
         self._thread = threading.Thread(target=self._run, name="pacs-dispatch", daemon=True)
 
@@ -174,43 +176,48 @@ class SendWorker:
             return
         with self._lock:
             self._assocs.add(assoc)
+        txn, note = "", ""
         try:
             result = scu.send_c_stores(assoc, files, logbook, self.policy.timeout_s)
             stored = [f for f in files if result.sent[f.path].ok]
-            commit = (
-                node.params.storage_commitment and bool(stored) and assoc.is_established and accepts_commitment(assoc)
-            )
-            txn = new_transaction_uid(self.policy.uid_root) if commit else ""
-            # outcomes are committed before the N-ACTION: its report may arrive at once
-            for f in files:
-                sent = result.sent[f.path]
-                self._finish(by_path[f.path], sent, logbook.text(), commit_uid=txn if sent.ok else "")
-            note = ""
-            if commit:
-                note = request_commitment(assoc, stored, txn, logbook)
-            elif node.params.storage_commitment and stored:
-                note = "storage commitment not available: the node did not accept the Storage Commitment SOP class"
+            if node.params.storage_commitment and stored and assoc.is_established:
+                if accepts_commitment(assoc):
+                    txn = new_transaction_uid(self.policy.uid_root)
+                    with self._lock:
+                        self._inflight[txn] = None  # a report arriving before the marks below waits here
+                    note = request_commitment(assoc, stored, txn, logbook)
+                    if note:
+                        with self._lock:
+                            self._inflight.pop(txn, None)
+                        txn = ""
+                else:
+                    note = "storage commitment not available: the node did not accept the Storage Commitment SOP class"
             if assoc.is_established:
                 logbook.info("Releasing Association")
                 assoc.release()
         finally:
             with self._lock:
                 self._assocs.discard(assoc)
-        text = _clip(logbook.text())
-        ids = [by_path[f.path].task_id for f in stored]
-        self.db.write_sync(lambda c: repo.annotate(c, ids, text, note))
+        text = logbook.text()
+        for f in files:
+            sent = result.sent[f.path]
+            self._finish(by_path[f.path], sent, text, commit_uid=txn if sent.ok else "", note=note if sent.ok else "")
+        with self._lock:
+            early = self._inflight.pop(txn, None) if txn else None
+        if early is not None:
+            self.apply_report(early)
 
     # -- outcomes ------------------------------------------------------------------------------
     def _finish_all(self, tasks: list[repo.Claimed], sent: scu.Sent, output: str) -> None:
         for t in tasks:
             self._finish(t, sent, output)
 
-    def _finish(self, task: repo.Claimed, sent: scu.Sent, output: str, *, commit_uid: str = "") -> None:
+    def _finish(self, task: repo.Claimed, sent: scu.Sent, output: str, *, commit_uid: str = "", note: str = "") -> None:
         now = datetime.now(UTC)
         out = _clip(output)
         if sent.ok:
             self.db.write_sync(
-                lambda c: repo.mark_completed(c, task.task_id, sent.transfer_syntax, out, now, commit_uid)
+                lambda c: repo.mark_completed(c, task.task_id, sent.transfer_syntax, out, now, commit_uid, note)
             )
             return
         error = f"{sent.failure}: {sent.reason}" if sent.failure else sent.reason
@@ -224,6 +231,10 @@ class SendWorker:
 
     # -- storage commitment reports ------------------------------------------------------------
     def apply_report(self, result: CommitmentResult) -> None:
+        with self._lock:
+            if result.transaction_uid in self._inflight:
+                self._inflight[result.transaction_uid] = result
+                return
         self.db.write_sync(
             lambda c: repo.apply_commitment(
                 c, result.transaction_uid, result.committed, result.failed, datetime.now(UTC)

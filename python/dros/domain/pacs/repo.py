@@ -292,26 +292,18 @@ def _sop_of(conn: Conn, task_id: str) -> str | None:
 
 
 def mark_completed(
-    conn: Conn, task_id: str, transfer_syntax: str, output: str, now: datetime, commit_uid: str = ""
+    conn: Conn, task_id: str, transfer_syntax: str, output: str, now: datetime, commit_uid: str = "", note: str = ""
 ) -> None:
+    """Stored. `commit_uid`: a storage-commitment request is out (COMMITTED comes with the report);
+    `note`: why commitment was not requested or refused."""
     conn.execute(
-        "UPDATE send_task SET status = 'COMPLETED', end_time = ?, updated_at = ?, error = '', output = ?, "
+        "UPDATE send_task SET status = 'COMPLETED', end_time = ?, updated_at = ?, error = ?, output = ?, "
         "transfer_syntax = ?, commit_uid = ? WHERE task_id = ? AND status = 'SENDING'",
-        [now, now, output, transfer_syntax, commit_uid, task_id],
+        [now, now, note, output, transfer_syntax, commit_uid, task_id],
     )
     sop = _sop_of(conn, task_id)
     if sop:
         refresh_send_status(conn, [sop])
-
-
-def annotate(conn: Conn, task_ids: Sequence[str], output: str, note: str) -> None:
-    """The association's whole log (and a commitment note) on tasks stored by it."""
-    if task_ids:
-        conn.execute(
-            "UPDATE send_task SET output = ?, error = CASE WHEN ? <> '' THEN ? ELSE error END "
-            "WHERE task_id IN (SELECT unnest(?::VARCHAR[]))",
-            [output, note, note, list(task_ids)],
-        )
 
 
 def mark_retry(conn: Conn, task_id: str, error: str, output: str, next_at: datetime, now: datetime) -> None:
