@@ -291,12 +291,12 @@ class GeneratorSimulator:
                 continue
             self._last_host_rx = time.monotonic()
             for frame in self._answer(fields):
-                self._write(frame)
+                self._write(frame, reply=True)
 
-    def _write(self, frame: bytes) -> None:
+    def _write(self, frame: bytes, *, reply: bool = False) -> None:
         if self._send is None or self._silent():
             return
-        if self.inj.garble > 0:
+        if reply and self.inj.garble > 0:
             self.inj.garble -= 1
             frame = frame[:-2] + bytes(((frame[-2] ^ 0x01) | 0x40,)) + frame[-1:]
         self._send(frame)
