@@ -12,6 +12,7 @@ import pytest
 
 from dros import imaging
 from dros.device.base import ArmRequest, DeviceFault
+from dros.device.detector import imaging_calibration
 from dros.simulators.detector_frames import (
     Beam,
     PanelResponse,
@@ -86,6 +87,32 @@ def test_panel_calibration_shapes_the_raw_values_and_travels_with_the_frame() ->
         assert k == pytest.approx(anatomy_kerma_ugy(70, 4, 110, 15), rel=0.01)
 
     asyncio.run(main())
+
+
+def test_ei_follows_the_detector_calibration() -> None:
+    """Two panels with different responses see the same beam: with each frame's own calibration the imaging
+    chain reports the same EI, the model's 100 × K; with the wrong calibration it would not."""
+    panels = {
+        (1000.0, 0.0): PanelResponse(width=512, height=512),
+        (400.0, 120.0): PanelResponse(width=512, height=512, dn_per_ugy=400.0, offset_dn=120.0),
+    }
+    expected = 100 * anatomy_kerma_ugy(70, 4, 110, 15)
+
+    async def main() -> dict[tuple[float, float], tuple[float, float]]:
+        out = {}
+        for cal, panel in panels.items():
+            async with rig(panel=panel, dn_per_ugy=cal[0], offset_dn=cal[1]) as (_sim, drv):
+                frame = await expose(drv, kv=70, mas=4, thickness_cm=15, view=VIEW)
+            own = imaging.process(frame.pixels, calibration=imaging_calibration(frame)).exposure_index
+            default = imaging.process(frame.pixels).exposure_index
+            out[cal] = (own, default)
+        return out
+
+    results = asyncio.run(main())
+    for own, _ in results.values():
+        assert own == pytest.approx(expected, rel=0.05)
+    # the 400 DN/µGy panel read as if it were the demo detector's 1000 DN/µGy: EI far too low
+    assert results[(400.0, 120.0)][1] < 0.6 * expected
 
 
 @pytest.mark.parametrize(("profile", "low", "high"), [("instant", 0.0, 0.5), ("realistic", 1.3, 2.5)])

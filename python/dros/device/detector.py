@@ -16,6 +16,7 @@ For the acquisition loop (through `DeviceManager`, or directly)::
     await det.exposure_started()           # X-ray window opened (sync handshake)
     await det.exposure_ended(post)         # window closed; the generator's delivered kV/mA/ms/mAs
     frame = await det.read_frame(10.0)     # RawFrame (pixels, calibration, delivered, timings)
+    r = imaging.process(frame.pixels, preset, target_ei, calibration=imaging_calibration(frame))
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
@@ -60,6 +62,9 @@ from dros.device.detector_wire import (
     missing_file_message,
     parse_pairs,
 )
+
+if TYPE_CHECKING:
+    from dros.imaging import DetectorCalibration as ImagingCalibration
 
 log = logging.getLogger("dros.device.detector")
 
@@ -493,6 +498,14 @@ class DetectorDriver:
         if frame_id not in self._frames and frame_id not in self._failures:
             self._failures[frame_id] = (en, zh)
             self._notify()
+
+
+def imaging_calibration(frame: RawFrame) -> ImagingCalibration:
+    """The frame's detector calibration as `imaging.process(..., calibration=…)` takes it, so EI/DI are
+    computed for the panel that took the frame (IEC 62494-1), not for the phantom's demo detector."""
+    from dros.imaging import DetectorCalibration as ImagingCalibration
+
+    return ImagingCalibration(dn_per_ugy=frame.calibration.dn_per_ugy, offset_dn=frame.calibration.offset_dn)
 
 
 def _int(text: str) -> int | None:
