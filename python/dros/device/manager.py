@@ -385,11 +385,12 @@ class DeviceManager:
     async def expose(self, request: ExposureRequest) -> ExposureResult:
         if self._expose_lock.locked():
             raise DeviceBusy()
-        async with self._expose_lock:
-            try:
+        try:
+            async with self._expose_lock:
+                self._refresh()  # exposing = True
                 return await self._expose_locked(request)
-            finally:
-                self._refresh()
+        finally:
+            self._refresh()  # lock released: exposing = False
 
     async def _expose_locked(self, request: ExposureRequest) -> ExposureResult:
         if request.press_id in self._presses:
