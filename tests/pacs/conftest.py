@@ -17,8 +17,15 @@ OUR_AET = "DROS"
 def pacs_overrides(scp_port: int) -> dict[str, Any]:
     return {
         "dicom": {"ae_title": OUR_AET, "scp_port": scp_port, "scp_host": "127.0.0.1"},
-        "pacs": {"echo_timeout_s": 1.5, "timeout_s": 5.0, "retry_base_s": 0.2, "retry_cap_s": 1.0,
-                 "max_attempts": 4, "poll_s": 0.1, "reply_wait_s": 10.0},
+        "pacs": {
+            "echo_timeout_s": 1.5,
+            "timeout_s": 3.0,
+            "retry_base_s": 0.2,
+            "retry_cap_s": 1.0,
+            "max_attempts": 6,
+            "poll_s": 0.1,
+            "reply_wait_s": 10.0,
+        },
     }
 
 
@@ -30,8 +37,10 @@ def scp_port() -> int:
 
 @pytest.fixture
 def settings(data_dir: Path, scp_port: int) -> Settings:
-    return Settings.load(environ={}, overrides={"data_dir": str(data_dir), "host": "127.0.0.1", "log_level": "WARNING",
-                                                **pacs_overrides(scp_port)})
+    return Settings.load(
+        environ={},
+        overrides={"data_dir": str(data_dir), "host": "127.0.0.1", "log_level": "WARNING", **pacs_overrides(scp_port)},
+    )
 
 
 @pytest.fixture(scope="module")

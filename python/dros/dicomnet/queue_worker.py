@@ -130,7 +130,7 @@ class SendWorker:
         nxt = self.db.read_sync(repo.next_due)
         if nxt is None:
             return self.policy.poll_s
-        return max(0.05, min(self.policy.poll_s, (nxt - datetime.now(UTC)).total_seconds()))
+        return max(0.05, min(self.policy.poll_s, nxt - time.time()))
 
     # -- one association -----------------------------------------------------------------------
     def _send_batch(self, node: Node, batch: list[repo.Claimed]) -> None:

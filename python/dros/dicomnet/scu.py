@@ -323,13 +323,22 @@ def store_on(assoc: Association, f: FileInfo, log: DcmtkLog, msg_id: int, timeou
         + (" (converted from the stored syntax)" if plan.convert else "")
     )
     dataset: Any = _converted(f, plan.send_as) if plan.convert else f.path
+    started = time.monotonic()
     status = assoc.send_c_store(dataset, msg_id=msg_id)
-    if assoc.is_aborted or not assoc.is_established:
-        log.error("Association Aborted")
-        return Sent(False, Failure.ABORTED, "the peer aborted the association during the transfer")
     if "Status" not in status:
+        # no response: early means the peer aborted or hung up (pynetdicom may not have flagged the
+        # association yet), late means the DIMSE timeout ran out; either way it is of no further use
+        early = time.monotonic() - started < timeout * 0.9
+        if assoc.is_established:
+            assoc.abort()
+        if early or assoc.is_aborted:
+            log.error("Association Aborted")
+            return Sent(False, Failure.ABORTED, "the peer aborted the association during the transfer")
         log.error(f"Store Failed: no response within {timeout:g} s")
         return Sent(False, Failure.TIMEOUT, f"no C-STORE response within {timeout:g} s")
+    if assoc.is_aborted:
+        log.error("Association Aborted")
+        return Sent(False, Failure.ABORTED, "the peer aborted the association during the transfer")
     code = int(status.Status)
     if code == 0x0000 or 0xB000 <= code <= 0xBFFF:
         log.info(f"Received Store Response ({'Success' if code == 0 else f'Warning 0x{code:04X}'})")

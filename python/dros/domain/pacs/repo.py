@@ -256,12 +256,13 @@ def due_counts(conn: Conn, now: datetime) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in rows}
 
 
-def next_due(conn: Conn) -> datetime | None:
+def next_due(conn: Conn) -> float | None:
+    """Unix time of the earliest PENDING task of an enabled node (epoch seconds: no tz objects)."""
     row = conn.execute(
-        "SELECT min(t.next_attempt_at) FROM send_task t JOIN pacs_node n ON n.id = t.node_id "
+        "SELECT epoch(min(t.next_attempt_at)) FROM send_task t JOIN pacs_node n ON n.id = t.node_id "
         "WHERE t.status = 'PENDING' AND n.is_enabled"
     ).fetchone()
-    return row[0] if row else None
+    return float(row[0]) if row and row[0] is not None else None
 
 
 def claim(conn: Conn, node_id: int, limit: int, now: datetime) -> list[Claimed]:
