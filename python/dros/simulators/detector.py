@@ -51,6 +51,7 @@ from dros.simulators.detector_frames import Beam, PanelResponse, ReplayError, Re
 log = logging.getLogger("dros.simulators.detector")
 
 DAY = 86400.0
+SEND_SLICE = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ class Stats:
 @dataclass(slots=True)
 class PendingFrame:
     header: FrameHeader
-    payload: bytes
+    payload: memoryview
 
 
 class DetectorSimulator:
@@ -545,15 +546,18 @@ class DetectorSimulator:
             self._pending = frame
             return
         header = dataclasses.replace(frame.header, sent_at_us=int(time.time() * 1e6))
-        payload: bytes | memoryview = frame.payload
+        payload = frame.payload
         truncate = self.inj.truncate_frames > 0
         if truncate:
             self.inj.truncate_frames -= 1
-            payload = memoryview(frame.payload)[: len(frame.payload) // 2]
+            payload = frame.payload[: len(frame.payload) // 2]
         try:
             writer.write(header.pack())
-            writer.write(payload)
-            await writer.drain()
+            # in slices, draining between them: asyncio (3.11) would otherwise copy the unsent rest of 19 MB
+            # into its buffer and shift it after every send — milliseconds of the loop of an in-process panel
+            for at in range(0, len(payload), SEND_SLICE):
+                writer.write(payload[at : at + SEND_SLICE])
+                await writer.drain()
         except (ConnectionError, OSError):
             self._pending = frame
             return
@@ -564,8 +568,9 @@ class DetectorSimulator:
         self._emit(Event.FRAME_SENT, frame_id=header.frame_id, crc=header.payload_crc)
 
 
-def _pack_frame(frame_id: int, pixels: npt.NDArray[np.uint16], bits: int) -> tuple[FrameHeader, bytes]:
-    payload = np.ascontiguousarray(pixels, dtype="<u2").tobytes()
+def _pack_frame(frame_id: int, pixels: npt.NDArray[np.uint16], bits: int) -> tuple[FrameHeader, memoryview]:
+    # the array's own bytes (no 19 MB tobytes() copy under the GIL); zlib.crc32 releases the GIL
+    payload = np.ascontiguousarray(pixels, dtype="<u2").data.cast("B")
     rows, cols = pixels.shape
     header = FrameHeader(
         frame_id=frame_id,

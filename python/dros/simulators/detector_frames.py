@@ -102,20 +102,23 @@ def synthesize(beam: Beam, panel: PanelResponse) -> npt.NDArray[np.uint16]:
     # then scale linearly so the median of the anatomy receives `behind`.
     render = min(max(behind * TYPICAL_ANATOMY_GAIN / PHANTOM_NOMINAL_UGY, RENDER_RANGE[0]), RENDER_RANGE[1])
     ph = imaging.phantom(panel.kind, panel.width, panel.height, seed=phantom_seed(beam), dose_scale=render)
+    # Only ufuncs and casts touch whole frames (numpy releases the GIL for those): the simulator runs in the
+    # service's process, and a long GIL hold would stall its event loop.
     dn = ph.raw.astype(np.float32)
-    anatomy = dn[ph.anatomy_mask & (dn > 0) & (ph.raw < 65535)]
+    sub = (slice(None, None, 4), slice(None, None, 4))  # the median needs a sample, not 9 M pixels
+    anatomy = dn[sub][ph.anatomy_mask[sub] & (ph.raw[sub] > 0) & (ph.raw[sub] < 65535)]
     if beam.thickness_cm > 0 and anatomy.size:
-        scale = behind * PHANTOM_DN_PER_UGY / max(float(np.median(anatomy[::7])), 1.0)
+        scale = behind * PHANTOM_DN_PER_UGY / max(float(np.median(anatomy)), 1.0)
     else:  # no patient: the open field gets the beam
         scale = kerma / (PHANTOM_NOMINAL_UGY * render)
-    dead_high = ph.raw == 65535  # dead pixels stay saturated
-    dn *= np.float32(scale)
-    gain = np.float32(panel.dn_per_ugy / PHANTOM_DN_PER_UGY)
-    out = dn * gain + np.float32(panel.offset_dn)
-    top = float((1 << panel.bits) - 1)
-    np.clip(out, 0.0, top, out=out)
-    frame: npt.NDArray[np.uint16] = np.rint(out).astype(np.uint16)
-    frame[dead_high] = int(top)
+    top = np.float32((1 << panel.bits) - 1)
+    dead_high = (ph.raw == 65535) * top  # dead pixels stay saturated: top where dead, 0 elsewhere
+    dn *= np.float32(scale * panel.dn_per_ugy / PHANTOM_DN_PER_UGY)
+    dn += np.float32(panel.offset_dn)
+    np.maximum(dn, dead_high, out=dn)
+    np.clip(dn, 0.0, top, out=dn)
+    np.rint(dn, out=dn)
+    frame: npt.NDArray[np.uint16] = dn.astype(np.uint16)
     return frame
 
 
