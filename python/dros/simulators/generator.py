@@ -243,7 +243,8 @@ class GeneratorSimulator:
     def inject(self, fault: str, arg: float = 1) -> str:
         """Inject a fault; returns a one-line description. Names: door (arg 0 = open, 1 = closed),
         overheat, arc, nak (N frames), drop (N frames), garble (N replies), silence (seconds),
-        stuck (1/0), heat (set anode heat to arg %), clear (all injections off)."""
+        stuck (1/0), heat (set anode heat to arg %), noise (N random bytes on the line now),
+        clear (all injections off)."""
         now = time.monotonic()
         if fault == "door":
             self.s.door_closed = bool(arg)
@@ -270,6 +271,9 @@ class GeneratorSimulator:
             self.inj.silent_until = now + float(arg)
         elif fault == "stuck":
             self.inj.stuck = bool(arg)
+        elif fault == "noise":
+            if self._send is not None and not self._silent():
+                self._send(os.urandom(max(1, int(arg))))  # line noise between frames, right now
         elif fault == "clear":
             self.inj = Injected()
         else:
@@ -624,7 +628,7 @@ def _main(args: argparse.Namespace) -> int:
 
 async def _serve(sim: GeneratorSimulator, args: argparse.Namespace, profile: str) -> int:
     """Serve until SIGINT/SIGTERM. Standard input takes fault injections, one per line: `door 0`,
-    `overheat`, `nak 5`, `drop 2`, `garble 1`, `silence 3`, `stuck 1`, `heat 95`, `clear`."""
+    `overheat`, `nak 5`, `drop 2`, `garble 1`, `silence 3`, `stuck 1`, `heat 95`, `noise 64`, `clear`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
