@@ -11,7 +11,9 @@ from litestar.di import Provide
 from dros.api_docs import openapi_config, swagger_asset
 from dros.domain.account.controller import AccountController
 from dros.domain.device.controller import DeviceController
+from dros.acquisition.lifecycle import acquisition_lifespan
 from dros.domain.files.controller import AuthFileController, PubFileController
+from dros.domain.inspection.controller import InspectionController
 from dros.domain.document.controller import PortraitController, PostProcController
 from dros.domain.pacs.controller import PacsManageController, ScpController
 from dros.domain.pacs.runtime import pacs_lifespan
@@ -42,6 +44,7 @@ CONTROLLERS: list[type] = [
     ImageFileController,
     PubFileController,
     AuthFileController,
+    InspectionController,
     PortraitController,
     PostProcController,
     ReportPreviewController,
@@ -64,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=resolve_headers,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[request_id_middleware],
-        lifespan=[lifespan, pacs_lifespan],  # PACS after the store: stopped before it closes
+        lifespan=[lifespan, pacs_lifespan, acquisition_lifespan],  # PACS after the store: stopped before it closes
         openapi_config=openapi_config(),  # Swagger UI from the service's own files (dros.api_docs)
         request_max_body_size=64 * 1024 * 1024,
         state=State({"settings": settings}),

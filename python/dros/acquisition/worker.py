@@ -1,0 +1,109 @@
+"""Disk and CPU work of one exposure, run in worker threads (never on the event loop): keep the raw
+frame durably, process it with the Rust chain, write the DX file and the thumbnail.
+
+Every file is written under a temporary name in the study folder, fsynced, renamed into place and the
+folder fsynced, so a crash leaves either the old state or the complete file — never a half-written one
+under a name a client can fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from dros import imaging
+from dros.dx_metadata import DxMetadata
+
+
+class RawFrameDamaged(RuntimeError):
+    """The kept raw frame is missing, truncated or fails its checksum."""
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def durable_write(path: Path, write: Callable[[Path], None]) -> None:
+    """`write(tmp)`, fsync, rename to `path`, fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path)
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def keep_raw(path: Path, pixels: npt.NDArray[np.uint16]) -> str:
+    """The raw frame as little-endian uint16, row order (shape in the exposure row); returns its SHA-256."""
+    data = np.ascontiguousarray(pixels, dtype="<u2").data.cast("B")
+    digest = hashlib.sha256(data).hexdigest()
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+
+    durable_write(path, write)
+    return digest
+
+
+def load_raw(path: Path, rows: int, cols: int, sha256: str) -> npt.NDArray[np.uint16]:
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        raise RawFrameDamaged(f"raw frame {path.name} is missing") from None
+    if len(blob) != rows * cols * 2:
+        raise RawFrameDamaged(f"raw frame {path.name} has {len(blob)} bytes, expected {rows * cols * 2}")
+    if hashlib.sha256(blob).hexdigest() != sha256:
+        raise RawFrameDamaged(f"raw frame {path.name} fails its checksum")
+    return np.frombuffer(blob, dtype="<u2").astype(np.uint16).reshape(rows, cols)
+
+
+def process(raw: npt.NDArray[np.uint16], preset: str, target_ei: float) -> imaging.ProcessResult:
+    return imaging.process(raw, preset=preset, target_ei=target_ei)
+
+
+def write_outputs(
+    folder: Path, sop: str, result: imaging.ProcessResult, metadata: DxMetadata, timings: dict[str, float]
+) -> tuple[str, str]:
+    """DX For Presentation (Explicit VR LE) and the 512 px WebP thumbnail; returns their file names."""
+    dcm, webp = folder / f"{sop}.dcm", folder / f"{sop}.webp"
+    t0 = time.perf_counter()
+    durable_write(dcm, lambda tmp: imaging.write_dicom(tmp, result, metadata, transfer_syntax="explicit"))
+    t1 = time.perf_counter()
+    durable_write(webp, lambda tmp: imaging.write_thumbnail(tmp, result, size=512))
+    t2 = time.perf_counter()
+    timings["dicom_ms"] = (t1 - t0) * 1000
+    timings["thumbnail_ms"] = (t2 - t1) * 1000
+    return dcm.name, webp.name
+
+
+def remove_stale_tmp(folder: Path) -> int:
+    """Temporary files a crash left in a study folder (never served: no row names them)."""
+    removed = 0
+    if folder.is_dir():
+        for p in folder.glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed
