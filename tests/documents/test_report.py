@@ -8,6 +8,7 @@ import subprocess
 
 import pydicom
 import pytest
+from PIL import Image
 
 from tests.documents.tools import all_study_files, dciodvfy, page_ink, pdf_text, squash, study_files
 from tests.studies import DOG, expose, images_of, register
@@ -59,6 +60,7 @@ def sent_values(body: dict) -> list[str]:
 
 def assert_pdf_shows(pdf: bytes, body: dict, tmp_path, *expected_labels: str) -> str:
     assert pdf.startswith(b"%PDF-")
+    assert b"pdfaid:part>2<" in pdf and b"pdfaid:conformance>U<" in pdf  # PDF/A-2u (archival, Unicode text)
     text = squash(pdf_text(pdf, tmp_path))
     for value in [*sent_values(body), *expected_labels]:
         assert squash(value) in text, f"{value!r} not found in the PDF text"
@@ -141,6 +143,25 @@ def test_save_is_versioned_and_each_version_is_an_encapsulated_pdf(client, auth_
     after = client.get(f"/dr/api/v1/auth/study/{study['study_id']}", headers=h).json()["data"]
     reports = [i for i in images_of(after) if i["image_type"] == "report"]
     assert sorted(i["sop_instance_uid"] for i in reports) == sorted(d.SOPInstanceUID for d in instances)
+    for row in reports:  # the first page as the study strip's thumbnail
+        thumb = Image.open(folder / row["thumbnail_file"])
+        assert thumb.format == "WEBP" and max(thumb.size) <= 512 and thumb.size[1] > thumb.size[0]
+
+
+def test_long_report_flows_onto_more_pages(client, auth_headers, tmp_path):
+    body = copy.deepcopy(SEED_HUMAN)
+    body["findings"] = "\n".join(f"第{n}段：" + "两肺纹理增多,两下肺见多发索条影。" * 6 for n in range(1, 41))
+    r = client.post(PREVIEW, headers=auth_headers(language="zh_CN"), json=body)
+    assert r.status_code == 200, r.text
+    # a paragraph may break across pages (the footer then sits inside it in the extracted text):
+    # every paragraph's start, in order, and everything after the findings must be there
+    text = squash(pdf_text(r.content, tmp_path))
+    starts = [text.index(f"第{n}段：两肺纹理增多") for n in range(1, 41)]
+    assert starts == sorted(starts)
+    for value in [*body["impression"].split("\n"), "Tom", "Jerry", "诊断意见"]:
+        assert squash(value) in text
+    ink = page_ink(r.content, tmp_path)
+    assert len(ink) >= 2 and all(share > 0.01 for share in ink), ink
 
 
 def test_vet_report_uses_the_vet_template_from_the_study(client, auth_headers, settings, tmp_path):

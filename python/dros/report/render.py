@@ -123,12 +123,10 @@ class ReportRenderer:
         }
         self._lock = threading.Lock()
 
-    def render_pdf(self, page: ReportPage, root: Path | None = None) -> bytes:
-        """The PDF bytes. Image paths are resolved inside `root` (typst reads nothing outside it)."""
-        if root is None or not page.images:
-            root = TEMPLATES  # typst needs an existing root; without images nothing is read from it
+    @staticmethod
+    def _data(page: ReportPage, root: Path) -> dict[str, Any]:
         labels = LABELS.get(page.language, LABELS["en_US"])
-        data: dict[str, Any] = {
+        return {
             "lang": "zh" if page.language == "zh_CN" else "en",
             "labels": labels,
             "title": labels["title_vet" if page.veterinary else "title_human"],
@@ -143,6 +141,12 @@ class ReportRenderer:
             "review_physician": page.review_physician,
             "images": [{"path": "/" + str(im.path.relative_to(root)), "caption": im.caption} for im in page.images],
         }
+
+    def render_pdf(self, page: ReportPage, root: Path | None = None) -> bytes:
+        """The PDF bytes. Image paths are resolved inside `root` (typst reads nothing outside it)."""
+        if root is None or not page.images:
+            root = TEMPLATES  # typst needs an existing root; without images nothing is read from it
+        data = self._data(page, root)
         with self._lock:
             try:
                 out = self._compiler.compile(
@@ -150,9 +154,33 @@ class ReportRenderer:
                     format="pdf",
                     root=str(root),
                     sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
+                    # PDF/A-2u: the archival profile (fonts embedded, no external resources) whose
+                    # "u" makes typst guarantee that every glyph maps to Unicode — the Chinese text
+                    # stays selectable and searchable years later
+                    pdf_standards=["a-2u"],
                 )
             except RuntimeError as exc:  # typst.TypstError and the binding's own I/O errors
                 raise RenderError(str(exc)) from exc
         if not isinstance(out, bytes):
             raise RenderError("typst returned no single PDF")
         return out
+
+    def first_page_png(self, page: ReportPage, root: Path | None = None, ppi: float = 50.0) -> bytes:
+        """Page 1 as PNG (the study strip's thumbnail of a saved report): A4 at 50 ppi is 413×585 px."""
+        if root is None or not page.images:
+            root = TEMPLATES
+        with self._lock:
+            try:
+                out = self._compiler.compile(
+                    input=self._sources[page.veterinary],
+                    format="png",
+                    ppi=ppi,
+                    root=str(root),
+                    sys_inputs={"data": json.dumps(self._data(page, root), ensure_ascii=False)},
+                )
+            except RuntimeError as exc:
+                raise RenderError(str(exc)) from exc
+        first = out[0] if isinstance(out, list) else out
+        if not isinstance(first, bytes):
+            raise RenderError("typst returned no PNG page")
+        return first

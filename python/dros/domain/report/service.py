@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
+from PIL import Image
 
 from dros.domain.document import repo as documents
 from dros.domain.document.dicom_common import StudyIdentity
 from dros.domain.document.dicom_pdf import PdfInstance, encapsulated_pdf
 from dros.domain.document.files import dataset_bytes
-from dros.domain.document.store import DocumentStore, live_identity
+from dros.domain.document.store import THUMBNAIL_SIZE, DocumentStore, live_identity
 from dros.domain.report import repo
 from dros.domain.report.schemas import ReportContent, ReportSaved
 from dros.errors import DrosError, ErrorCode, invalid_param, not_found
@@ -77,6 +79,24 @@ class ReportService:
     async def _render(self, page: ReportPage, folder: Path | None) -> bytes:
         try:
             return await asyncio.to_thread(self.renderer.render_pdf, page, folder)
+        except RenderError as exc:
+            raise DrosError(
+                ErrorCode.INTERNAL, en=f"the report could not be typeset: {exc}", zh=f"报告排版失败：{exc}"
+            ) from exc
+
+    async def _thumbnail(self, page: ReportPage, folder: Path | None) -> bytes:
+        """The first page as a WebP like the views' thumbnails, so the report shows in the study strip."""
+
+        def make() -> bytes:
+            png = self.renderer.first_page_png(page, folder)
+            img = Image.open(io.BytesIO(png))
+            img.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.BOX)
+            out = io.BytesIO()
+            img.save(out, format="WEBP", lossless=True)
+            return out.getvalue()
+
+        try:
+            return await asyncio.to_thread(make)
         except RenderError as exc:
             raise DrosError(
                 ErrorCode.INTERNAL, en=f"the report could not be typeset: {exc}", zh=f"报告排版失败：{exc}"
@@ -152,6 +172,7 @@ class ReportService:
                 folder=folder,
             )
             pdf = await self._render(page, folder)
+            thumbnail = await self._thumbnail(page, folder)
             number = (latest.version if latest else 0) + 1
             series_uid, series_number, count = series if series else (store.new_uid(), series_sort, 0)
             sop = store.new_uid()
@@ -184,7 +205,7 @@ class ReportService:
                     image_type=documents.REPORT,
                     description=description,
                     sort=image_sort,
-                    thumbnail="",
+                    thumbnail=f"{sop}.webp",
                     comment=f"report version {number}",
                     now=now.astimezone(UTC),
                 )
@@ -198,7 +219,10 @@ class ReportService:
                     now=now.astimezone(UTC),
                 )
 
-            await store.store([(folder / version.pdf_file, pdf), (folder / f"{sop}.dcm", body)], commit)
+            await store.store(
+                [(folder / version.pdf_file, pdf), (folder / f"{sop}.dcm", body), (folder / f"{sop}.webp", thumbnail)],
+                commit,
+            )
         return ReportSaved(version=number, path=f"{sop}.dcm", sop_instance_uid=sop)
 
     async def pdf(self, study_id: str, number: int | None) -> tuple[repo.ReportVersion, bytes]:
