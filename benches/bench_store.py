@@ -57,7 +57,9 @@ def service(seeded_dir, tmp_path):
 def test_list_fuzzy_name_100k(benchmark, service):
     svc, loop = service
     f = ListFilter(name="zhang^wei", statuses=("Arrived", "InProgress"))
-    result = benchmark(lambda: loop.run_until_complete(svc.list(f, deleted=False, page=1, page_size=10, cached=False)))
+    result = benchmark(
+        lambda: loop.run_until_complete(svc.list_studies(f, deleted=False, page=1, page_size=10, cached=False))
+    )
     assert len(result.studies) == 10 and result.count > 10
     assert all("zhang^wei" in s.patient_name.lower() for s in result.studies)
     benchmark.extra_info.update(studies=N_STUDIES, matches=result.count, target_median_ms=10)
@@ -66,7 +68,9 @@ def test_list_fuzzy_name_100k(benchmark, service):
 def test_list_default_worklist_100k(benchmark, service):
     svc, loop = service
     f = ListFilter(statuses=("Arrived", "InProgress"))
-    result = benchmark(lambda: loop.run_until_complete(svc.list(f, deleted=False, page=1, page_size=10, cached=False)))
+    result = benchmark(
+        lambda: loop.run_until_complete(svc.list_studies(f, deleted=False, page=1, page_size=10, cached=False))
+    )
     starts = [s.study_start_datetime for s in result.studies]
     assert starts == sorted(starts, reverse=True) and result.count == 66_667
     benchmark.extra_info.update(studies=N_STUDIES, matches=result.count)

@@ -9,7 +9,7 @@ import pytest
 
 from dros.errors import ErrorCode
 from tests.api.test_envelope import assert_error
-from tests.studies import expose, images_of, register
+from tests.studies import DOG, expose, images_of, register
 
 BIN = "/dr/api/v1/auth/recycle_bin"
 STUDY = "/dr/api/v1/auth/study"
@@ -48,6 +48,17 @@ def test_bin_list_filters_and_detail(client, auth_headers):
     assert_error(
         client.get(f"{BIN}/study/", headers=h, params={"page_size": 0}), 400, ErrorCode.INVALID_PARAMETER, "page_size"
     )
+
+
+def test_bin_list_honours_the_product(client, auth_headers):
+    human = register(client, auth_headers(product="DROS"))
+    pet = register(client, auth_headers(product="VETDROS"), DOG)
+    both = [human["study_id"], pet["study_id"]]
+    assert client.request("DELETE", STUDY, headers=auth_headers(), json=both).status_code == 200
+    r = client.get(f"{BIN}/study/", headers=auth_headers(product="DROS"))
+    assert bin_ids(client, auth_headers(product="DROS")) == [human["study_id"]] and r.json()["data"]["count"] == 1
+    r = client.get(f"{BIN}/study/", headers=auth_headers(product="VETDROS"))
+    assert bin_ids(client, auth_headers(product="VETDROS")) == [pet["study_id"]] and r.json()["data"]["count"] == 1
 
 
 def test_restore_brings_rows_and_files_back(client, auth_headers, app):

@@ -235,6 +235,18 @@ def test_list_newest_first_with_total_count_and_paging(client, auth_headers):
     assert r.json()["data"]["count"] == 5 and ids(r) == []
 
 
+def test_list_honours_the_product(client, auth_headers):
+    human = register(client, auth_headers(product="DROS"), views=[HUMAN["views"][2]])
+    pet = register(client, auth_headers(product="VETDROS"), DOG)
+    r = client.get(STUDY + "/", headers=auth_headers(product="DROS"))
+    assert ids(r) == [human["study_id"]] and r.json()["data"]["count"] == 1
+    r = client.get(STUDY + "/", headers=auth_headers(product="VETDROS"))
+    assert ids(r) == [pet["study_id"]] and r.json()["data"]["count"] == 1
+    # without the header the installation's product (DROS here) applies
+    plain = {k: v for k, v in auth_headers().items() if k != "Product"}
+    assert ids(client.get(STUDY + "/", headers=plain)) == [human["study_id"]]
+
+
 def test_list_fuzzy_filters(client, auth_headers):
     h = auth_headers()
     a = register(

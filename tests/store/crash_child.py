@@ -24,17 +24,17 @@ def main(data_dir: str, operation: str, study_id: str) -> None:
     service = StudyService(db, settings)
     if operation in ("delete", "restore"):
         # the move happens, then the process dies before the commit that records it
-        mover = StudyFiles.move_study_to_bin if operation == "delete" else StudyFiles.move_study_from_bin
+        move = StudyFiles.move_study
 
-        def move_then_die(self, sid, _mover=mover):
-            _mover(self, sid)
+        def move_then_die(self: StudyFiles, sid: str, *, to_bin: bool) -> None:
+            move(self, sid, to_bin=to_bin)
             die()
 
-        setattr(StudyFiles, mover.__name__, move_then_die)
+        StudyFiles.move_study = move_then_die  # type: ignore[method-assign]
         coro = service.delete_to_bin([study_id]) if operation == "delete" else service.restore([study_id])
     elif operation == "purge":
         # the rows are gone (committed), the process dies before the files are removed
-        StudyFiles.purge_study = die  # type: ignore[method-assign]
+        StudyFiles.purge = die  # type: ignore[method-assign]
         coro = service.purge([study_id])
     else:
         raise SystemExit(f"unknown operation {operation}")

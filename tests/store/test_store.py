@@ -51,6 +51,9 @@ def test_restart_keeps_users_passwords_language_and_serial(data_dir, make_app):
             ).status_code
             == 200
         )
+        # the change ends the sessions issued before it: continue with a token of the new password
+        tok = login(c, "tech", "after-restart")
+        h = {"Authorization": f"Bearer {tok}"}
         assert c.post("/dr/api/v1/auth/manage/language", headers=h, json={"lang": "zh_CN"}).status_code == 200
         sn = c.get("/dr/api/v1/pub/software_info").json()["data"]["sn"]
     with TestClient(make_app(s)) as c:
@@ -79,7 +82,7 @@ def test_write_is_atomic(tmp_path):
 
 
 def test_writes_serialize_on_one_thread_and_reads_run_concurrently(tmp_path):
-    db = Database(tmp_path / "t.duckdb")
+    db = Database(tmp_path / "t.duckdb", readers=4)
     writer_threads: set[str] = set()
     try:
         db.write_sync(lambda c: c.execute("CREATE TABLE n (v INTEGER)"))
@@ -88,14 +91,38 @@ def test_writes_serialize_on_one_thread_and_reads_run_concurrently(tmp_path):
             writer_threads.add(threading.current_thread().name)
             c.execute("INSERT INTO n VALUES (?)", [i])
 
+        # four reads that can only finish when all four are inside their read at the same time
+        inside = threading.Barrier(4, timeout=10)
+        reader_threads: set[str] = set()
+
+        def meet_then_count(c):
+            reader_threads.add(threading.current_thread().name)
+            inside.wait()  # BrokenBarrierError if reads ran one after another
+            return c.execute("SELECT count(*), sum(v) FROM n").fetchone()
+
+        # a write held open: reads go on meanwhile and see the last committed state
+        writing, release = threading.Event(), threading.Event()
+
+        def slow_write(c):
+            c.execute("INSERT INTO n VALUES (1000)")
+            writing.set()
+            assert release.wait(10)
+
         async def main():
             await asyncio.gather(*(db.write(lambda c, i=i: add(c, i)) for i in range(200)))
-            return await asyncio.gather(
-                *(db.read(lambda c: c.execute("SELECT count(*), sum(v) FROM n").fetchone()) for _ in range(20))
-            )
+            together = await asyncio.gather(*(db.read(meet_then_count) for _ in range(4)))
+            held = asyncio.ensure_future(db.write(slow_write))
+            await asyncio.to_thread(writing.wait, 10)
+            during = await asyncio.wait_for(db.read(lambda c: c.execute("SELECT count(*) FROM n").fetchone()), 5)
+            release.set()
+            await held
+            after = await db.read(lambda c: c.execute("SELECT count(*) FROM n").fetchone())
+            return together, during, after
 
-        results = asyncio.run(main())
-        assert all(r == (200, sum(range(200))) for r in results)
+        together, during, after = asyncio.run(main())
+        assert together == [(200, sum(range(200)))] * 4
+        assert len(reader_threads) == 4  # four reader threads, all inside a read at once
+        assert during == (200,) and after == (201,)  # not blocked by the open write, nor seeing it
         assert len(writer_threads) == 1
     finally:
         db.close()

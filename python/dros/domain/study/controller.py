@@ -34,6 +34,7 @@ from dros.envelope import EMPTY, Envelope, ProtoEmpty, ok
 from dros.errors import invalid_param
 from dros.i18n import current_language
 from dros.paging import Page, PageSize
+from dros.settings import Product
 
 StudyId = Annotated[str, QueryParameter(max_length=32)]
 Fuzzy = Annotated[str | None, QueryParameter(max_length=64)]
@@ -53,7 +54,11 @@ def list_filter(
     end_time: str | None,
     status: str | None = None,
     with_status: bool = True,
+    *,
+    product: Product,
 ) -> ListFilter:
+    """The filter of a study list; a console sees the studies of its own product only (human
+    and veterinary studies share one installation's database)."""
     start = parse_time("start_time", start_time) if start_time else None
     end = parse_time("end_time", end_time) if end_time else None
     if start and end and start > end:
@@ -69,7 +74,15 @@ def list_filter(
                 f"values must be among {list(STUDY_STATUSES)}; got {bad or raw!r}",
                 f"取值必须为 {list(STUDY_STATUSES)}；收到 {bad or raw!r}",
             )
-    return ListFilter(id=id or None, name=name or None, acc_no=acc_no or None, start=start, end=end, statuses=statuses)
+    return ListFilter(
+        id=id or None,
+        name=name or None,
+        acc_no=acc_no or None,
+        start=start,
+        end=end,
+        statuses=statuses,
+        product=str(product),
+    )
 
 
 StudyServiceDep = NamedDependency[StudyService]
@@ -104,6 +117,7 @@ class StudyController(Controller):
     async def list_studies(
         self,
         studies: StudyServiceDep,
+        product: ProductDep,
         id: Fuzzy = None,
         name: Fuzzy = None,
         acc_no: Fuzzy = None,
@@ -113,8 +127,8 @@ class StudyController(Controller):
         page: Page = 1,
         page_size: PageSize = 10,
     ) -> Envelope[StudyList]:
-        f = list_filter(id, name, acc_no, start_time, end_time, status)
-        return ok(await studies.list(f, deleted=False, page=page, page_size=page_size))
+        f = list_filter(id, name, acc_no, start_time, end_time, status, product=product)
+        return ok(await studies.list_studies(f, deleted=False, page=page, page_size=page_size))
 
     @delete("/", status_code=200, guards=[requires(Permission.STUDY_DELETE)])
     async def delete_studies(self, data: JSONBody[StudyIds], studies: StudyServiceDep) -> Envelope[Stat]:
@@ -188,6 +202,7 @@ class RecycleBinController(Controller):
     async def list_bin(
         self,
         studies: StudyServiceDep,
+        product: ProductDep,
         id: Fuzzy = None,
         name: Fuzzy = None,
         acc_no: Fuzzy = None,
@@ -196,8 +211,8 @@ class RecycleBinController(Controller):
         page: Page = 1,
         page_size: PageSize = 10,
     ) -> Envelope[StudyList]:
-        f = list_filter(id, name, acc_no, start_time, end_time, with_status=False)
-        return ok(await studies.list(f, deleted=True, page=page, page_size=page_size))
+        f = list_filter(id, name, acc_no, start_time, end_time, with_status=False, product=product)
+        return ok(await studies.list_studies(f, deleted=True, page=page, page_size=page_size))
 
     @get("/study/{id:str}")
     async def get_bin_study(self, id: FromPath[str], studies: StudyServiceDep) -> Envelope[Study]:

@@ -237,3 +237,15 @@ class DiskInfo(msgspec.Struct):
     free_str: str
     recycle_bin: int
     recycle_bin_str: str
+
+
+class QuarantineEntry(msgspec.Struct):
+    """Files the start-up repair moved aside because no row refers to them (never deleted)."""
+
+    quarantined_at: str
+    original_path: str  # relative to the data directory
+    quarantine_path: str  # relative to the data directory
+    kind: str  # study_folder | image_file
+    files: int
+    bytes: int
+    reason: str

@@ -124,9 +124,6 @@ class StudyService:
             "thickness": data.thickness,
             "length": data.length,
             "comment": data.comment,
-            "search_id": f"{data.patient_id}\x1f".lower(),
-            "search_name": f"{data.patient_name}\x1f{data.patient_english_name}\x1f{data.patient_former_name}".lower(),
-            "search_acc": data.accession_number.lower(),
         }
 
     def _plan_views(
@@ -195,7 +192,8 @@ class StudyService:
         image_sort: int,
     ) -> tuple[list[str], list[str]]:
         root = self.settings.dicom.uid_root
-        series_rows, image_rows = [], []
+        series_rows: list[dict[str, Any]] = []
+        image_rows: list[dict[str, Any]] = []
         for procedure_id, views, proc in plan:
             series_sort += 1
             series_uid = new_uid(root)
@@ -217,8 +215,8 @@ class StudyService:
             for view in views:
                 image_sort += 1
                 image_rows.append(self._image_row(study_id, series_uid, view, product, image_sort, now))
-        repo.insert_rows(conn, "series", series_rows)
-        repo.insert_rows(conn, "image", image_rows)
+        repo.insert_series(conn, series_rows)
+        repo.insert_images(conn, image_rows)
         return [r["series_instance_uid"] for r in series_rows], [r["sop_instance_uid"] for r in image_rows]
 
     def _image_row(
@@ -252,9 +250,8 @@ class StudyService:
                 )
             plan = self._plan_views(conn, product, data.patient_type, data.views, language, group_by_procedure=True)
             study_id = self.ids.next(now)
-            repo.insert_row(
+            repo.insert_study(
                 conn,
-                "study",
                 {
                     "study_id": study_id,
                     "study_instance_uid": new_uid(self.settings.dicom.uid_root),
@@ -304,13 +301,14 @@ class StudyService:
             raise not_found("id", study_id)
         return study
 
-    async def list(
+    async def list_studies(
         self, f: repo.ListFilter, *, deleted: bool, page: int, page_size: int, cached: bool = True
     ) -> StudyList:
         key = (f, deleted, page, page_size)
         generation = self.db.generation
         if cached and (hit := self._lists.get(key, generation)) is not None:
-            return hit
+            reply: StudyList = hit
+            return reply
         count, studies = await self.db.read(
             lambda conn: repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size)
         )
@@ -347,14 +345,13 @@ class StudyService:
             elif not in_bin and st.study_lock == "Locked":
                 failures.append(BatchFailure(sid, ErrorCode.LOCKED.info.code, "locked"))
         if failures:
+            codes = {f.code for f in failures}
             code = (
                 ErrorCode.LOCKED
-                if all(f.code == ErrorCode.LOCKED.info.code for f in failures)
-                else (
-                    ErrorCode.NOT_FOUND
-                    if all(f.code == ErrorCode.NOT_FOUND.info.code for f in failures)
-                    else ErrorCode.CONFLICT
-                )
+                if codes == {ErrorCode.LOCKED.info.code}
+                else ErrorCode.NOT_FOUND
+                if codes == {ErrorCode.NOT_FOUND.info.code}
+                else ErrorCode.CONFLICT
             )
             raise DrosError(
                 code,
@@ -367,93 +364,67 @@ class StudyService:
 
     async def delete_to_bin(self, ids: list[str]) -> Stat:
         """All or nothing: any unknown or locked id refuses the whole batch, naming each."""
-        ids = list(dict.fromkeys(ids))
-        async with self._file_lock:
-            await self.db.read(lambda conn: self._check_batch(conn, ids, in_bin=False))
-            total, exposed = await self.db.read(lambda conn: repo.stat(conn, ids))
-            moved = []
-            try:
-                for sid in ids:
-                    await asyncio.to_thread(self.files.move_study_to_bin, sid)
-                    moved.append(sid)
-
-                def commit(conn: Conn) -> None:
-                    self._check_batch(conn, ids, in_bin=False)  # a lock may have come in meanwhile
-                    conn.execute(
-                        "UPDATE study SET is_deleted = true, deleted_at = ? WHERE study_id IN (SELECT unnest(?::VARCHAR[]))",
-                        [datetime.now(UTC), ids],
-                    )
-
-                await self.db.write(commit)
-            except BaseException:
-                for sid in moved:
-                    await asyncio.to_thread(self.files.move_study_from_bin, sid)
-                raise
+        total, exposed = await self._move_batch(list(dict.fromkeys(ids)), to_bin=True)
         return Stat(total=total, exposed=exposed)
 
     async def restore(self, ids: list[str]) -> None:
-        ids = list(dict.fromkeys(ids))
+        """All or nothing: any id not in the recycle bin refuses the whole batch, naming each."""
+        await self._move_batch(list(dict.fromkeys(ids)), to_bin=False)
+
+    async def _move_batch(self, ids: list[str], *, to_bin: bool) -> tuple[int, int]:
+        """Delete to the bin or restore: check, move the folders, then commit the rows — checked
+        again in the commit, since a lock or a purge may have come in while the files moved. Any
+        failure moves the folders back. Returns the (images, exposed) the batch holds."""
         async with self._file_lock:
-            await self.db.read(lambda conn: self._check_batch(conn, ids, in_bin=True))
-            moved = []
+
+            def check(conn: Conn) -> tuple[int, int]:
+                self._check_batch(conn, ids, in_bin=not to_bin)
+                return repo.stat(conn, ids)
+
+            counts = await self.db.read(check)
+            moved: list[str] = []
             try:
                 for sid in ids:
-                    await asyncio.to_thread(self.files.move_study_from_bin, sid)
+                    await asyncio.to_thread(self.files.move_study, sid, to_bin=to_bin)
                     moved.append(sid)
 
                 def commit(conn: Conn) -> None:
-                    self._check_batch(conn, ids, in_bin=True)
-                    conn.execute(
-                        "UPDATE study SET is_deleted = false, deleted_at = NULL WHERE study_id IN (SELECT unnest(?::VARCHAR[]))",
-                        [ids],
-                    )
+                    self._check_batch(conn, ids, in_bin=not to_bin)
+                    repo.set_in_bin(conn, ids, to_bin, datetime.now(UTC))
 
                 await self.db.write(commit)
             except BaseException:
                 for sid in moved:
-                    await asyncio.to_thread(self.files.move_study_to_bin, sid)
+                    await asyncio.to_thread(self.files.move_study, sid, to_bin=not to_bin)
                 raise
+        return counts
 
     async def purge(self, ids: list[str] | None) -> int:
-        """Permanent delete of `ids` from the bin (None: empty the bin). Rows first, then files:
-        a crash in between leaves files no row refers to, which the next start removes."""
+        """Permanent delete of `ids` from the bin (None: empty the bin, deleted views included).
+        The commit removes the rows and journals the files; the files go after it, and a crash in
+        between is finished at the next start (StudyFiles.reconcile)."""
         async with self._file_lock:
 
-            def commit(conn: Conn) -> tuple[list[str], list[str]]:
+            def commit(conn: Conn) -> tuple[int, list[tuple[str, str]]]:
                 if ids is None:
-                    targets = [r[0] for r in conn.execute("SELECT study_id FROM study WHERE is_deleted").fetchall()]
+                    targets = repo.bin_study_ids(conn)
                 else:
                     targets = list(dict.fromkeys(ids))
                     self._check_batch(conn, targets, in_bin=True)
-                views = (
-                    [
-                        r[0]
-                        for r in conn.execute(
-                            "SELECT sop_instance_uid FROM image WHERE is_deleted AND study_id NOT IN (SELECT unnest(?::VARCHAR[]))",
-                            [targets],
-                        ).fetchall()
-                    ]
-                    if ids is None
-                    else []
-                )
-                for table in ("image", "series", "study"):
-                    conn.execute(f"DELETE FROM {table} WHERE study_id IN (SELECT unnest(?::VARCHAR[]))", [targets])
-                if views:
-                    conn.execute("DELETE FROM image WHERE sop_instance_uid IN (SELECT unnest(?::VARCHAR[]))", [views])
-                    conn.execute(
-                        "DELETE FROM series WHERE series_instance_uid NOT IN (SELECT DISTINCT series_instance_uid FROM image)"
-                    )
-                return targets, views
+                return len(targets), repo.purge(conn, targets, deleted_views=ids is None, now=datetime.now(UTC))
 
-            targets, views = await self.db.write(commit)
-            for sid in targets:
-                await asyncio.to_thread(self.files.purge_study, sid)
-            for sop in views:
-                self.files.purge_view(sop)
-        return len(targets)
+            count, journal = await self.db.write(commit)
+
+            def remove() -> None:
+                for kind, name in journal:
+                    self.files.purge(kind, name)
+
+            await asyncio.to_thread(remove)
+            await self.db.write(lambda conn: repo.forget_purges(conn, journal))
+        return count
 
     async def disk_info(self) -> DiskInfo:
-        usage = shutil.disk_usage(self.settings.data_path)
+        usage = await asyncio.to_thread(shutil.disk_usage, self.settings.data_path)
         size = await asyncio.to_thread(self.files.bin_size)
         return DiskInfo(
             total=usage.total,
@@ -475,15 +446,11 @@ class StudyService:
             product = Product(state.product)
             # as the reference's example: every added view gets a series of its own
             plan = self._plan_views(conn, product, state.patient_type, data.views, language, group_by_procedure=False)
-            s_sort, i_sort = conn.execute(
-                "SELECT (SELECT coalesce(max(sort), 0) FROM series WHERE study_id = ?), "
-                "(SELECT coalesce(max(sort), 0) FROM image WHERE study_id = ?)",
-                [data.study_id, data.study_id],
-            ).fetchone()
+            s_sort, i_sort = repo.max_sorts(conn, data.study_id)
             series, images = self._insert_plan(
                 conn, data.study_id, product, state.patient_type, plan, now, s_sort, i_sort
             )
-            conn.execute("UPDATE study SET is_appended = true WHERE study_id = ?", [data.study_id])
+            repo.mark_appended(conn, data.study_id)
             return state.study_instance_uid, series, images
 
         study_uid, series, images = await self.db.write(write)
@@ -499,41 +466,24 @@ class StudyService:
         return CreateImageReply(series=found)
 
     def _image(self, conn: Conn, sop_uid: str, field: str = "instance_uid") -> tuple[dict[str, Any], repo.StudyState]:
-        row = conn.execute(
-            "SELECT sop_instance_uid, series_instance_uid, study_id, view_id, view_description, patient_type, body_part_id, "
-            "anatomic_region, sort, product, is_pre_install, expose_status, image_file, thumbnail_file, raw_file, "
-            "judged_status, comment FROM image WHERE sop_instance_uid = ? AND NOT is_deleted",
-            [sop_uid],
-        ).fetchone()
-        if row is None:
+        """A live view slot of an unlocked live study, or the error that names `field`."""
+        image = repo.image_slot(conn, sop_uid)
+        if image is None:
             raise not_found(field, sop_uid)
-        keys = (
-            "sop_instance_uid",
-            "series_instance_uid",
-            "study_id",
-            "view_id",
-            "view_description",
-            "patient_type",
-            "body_part_id",
-            "anatomic_region",
-            "sort",
-            "product",
-            "is_pre_install",
-            "expose_status",
-            "image_file",
-            "thumbnail_file",
-            "raw_file",
-            "judged_status",
-            "comment",
-        )
-        image = dict(zip(keys, row, strict=False))
         state = self._live_state(conn, image["study_id"], field=field)
         if state.study_lock == "Locked":
             raise locked_error(image["study_id"])
         return image, state
 
-    def _shift_after(self, conn: Conn, study_id: str, sort: int) -> None:
-        conn.execute("UPDATE image SET sort = sort + 1 WHERE study_id = ? AND sort > ?", [study_id, sort])
+    def _copy_row(self, src: dict[str, Any], new_uid_: str, now: datetime, **extra: Any) -> dict[str, Any]:
+        """A new slot for the same view, right after `src` in its series."""
+        return {
+            **{k: src[k] for k in _VIEW_COPY_COLUMNS},
+            "sop_instance_uid": new_uid_,
+            "sort": src["sort"] + 1,
+            "create_time": now,
+            **extra,
+        }
 
     async def copy_view(self, sop_uid: str) -> CreateImageReply:
         """A new unexposed slot for the same view, in the same series, right after the original."""
@@ -541,31 +491,9 @@ class StudyService:
 
         def write(conn: Conn) -> tuple[str, str, str, str]:
             src, state = self._image(conn, sop_uid)
-            self._shift_after(conn, src["study_id"], src["sort"])
+            repo.shift_images_after(conn, src["study_id"], src["sort"])
             new = new_uid(self.settings.dicom.uid_root)
-            repo.insert_row(
-                conn,
-                "image",
-                {
-                    **{
-                        k: src[k]
-                        for k in (
-                            "series_instance_uid",
-                            "study_id",
-                            "view_id",
-                            "view_description",
-                            "patient_type",
-                            "body_part_id",
-                            "anatomic_region",
-                            "product",
-                            "is_pre_install",
-                        )
-                    },
-                    "sop_instance_uid": new,
-                    "sort": src["sort"] + 1,
-                    "create_time": now,
-                },
-            )
+            repo.insert_images(conn, [self._copy_row(src, new, now)])
             return src["study_id"], state.study_instance_uid, src["series_instance_uid"], new
 
         study_id, study_uid, series_uid, new = await self.db.write(write)
@@ -576,7 +504,7 @@ class StudyService:
         new SOP Instance UID (and the thumbnail with it)."""
         now = datetime.now(UTC)
         async with self._file_lock:
-            src, _state = await self.db.read(lambda conn: self._image(conn, sop_uid))
+            src, _ = await self.db.read(lambda conn: self._image(conn, sop_uid))
             if src["expose_status"] != "Exposed" or not src["image_file"]:
                 raise DrosError(
                     ErrorCode.UNPROCESSABLE,
@@ -586,7 +514,7 @@ class StudyService:
                 )
             new = new_uid(self.settings.dicom.uid_root)
             live = self.files.live_dir(src["study_id"])
-            created = []
+            created: list[Path] = []
             try:
                 target = live / f"{new}.dcm"
                 await asyncio.to_thread(rewrite, live / src["image_file"], target, {"SOPInstanceUID": new})
@@ -599,42 +527,29 @@ class StudyService:
 
                 def commit(conn: Conn) -> None:
                     self._image(conn, sop_uid)
-                    self._shift_after(conn, src["study_id"], src["sort"])
-                    repo.insert_row(
+                    repo.shift_images_after(conn, src["study_id"], src["sort"])
+                    repo.insert_images(
                         conn,
-                        "image",
-                        {
-                            **{
-                                k: src[k]
-                                for k in (
-                                    "series_instance_uid",
-                                    "study_id",
-                                    "view_id",
-                                    "view_description",
-                                    "patient_type",
-                                    "body_part_id",
-                                    "anatomic_region",
-                                    "product",
-                                    "is_pre_install",
-                                )
-                            },
-                            "sop_instance_uid": new,
-                            "sort": src["sort"] + 1,
-                            "create_time": now,
-                            "expose_status": "Exposed",
-                            "expose_time": now,
-                            "image_file": target.name,
-                            "thumbnail_file": thumb,
-                            "storage_status": "Saved",
-                            "image_type": "save_as",
-                            "comment": f"saved as from {sop_uid}",
-                        },
+                        [
+                            self._copy_row(
+                                src,
+                                new,
+                                now,
+                                expose_status="Exposed",
+                                expose_time=now,
+                                image_file=target.name,
+                                thumbnail_file=thumb,
+                                storage_status="Saved",
+                                image_type="save_as",
+                                comment=f"saved as from {sop_uid}",
+                            )
+                        ],
                     )
 
                 await self.db.write(commit)
             except BaseException:
                 for p in created:
-                    p.unlink(missing_ok=True)
+                    await asyncio.to_thread(p.unlink, missing_ok=True)
                 raise
         return new
 
@@ -643,12 +558,7 @@ class StudyService:
             state = self._live_state(conn, data.study_id, field="study_id")
             if state.study_lock == "Locked":
                 raise locked_error(data.study_id)
-            current = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT sop_instance_uid FROM image WHERE study_id = ? AND NOT is_deleted", [data.study_id]
-                ).fetchall()
-            }
+            current = repo.live_image_uids(conn, data.study_id)
             given = data.sop_instance_uids
             if len(set(given)) != len(given):
                 raise invalid_param("sop_instance_uids", "lists an image twice", "有重复的图像")
@@ -660,18 +570,7 @@ class StudyService:
                     f"must list every image of the study exactly once; unknown: {unknown}, missing: {missing}",
                     f"必须列出该检查的全部图像各一次；未知：{unknown}，缺少：{missing}",
                 )
-            conn.execute(
-                "UPDATE image SET sort = o.pos FROM (SELECT unnest(?::VARCHAR[]) AS uid, generate_subscripts(?::VARCHAR[], 1) AS pos) o "
-                "WHERE image.sop_instance_uid = o.uid",
-                [given, given],
-            )
-            # a series sits where its first view now sits
-            conn.execute(
-                "UPDATE series SET sort = r.rank FROM (SELECT series_instance_uid, row_number() OVER (ORDER BY min(sort)) AS rank "
-                "FROM image WHERE study_id = ? AND NOT is_deleted GROUP BY series_instance_uid) r "
-                "WHERE series.series_instance_uid = r.series_instance_uid",
-                [data.study_id],
-            )
+            repo.reorder_images(conn, data.study_id, given)
 
         await self.db.write(write)
 
@@ -692,12 +591,23 @@ class StudyService:
 
                 def commit(conn: Conn) -> None:
                     self._image(conn, sop_uid, field="id")
-                    conn.execute(
-                        "UPDATE image SET is_deleted = true, deleted_at = ? WHERE sop_instance_uid = ?",
-                        [datetime.now(UTC), sop_uid],
-                    )
+                    repo.mark_image_deleted(conn, sop_uid, datetime.now(UTC))
 
                 await self.db.write(commit)
             except BaseException:
                 await asyncio.to_thread(self.files.move_view_from_bin, image["study_id"], sop_uid)
                 raise
+
+
+# what a copied view slot (image/copy, image/save_as) takes over from its original
+_VIEW_COPY_COLUMNS = (
+    "series_instance_uid",
+    "study_id",
+    "view_id",
+    "view_description",
+    "patient_type",
+    "body_part_id",
+    "anatomic_region",
+    "product",
+    "is_pre_install",
+)
