@@ -1,5 +1,5 @@
 """device/get properties (the seed's 67 keys, values live from the driver, filtered by `Level` per role) and
-the device/action catalogue (docs/generator-protocol.md §7 lists the names). Also `load_apr`, which the
+the device/action catalogue (README "Devices" lists the names). Also `load_apr`, which the
 acquisition task uses to load a view's APR for a patient size and work station."""
 
 from __future__ import annotations
@@ -326,8 +326,8 @@ async def device_action(manager: DeviceManager, db: Database, product: str, req:
         return
     raise invalid_param(
         "reqName",
-        f"unknown action {name!r}; see docs/generator-protocol.md §7",
-        f"未知操作 {name!r}；见 docs/generator-protocol.md §7",
+        f"unknown action {name!r}; see README 'Devices'",
+        f"未知操作 {name!r}；见 README 'Devices'",
     )
 
 
