@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
-from dros.app import PREFIXES
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from dros.app import PREFIXES, create_app
 from dros.errors import ErrorCode
+from dros.settings import Settings
+from tests.conftest import login
 
 ENVELOPE_KEYS = {"code", "description", "solution", "data"}
 
@@ -160,10 +168,23 @@ KINDS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def refusing_client(
+    template_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient[Litestar]]:
+    """One app for all the refusals below: none of them gets as far as writing anything."""
+    data = tmp_path_factory.mktemp("refusals") / "data"
+    shutil.copytree(template_data_dir, data)
+    settings = Settings.load(environ={}, overrides={"data_dir": str(data), "host": "127.0.0.1", "log_level": "WARNING"})
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
+        c.headers["Authorization"] = f"Bearer {login(c, 'admin')}"
+        yield c
+
+
 @pytest.mark.parametrize("method, path, body, field, en, zh", KINDS, ids=[f"{k[3]}:{k[4][:24]}" for k in KINDS])
-def test_validation_messages_in_both_languages(client, auth_headers, method, path, body, field, en, zh):
+def test_validation_messages_in_both_languages(refusing_client, method, path, body, field, en, zh):
     for language, expected in (("en_US", f"Invalid parameter: '{field}' {en}"), ("zh_CN", f"参数无效：{field}：{zh}")):
-        r = client.request(method, path, json=body, headers=auth_headers("admin", language=language))
+        r = refusing_client.request(method, path, json=body, headers={"Language": language})
         reply = assert_error(r, 400, ErrorCode.INVALID_PARAMETER, field)
         assert reply["description"] == expected
 
