@@ -16,7 +16,7 @@ from dros.device.base import DeviceFault, EndOfExposure, GeneratorState, LinkSta
 from dros.device.framing import encode
 from dros.device.generator import GeneratorDriver, LinkDown
 from dros.device.protocol import Fault, Refusal, r10_step, r10_values
-from dros.simulators.generator import GeneratorSimulator
+from dros.simulators.generator import GeneratorSimulator, SimLimits
 
 LINKS = ("pty", "tcp")
 
@@ -287,3 +287,47 @@ def test_r10_series_steps() -> None:
     assert r10_step(55, -1, 1, 10000) == 50
     assert r10_step(1.0, -1, 1, 10000) == 1.0  # clamped at the bottom
     assert r10_step(8000, 5, 1, 10000) == 10000
+
+
+def test_releasing_the_hand_switch_mid_exposure_stops_x_rays() -> None:
+    async def main() -> None:
+        sim = GeneratorSimulator("realistic")
+        url = await sim.serve_pty()
+        drv = GeneratorDriver(url, loop_time_s=0.2, reply_timeout_s=0.1)
+        await drv.start()
+        try:
+            assert await drv.wait_connected(5.0)
+            await drv._wait(lambda s: s.state == GeneratorState.STANDBY, 5.0)
+            await drv.set_param("MS", 2000)  # a 2 s exposure
+            await drv.prepare()
+            await drv.expose()
+            await asyncio.sleep(0.2)
+            await drv.release()  # dead-man switch let go
+            await drv._wait(lambda s: s.state == GeneratorState.STANDBY, 1.0)
+            post = await drv.read_post_exposure()
+            assert post.end == EndOfExposure.ABORTED_RELEASE
+            assert 0 < post.ms < 2000 and post.mas < drv.status.technique.mas  # type: ignore[union-attr]
+        finally:
+            await drv.stop()
+            await sim.close()
+
+    asyncio.run(main())
+
+
+def test_prep_is_capped() -> None:
+    async def main() -> None:
+        sim = GeneratorSimulator("instant", SimLimits(prep_cap_s=0.3))
+        url = f"socket://127.0.0.1:{await sim.serve_tcp()}"
+        drv = GeneratorDriver(url, loop_time_s=0.1, reply_timeout_s=0.1)
+        await drv.start()
+        try:
+            assert await drv.wait_connected(5.0)
+            await drv._wait(lambda s: s.state == GeneratorState.STANDBY, 5.0)
+            await drv.prepare()  # held in Ready, never exposed
+            await drv._wait(lambda s: s.state == GeneratorState.ERROR, 2.0)
+            assert Fault.PREP_TIMEOUT in drv.status.errors
+        finally:
+            await drv.stop()
+            await sim.close()
+
+    asyncio.run(main())

@@ -80,6 +80,17 @@ def test_one_exposure_end_to_end_with_events() -> None:
     async def body(devices: DeviceManager, gsim: GeneratorSimulator, dsim: DetectorSimulator) -> None:
         events: list[DeviceEvent] = []
         devices.subscribe(events.append)
+        streamed: list[str] = []
+
+        async def consume() -> None:
+            async for ev in devices.events():
+                if ev.kind == "exposure":
+                    streamed.append(ev.name)
+                    if ev.name == "frame":
+                        return
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(0)
         await devices.arm(ArmRequest(view_id="V1", thickness_cm=18))
         assert devices.status.interlocks == ()  # may expose
         result = await devices.expose(ExposureRequest(press_id="press-1", transaction="tx-9", client_id="console"))
@@ -88,6 +99,8 @@ def test_one_exposure_end_to_end_with_events() -> None:
         assert result.frame.delivered == result.post and result.frame_error == ""
         steps = [e.name for e in events if e.kind == "exposure"]
         assert steps == ["prep", "expose", "ended", "frame"]
+        await asyncio.wait_for(consumer, 2.0)
+        assert streamed == steps  # the async stream sees the same events
         assert all(e.transaction == "tx-9" and e.client_id == "console" for e in events if e.kind == "exposure")
         await devices.wait_for(lambda s: s.generator.state == GeneratorState.STANDBY, 2.0)
         assert devices.status.generator.heat_pct > 0 and not devices.status.exposing
