@@ -141,3 +141,13 @@ def test_undecodable_bodies_are_translated(raw, en, zh):
     with pytest.raises(msgspec.DecodeError) as info:
         msgspec.json.decode(raw)
     assert decode_problem(str(info.value)) == (en, zh)
+
+
+def test_json_carried_in_a_field_names_that_field_for_the_whole_value():
+    with pytest.raises(msgspec.ValidationError) as whole:
+        msgspec.json.decode(b"[1]", type=Every)
+    with pytest.raises(msgspec.ValidationError) as inner:
+        msgspec.json.decode(b'{"count": 0}', type=Every)
+    assert decode_error(whole.value, Every, root_name="reqParam").field == "reqParam"
+    assert decode_error(whole.value, Every).field == "body"
+    assert decode_error(inner.value, Every, root_name="reqParam").field == "count"

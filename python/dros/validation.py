@@ -176,9 +176,13 @@ def invalid_parameter(problem: Problem, tp: Any = None, path_in_type: str | None
     )
 
 
-def decode_error(exc: msgspec.ValidationError, tp: Any) -> DrosError:
-    """`invalid_parameter` for a ValidationError raised while decoding a body into `tp`."""
-    return invalid_parameter(parse(str(exc)), tp)
+def decode_error(exc: msgspec.ValidationError, tp: Any, root_name: str = BODY) -> DrosError:
+    """`invalid_parameter` for a ValidationError raised while decoding JSON into `tp`; a problem with the
+    value as a whole is named `root_name` (the body, or the request field that carried the JSON)."""
+    problem = parse(str(exc))
+    if problem.field == BODY and root_name != BODY:
+        return invalid_parameter(Problem(root_name, problem.kind, problem.args), tp, "")
+    return invalid_parameter(problem, tp)
 
 
 __all__ = ["BODY", "Problem", "allowed_values", "decode_error", "decode_problem", "invalid_parameter", "parse"]

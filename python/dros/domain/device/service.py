@@ -22,6 +22,7 @@ from dros.domain.protocol import repo as protocol_repo
 from dros.errors import DrosError, ErrorCode, invalid_param, not_found
 from dros.settings import Locale, Settings
 from dros.store.db import Database
+from dros.validation import decode_error
 
 log = logging.getLogger("dros.device.api")
 
@@ -319,7 +320,7 @@ async def device_action(manager: DeviceManager, db: Database, product: str, req:
         try:
             body = msgspec.json.decode(req.reqParam or "{}", type=AprParam)
         except msgspec.ValidationError as exc:
-            raise invalid_param("reqParam", str(exc), str(exc)) from None
+            raise decode_error(exc, AprParam, root_name="reqParam") from None
         except msgspec.DecodeError:
             raise invalid_param("reqParam", "must be a JSON object", "须为 JSON 对象") from None
         await load_apr(manager, db, product, body, transaction=tx, client_id=cid)
