@@ -32,6 +32,12 @@ def main(data_dir: str, operation: str, study_id: str) -> None:
 
         StudyFiles.move_study = move_then_die  # type: ignore[method-assign]
         coro = service.delete_to_bin([study_id]) if operation == "delete" else service.restore([study_id])
+    elif operation == "save_as":
+        # the partial copy is written, then the process dies before renaming it (study_id: the sop)
+        from dros.domain.study import dicom_copy
+
+        dicom_copy.os.replace = die  # type: ignore[assignment]
+        coro = service.save_as(study_id, dicom_copy.copy_with_new_uids)
     elif operation == "purge":
         # the rows are gone (committed), the process dies before the files are removed
         StudyFiles.purge = die  # type: ignore[method-assign]

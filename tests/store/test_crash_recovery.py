@@ -10,6 +10,7 @@ import sys
 import pytest
 from litestar.testing import TestClient
 
+from dros.domain.study import repo
 from tests.studies import expose, images_of, register
 
 
@@ -39,6 +40,8 @@ def exposed_study(make_app, settings):
         for img in images_of(s)[:2]:
             expose(c.app, s, img)
         keep = register(c, h)
+        # the study as it stands before any crash: what every repair must give back exactly
+        s = c.get(f"/dr/api/v1/auth/study/{s['study_id']}", headers=h).json()["data"]
     return s, keep
 
 
@@ -69,8 +72,7 @@ def test_killed_after_moving_files_before_commit_of_delete(make_app, settings, e
     c, h = reopen(make_app, settings)
     try:
         assert _files(data) == before  # repaired: files back beside their live rows
-        got = c.get(f"/dr/api/v1/auth/study/{s['study_id']}", headers=h).json()["data"]
-        assert got["series"] == s["series"] or len(images_of(got)) == 3
+        assert c.get(f"/dr/api/v1/auth/study/{s['study_id']}", headers=h).json()["data"] == s
         assert c.request("DELETE", "/dr/api/v1/auth/study", headers=h, json=[s["study_id"]]).status_code == 200
         assert all(f.startswith(f"recycle_bin/{s['study_id']}/") for f in _files(data))
     finally:
@@ -88,6 +90,7 @@ def test_killed_after_moving_files_before_commit_of_restore(make_app, settings, 
         assert _files(data) == in_bin  # still in the bin, as the rows say
         ids = [x["study_id"] for x in c.get("/dr/api/v1/auth/recycle_bin/study/", headers=h).json()["data"]["studies"]]
         assert ids == [s["study_id"]]
+        assert c.get(f"/dr/api/v1/auth/recycle_bin/study/{s['study_id']}", headers=h).json()["data"] == s
     finally:
         c.__exit__(None, None, None)
 
@@ -100,9 +103,32 @@ def test_killed_after_commit_of_purge_before_removing_files(make_app, settings, 
     assert (data / "recycle_bin" / s["study_id"]).exists()  # rows gone, files left behind
     c, h = reopen(make_app, settings)
     try:
-        assert not (data / "recycle_bin" / s["study_id"]).exists()  # the orphans are removed
+        # the journaled removal is finished: the user asked for it, so nothing goes to quarantine
+        assert not (data / "recycle_bin" / s["study_id"]).exists()
         assert _files(data) == []
+        db = c.app.state.db
+        assert db.read_sync(repo.list_quarantine) == [] and db.read_sync(repo.pending_purges) == []
+        assert not (data / "quarantine").exists()
         assert c.get(f"/dr/api/v1/auth/study/{keep['study_id']}", headers=h).status_code == 200
         assert c.get("/dr/api/v1/auth/recycle_bin/disk_info", headers=h).json()["data"]["recycle_bin"] == 0
+    finally:
+        c.__exit__(None, None, None)
+
+
+def test_killed_while_save_as_writes_its_copy(make_app, settings, exposed_study):
+    """save_as writes `<new>.dcm.part` and renames it; killed before the rename, the next start
+    removes the partial file and the study is as it was (no row was committed)."""
+    s, _ = exposed_study
+    data = settings.data_path
+    before = _files(data)
+    exposed = next(i for i in images_of(s) if i["expose_status"] == "Exposed")
+    run_child(data, "save_as", exposed["sop_instance_uid"])
+    partial = [f for f in _files(data) if f.endswith(".dcm.part")]
+    assert len(partial) == 1 and partial[0].startswith(f"studies/{s['study_id']}/")
+    c, h = reopen(make_app, settings)
+    try:
+        assert _files(data) == before
+        assert c.get(f"/dr/api/v1/auth/study/{s['study_id']}", headers=h).json()["data"] == s
+        assert c.app.state.db.read_sync(repo.list_quarantine) == []
     finally:
         c.__exit__(None, None, None)
