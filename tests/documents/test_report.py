@@ -239,3 +239,14 @@ def test_report_routes_live_beside_the_study_routes(client, auth_headers):
     )
     assert client.get(f"/api/v1/auth/study/{sid}", headers=h).json()["data"]["study_id"] == sid
     assert client.get(f"/api/v1/auth/study/{sid}/stat", headers=h).status_code == 200
+
+
+def test_lone_surrogate_and_dot_ids_are_client_errors(client, auth_headers):
+    h = auth_headers()
+    raw = '{"headers": {}, "findings": "a\\ud800b", "impression": "", "radiologist": "", "review_physician": ""}'
+    r = client.post(PREVIEW, headers={**h, "Content-Type": "application/json"}, content=raw.encode())
+    assert r.status_code == 400, r.text
+    r = client.post("/dr/api/v1/auth/study/../report", headers=h, json=SEED_HUMAN)
+    assert 400 <= r.status_code < 500, r.text
+    r = client.post("/dr/api/v1/auth/study/%2E%2E/report", headers=h, json=SEED_HUMAN)
+    assert 400 <= r.status_code < 500, r.text

@@ -14,14 +14,13 @@ import base64
 import binascii
 import io
 import re
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from dros.errors import invalid_param
+from dros.errors import DrosError, invalid_param
 
 MAX_PNG_BYTES = 32 * 1024 * 1024
 MAX_SIDE = 8192
@@ -88,7 +87,9 @@ def decode_png(field: str, data: bytes, *, allow_16bit: bool) -> DecodedPng:
                 f"尺寸为 {cols}×{rows}；每边最多 {MAX_SIDE}，总像素最多 {MAX_PIXELS}",
             )
         img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, zlib.error, Image.DecompressionBombError) as exc:
+    except DrosError:
+        raise
+    except Exception as exc:  # whatever the decoder trips on, the client's bytes are at fault
         raise invalid_param(field, f"is not a readable PNG image ({exc})", f"不是可读取的 PNG 图片（{exc}）") from exc
     mode = img.mode
     sixteen = depth == 16

@@ -40,7 +40,11 @@ def check_text(content: ReportContent) -> None:
     ]
     for name, value, multiline in fields:
         for ch in value:
-            if (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0) and not (multiline and ch in _ALLOWED_CONTROLS):
+            code = ord(ch)
+            # C0/C1 controls, and lone surrogates (a JSON escape can carry them; they are not text)
+            if (code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000) and not (
+                multiline and ch in _ALLOWED_CONTROLS
+            ):
                 raise invalid_param(
                     name, f"contains the control character U+{ord(ch):04X}", f"含有控制字符 U+{ord(ch):04X}"
                 )
@@ -139,7 +143,6 @@ class ReportService:
     async def save(self, study_id: str, content: ReportContent, language: Locale, author: str) -> ReportSaved:
         check_text(content)
         store = self.store
-        folder = store.study_dir(study_id)
         async with store.lock:
 
             def read(
@@ -161,6 +164,7 @@ class ReportService:
                 )
 
             study, images, latest, series, (series_sort, image_sort) = await store.db.read(read)
+            folder = store.study_dir(study.study_id)  # only a study id the database knows becomes a path
             images = [im for im in images if await asyncio.to_thread((folder / im.thumbnail_file).is_file)]
             page = page_of(
                 content,
