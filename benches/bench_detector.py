@@ -1,20 +1,24 @@
 """Detector data channel: hand-off of a 3072×3072 16-bit frame (18.9 MB) from the panel to the acquisition
-loop, and the event loop's worst stall while frames arrive.
+loop, and how long the event loop is held while frames arrive.
 
-The simulator runs as its own process (`dros simulate detector`, instant profile, replaying one stored
-frame so the phantom's generation time stays out of the figure). Measured per frame:
+Two set-ups:
 
-* ``handoff``: the panel starts sending (header timestamp) → the driver hands a verified ndarray over
-  (transfer over loopback TCP, reassembly, CRC32 in a thread);
-* ``cycle``: the X-ray window closes (XOFF) → `read_frame` returns (adds the panel's file read and CRC);
-* the loop time the data path takes: the longest single callback of the receiver (reads, reassembly, header
-  parsing, hand-over), in CPU time of the loop's thread — what the device layer itself makes the loop wait.
-  Target ≤ 5 ms;
-* the worst wake-up lag `dros.runtime.loop_lag.LoopLagProbe` (every millisecond) sees during the frames, and
-  the same probe on an idle loop just before: on two shared, loaded cores the wall-clock lag is dominated by
-  the OS scheduler (idle figures of 10–30 ms were seen), so it is reported next to its idle baseline.
+* ``subprocess``: the simulator runs as its own process (`dros simulate detector`, instant profile,
+  replaying one stored frame so the phantom's generation time stays out of the figure) — the driver alone
+  on the measured loop, as with a real panel;
+* ``inprocess``: the simulator runs in the same process and loop as the driver, generating phantoms — the
+  service's default room (`device.detector = "simulator"`).
 
-Timing targets are asserted only with ``--benchmark-enable``; the suite runs one frame as a test.
+Measured per frame: ``handoff`` — the panel starts sending (header timestamp) → the driver hands a verified
+ndarray over (loopback TCP, reassembly, CRC32 in a thread); ``cycle`` — the X-ray window closes (XOFF) →
+`read_frame` returns. For the loop: every callback the loop runs during the frames is timed
+(`asyncio.Handle._run` wrapped): its CPU time on the loop thread (what our code makes the loop wait) and its
+wall time (adds waiting for the GIL and being preempted). Target: longest callback ≤ 5 ms. Also the worst
+wake-up lag of `dros.runtime.loop_lag.LoopLagProbe` (every millisecond) during the frames, next to the same
+probe on the idle loop just before: on two shared, loaded cores the wall-clock lag is dominated by the OS
+scheduler (idle figures of 5–35 ms were seen), so it is not the target's measure.
+
+Timing targets are asserted only with ``--benchmark-enable``; the suite runs one frame of each as a test.
 """
 
 from __future__ import annotations
@@ -28,84 +32,123 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
-import dros.device.detector as detector_module
 from dros.device.base import ArmRequest, EndOfExposure, Focus, PostExposure
 from dros.device.detector import DetectorDriver
-from dros.device.detector_data import FrameReceiver
 from dros.runtime.loop_lag import LoopLagProbe
+from dros.simulators.detector import DetectorSimulator
+from dros.simulators.detector_frames import PanelResponse
 
 SIZE = 3072
 POST = PostExposure(kv=70, ma=200, ms=50, mas=10, focus=Focus.LARGE, end=EndOfExposure.NORMAL)
-CALLBACK_CPU_MS: list[float] = []
-GC_MS: list[float] = []
-_gc_start = [0.0]
 
 
-def _gc_timer(phase: str, info: dict[str, int]) -> None:
-    if phase == "start":
-        _gc_start[0] = time.thread_time()
-    elif info.get("generation") == 2:
-        GC_MS.append((time.thread_time() - _gc_start[0]) * 1e3)
+class CallbackTimer:
+    """Times every callback the event loop runs (CPU of the loop thread, and wall) while installed."""
+
+    def __init__(self) -> None:
+        self.cpu_ms: list[float] = []
+        self.wall_ms: list[float] = []
+        self.gc_full_ms: list[float] = []
+        self.slowest: list[tuple[float, str]] = []  # the callbacks above 1 ms CPU, named
+        self._orig: Callable[[asyncio.Handle], None] | None = None
+        self._gc_t0 = 0.0
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_t0 = time.thread_time()
+        elif info.get("generation") == 2:
+            self.gc_full_ms.append((time.thread_time() - self._gc_t0) * 1e3)
+
+    def __enter__(self) -> CallbackTimer:
+        orig = asyncio.Handle._run
+        self._orig = orig
+        cpu, wall, slowest = self.cpu_ms, self.wall_ms, self.slowest
+
+        def timed(handle: asyncio.Handle) -> None:
+            c0, w0 = time.thread_time(), time.perf_counter()
+            try:
+                orig(handle)
+            finally:
+                c = (time.thread_time() - c0) * 1e3
+                cpu.append(c)
+                wall.append((time.perf_counter() - w0) * 1e3)
+                if c > 1.0:
+                    slowest.append((round(c, 2), repr(handle)[:160]))
+
+        asyncio.Handle._run = timed  # type: ignore[method-assign]
+        gc.callbacks.append(self._gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._orig is not None
+        asyncio.Handle._run = self._orig  # type: ignore[method-assign]
+        gc.callbacks.remove(self._gc)
 
 
-class TimedReceiver(FrameReceiver):
-    """The driver's receiver with the loop-thread CPU time of each read callback recorded."""
-
-    def buffer_updated(self, nbytes: int) -> None:
-        t0 = time.thread_time()
-        super().buffer_updated(nbytes)
-        CALLBACK_CPU_MS.append((time.thread_time() - t0) * 1e3)
-
-
-async def _frames(control: str, rounds: int) -> dict[str, Any]:
-    drv = DetectorDriver(control, loop_time_s=2.0)
-    await drv.start()
+async def _frames(drv: DetectorDriver, rounds: int) -> dict[str, Any]:
     handoff: list[float] = []
     cycle: list[float] = []
+    await drv.start()
     try:
         await drv.wait_for(lambda s: s.ready, 30.0)
         async with LoopLagProbe(interval_s=0.001) as idle:
             await asyncio.sleep(1.0)
-        CALLBACK_CPU_MS.clear()
-        GC_MS.clear()
-        gc.callbacks.append(_gc_timer)
-        async with LoopLagProbe(interval_s=0.001) as probe:
-            for _ in range(rounds):
-                await drv.arm(ArmRequest())
-                await drv.exposure_started()
-                t0 = time.perf_counter()
-                await drv.exposure_ended(POST)
-                frame = await drv.read_frame(30.0)
-                cycle.append((time.perf_counter() - t0) * 1e3)
-                handoff.append(float(frame.metadata["transfer_ms"]))
-                assert frame.pixels.shape == (SIZE, SIZE)
-                del frame
-            worst = probe.worst_ms
-            samples = probe.samples
-            p99 = probe.snapshot().recent_p99_ms
-        gc.callbacks.remove(_gc_timer)
+        with CallbackTimer() as timer:
+            async with LoopLagProbe(interval_s=0.001) as probe:
+                for _ in range(rounds):
+                    await drv.arm(ArmRequest(view_id="View_DX_T_A_SK_AP_00", thickness_cm=19))
+                    await drv.exposure_started()
+                    t0 = time.perf_counter()
+                    await drv.exposure_ended(POST)
+                    frame = await drv.read_frame(60.0)
+                    cycle.append((time.perf_counter() - t0) * 1e3)
+                    handoff.append(float(frame.metadata["transfer_ms"]))
+                    assert frame.pixels.shape == (SIZE, SIZE)
+                    del frame
     finally:
         await drv.stop()
+    cpu = sorted(timer.cpu_ms)
     return {
-        "handoff_ms": handoff,
-        "cycle_ms": cycle,
-        "loop_worst_ms": worst,
-        "loop_p99_ms": p99,
-        "loop_samples": samples,
-        "idle_worst_ms": idle.worst_ms,
-        "callback_max_ms": max(CALLBACK_CPU_MS),
-        "callback_p99_ms": sorted(CALLBACK_CPU_MS)[int(0.99 * (len(CALLBACK_CPU_MS) - 1))],
-        "callbacks": len(CALLBACK_CPU_MS),
-        "gc2_ms": list(GC_MS),
+        "frames": len(handoff),
+        "handoff_median_ms": round(statistics.median(handoff), 1),
+        "handoff_max_ms": round(max(handoff), 1),
+        "cycle_median_ms": round(statistics.median(cycle), 1),
+        "callbacks": len(cpu),
+        "callback_max_cpu_ms": round(cpu[-1], 2),
+        "callback_p99_cpu_ms": round(cpu[int(0.99 * (len(cpu) - 1))], 3),
+        "callback_max_wall_ms": round(max(timer.wall_ms), 2),
+        "gc_full_collections_ms": [round(x, 2) for x in timer.gc_full_ms],
+        "callbacks_over_1ms": sorted(timer.slowest, reverse=True)[:5],
+        "loop_lag_worst_ms": round(probe.worst_ms, 2),
+        "loop_lag_p99_ms": round(probe.snapshot().recent_p99_ms, 2),
+        "loop_lag_idle_worst_ms": round(idle.worst_ms, 2),
     }
 
 
-def test_frame_handoff_and_loop_stall(benchmark: Any, tmp_path: Path) -> None:
+async def _inprocess(rounds: int) -> dict[str, Any]:
+    sim = DetectorSimulator("instant", PanelResponse(width=SIZE, height=SIZE))
+    cport, _ = await sim.serve_tcp()
+    try:
+        return await _frames(DetectorDriver(f"socket://127.0.0.1:{cport}"), rounds)
+    finally:
+        await sim.close()
+
+
+def _report(benchmark: Any, info: dict[str, Any]) -> None:
+    benchmark.extra_info.update(info)
+    print(info)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    assert info["callbacks"] > 0 and info["frames"] >= 1
+
+
+def test_handoff_panel_in_its_own_process(benchmark: Any, tmp_path: Path) -> None:
     benchmark.group = f"detector data channel {SIZE}x{SIZE}"
     frame = np.random.default_rng(0).integers(0, 65535, size=(SIZE, SIZE), dtype=np.uint16)
     np.save(tmp_path / f"noise_{SIZE}_{SIZE}_1.npy", frame)
@@ -118,35 +161,20 @@ def test_frame_handoff_and_loop_stall(benchmark: Any, tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         control = json.loads(proc.stdout.readline())["control"]
-        rounds = 10 if benchmark.enabled else 1
-        real = detector_module.FrameReceiver
-        detector_module.FrameReceiver = TimedReceiver  # type: ignore[misc]
-        try:
-            result = asyncio.run(_frames(control, rounds))
-        finally:
-            detector_module.FrameReceiver = real  # type: ignore[misc]
+        info = asyncio.run(_frames(DetectorDriver(control), 10 if benchmark.enabled else 1))
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    info = {
-        "handoff_median_ms": round(statistics.median(result["handoff_ms"]), 1),
-        "handoff_max_ms": round(max(result["handoff_ms"]), 1),
-        "cycle_median_ms": round(statistics.median(result["cycle_ms"]), 1),
-        "receiver_callback_max_cpu_ms": round(result["callback_max_ms"], 2),
-        "receiver_callback_p99_cpu_ms": round(result["callback_p99_ms"], 3),
-        "receiver_callbacks": result["callbacks"],
-        "gc_full_collections_ms": [round(x, 2) for x in result["gc2_ms"]],
-        "loop_lag_worst_ms": round(result["loop_worst_ms"], 2),
-        "loop_lag_p99_ms": round(result["loop_p99_ms"], 2),
-        "loop_lag_idle_worst_ms": round(result["idle_worst_ms"], 2),
-        "loop_samples": result["loop_samples"],
-        "frames": len(result["handoff_ms"]),
-    }
-    benchmark.extra_info.update(info)
-    print(info)
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    assert result["loop_samples"] > 0
-    if not benchmark.enabled:
-        return
-    assert info["handoff_median_ms"] <= 250, info  # 18.9 MB over loopback + CRC on 2 shared cores
-    assert info["receiver_callback_max_cpu_ms"] <= 5.0, info
+    _report(benchmark, info)
+    if benchmark.enabled:
+        assert info["handoff_median_ms"] <= 250, info  # 18.9 MB over loopback + CRC on 2 shared cores
+        assert info["callback_max_cpu_ms"] <= 5.0, info
+
+
+@pytest.mark.parametrize("rounds", [3])
+def test_handoff_panel_in_process(benchmark: Any, rounds: int) -> None:
+    benchmark.group = f"detector data channel {SIZE}x{SIZE}"
+    info = asyncio.run(_inprocess(rounds if benchmark.enabled else 1))
+    _report(benchmark, info)
+    if benchmark.enabled:
+        assert info["callback_max_cpu_ms"] <= 5.0, info

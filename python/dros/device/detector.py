@@ -126,6 +126,7 @@ class DetectorDriver:
         self.stats = DriverStats()
         self.last_error = ""
         self.data_port = 0
+        self.frame_bytes = 0  # a full frame of this panel (its receive buffer is prepared off the loop)
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = False
         self._lost = asyncio.Event()
@@ -237,7 +238,7 @@ class DetectorDriver:
             raise ConnectionError("the detector reported no data channel port")
         loop = asyncio.get_running_loop()
         transport, receiver = await asyncio.wait_for(
-            loop.create_connection(lambda: FrameReceiver(self, self.max_frame_bytes), host, port), 5.0
+            loop.create_connection(lambda: FrameReceiver(self, self.max_frame_bytes, self.frame_bytes), host, port), 5.0
         )
         self._data_transport, self._receiver = transport, receiver
 
@@ -370,6 +371,8 @@ class DetectorDriver:
                 changes["temperature_c"] = float(values["temp"])
         if "data" in values:
             self.data_port = _int(values["data"]) or 0
+        if "w" in values and "h" in values:
+            self.frame_bytes = (_int(values["w"]) or 0) * (_int(values["h"]) or 0) * 2
         if changes:
             self._set(**changes)
 

@@ -13,6 +13,7 @@ frame loses only the truncated one.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import time
 import zlib
 from dataclasses import dataclass
@@ -56,7 +57,9 @@ class ReceiverStats:
 
 
 class FrameReceiver(asyncio.BufferedProtocol):
-    def __init__(self, sink: FrameSink, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+    def __init__(
+        self, sink: FrameSink, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES, expected_bytes: int = 0
+    ) -> None:
         self._sink = sink
         self._max = max_frame_bytes
         self._scan = bytearray()
@@ -70,6 +73,12 @@ class FrameReceiver(asyncio.BufferedProtocol):
         self._task: asyncio.Task[None] | None = None
         self.stats = ReceiverStats()
         self.closed = asyncio.get_running_loop().create_future()
+        # The next frame's buffer, allocated and written once in a thread: the first write to fresh memory
+        # faults every page in (milliseconds per read on a VM), and that must not happen on the loop.
+        self._spare: npt.NDArray[np.uint8] | None = None
+        self._spare_task: asyncio.Task[None] | None = None
+        if 0 < expected_bytes <= max_frame_bytes:
+            self._prepare_spare(expected_bytes)
 
     # --- asyncio protocol ------------------------------------------------------------------------------
 
@@ -144,9 +153,11 @@ class FrameReceiver(asyncio.BufferedProtocol):
                 continue
             self._header = header
             self._header_bytes = bytes(scan[:HEADER_SIZE])
-            # np.empty, not bytearray(n): no zero-fill of 19 MB on the loop; pages are first touched by the
-            # reads that fill them
-            payload = np.empty(header.payload_size, dtype=np.uint8)
+            spare, self._spare = self._spare, None
+            if spare is not None and spare.size == header.payload_size:
+                payload = spare
+            else:  # np.empty, not bytearray(n): no 19 MB zero-fill on the loop
+                payload = np.empty(header.payload_size, dtype=np.uint8)
             take = min(available, header.payload_size)
             payload.data[:take] = memoryview(scan)[HEADER_SIZE : HEADER_SIZE + take]
             del scan[: HEADER_SIZE + take]
@@ -167,6 +178,7 @@ class FrameReceiver(asyncio.BufferedProtocol):
         ok = await asyncio.to_thread(_crc_ok, payload, header.payload_crc)
         if ok:
             self.stats.frames += 1
+            self._prepare_spare(header.payload_size)
             pixels = payload.view("<u2").reshape(header.height, header.width)
             self._sink.frame_received(header, pixels.astype(np.uint16, copy=False), time.time())
         else:
@@ -181,10 +193,25 @@ class FrameReceiver(asyncio.BufferedProtocol):
             transport.resume_reading()  # type: ignore[attr-defined]
         self._parse(final)
 
+    def _prepare_spare(self, size: int) -> None:
+        if self._spare_task is not None and not self._spare_task.done():
+            return
+
+        async def prepare() -> None:
+            self._spare = await asyncio.to_thread(_prefaulted, size)
+
+        self._spare_task = asyncio.get_running_loop().create_task(prepare())
+
     async def drained(self) -> None:
         """Wait until a frame being verified has been handed over (tests)."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
+
+
+def _prefaulted(size: int) -> npt.NDArray[np.uint8]:
+    buf = np.empty(size, dtype=np.uint8)
+    ctypes.memset(buf.ctypes.data, 0, size)  # a foreign call: runs without the GIL
+    return buf
 
 
 def _crc_ok(payload: npt.NDArray[np.uint8], crc: int) -> bool:
