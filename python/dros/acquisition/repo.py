@@ -5,7 +5,7 @@ the outbox rows of the progress messages it reports (`dros.mqtt.outbox`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -76,33 +76,53 @@ def _progress(conn: Conn, payloads: Sequence[bytes]) -> None:
         outbox.enqueue(conn, PROGRESS_TOPIC, p)
 
 
+def begin_exposure(conn: Conn, exposure_id: str, sop_uid: str, study_id: str, preset: str, target_ei: float,
+                   now: datetime) -> None:  # fmt: skip
+    """Before the first X-ray: a crash from here on is never silent (recovery fails what has no raw frame)."""
+    conn.execute(
+        "INSERT INTO exposure (exposure_id, sop_instance_uid, study_id, state, preset, target_ei, acquired_at) "
+        "VALUES (?, ?, ?, 'exposing', ?, ?, ?)",
+        [exposure_id, sop_uid, study_id, preset, target_ei, now],
+    )
+
+
+def discard_exposure(conn: Conn, exposure_id: str) -> None:
+    """The device layer refused before any dose: there is nothing to record."""
+    conn.execute("DELETE FROM exposure WHERE exposure_id = ? AND state = 'exposing'", [exposure_id])
+
+
 def record_raw(conn: Conn, ex: ExposureRecord, payloads: Sequence[bytes]) -> None:
     """Durability point: the raw frame is on disk (fsynced); this row says so, before any progress."""
     conn.execute(
-        "INSERT INTO exposure (exposure_id, sop_instance_uid, study_id, state, raw_file, raw_sha256, rows, cols, "
-        "kv, ma, ms, mas, detector_id, preset, target_ei, acquired_at) "
-        "VALUES (?, ?, ?, 'raw_kept', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "UPDATE exposure SET state = 'raw_kept', raw_file = ?, raw_sha256 = ?, rows = ?, cols = ?, kv = ?, ma = ?, "
+        "ms = ?, mas = ?, detector_id = ?, acquired_at = ? WHERE exposure_id = ?",
         [
-            ex.exposure_id, ex.sop_instance_uid, ex.study_id, ex.raw_file, ex.raw_sha256, ex.rows, ex.cols,
-            ex.kv, ex.ma, ex.ms, ex.mas, ex.detector_id, ex.preset, ex.target_ei, ex.acquired_at,
+            ex.raw_file, ex.raw_sha256, ex.rows, ex.cols, ex.kv, ex.ma, ex.ms, ex.mas, ex.detector_id,
+            ex.acquired_at, ex.exposure_id,
         ],
     )  # fmt: skip
     conn.execute("UPDATE image SET raw_file = ? WHERE sop_instance_uid = ?", [ex.raw_file, ex.sop_instance_uid])
     _progress(conn, payloads)
 
 
-def record_dose_only(conn: Conn, ex: ExposureRecord, failure: str, payloads: Sequence[bytes]) -> None:
-    """An exposure that delivered dose but left no usable frame: the dose is still recorded."""
+def record_dose_only(conn: Conn, exposure_id: str, post: tuple[float, float, float, float] | None, detector_id: str,
+                     failure: str, now: datetime, payloads: Sequence[bytes]) -> None:  # fmt: skip
+    """An exposure that ended without a usable frame: failed with its reason, the delivered dose recorded."""
+    kv, ma, ms, mas = post if post is not None else (None, None, None, None)
     conn.execute(
-        "INSERT INTO exposure (exposure_id, sop_instance_uid, study_id, state, failure, kv, ma, ms, mas, "
-        "detector_id, preset, target_ei, acquired_at, finished_at) "
-        "VALUES (?, ?, ?, 'failed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            ex.exposure_id, ex.sop_instance_uid, ex.study_id, failure, ex.kv, ex.ma, ex.ms, ex.mas,
-            ex.detector_id, ex.preset, ex.target_ei, ex.acquired_at, ex.acquired_at,
-        ],
-    )  # fmt: skip
+        "UPDATE exposure SET state = 'failed', failure = ?, kv = ?, ma = ?, ms = ?, mas = ?, detector_id = ?, "
+        "finished_at = ? WHERE exposure_id = ?",
+        [failure[:1000], kv, ma, ms, mas, detector_id, now, exposure_id],
+    )
     _progress(conn, payloads)
+
+
+def interrupted(conn: Conn) -> list[tuple[str, str]]:
+    """(exposure_id, sop) of exposures a crash interrupted before their raw frame was kept."""
+    rows = conn.execute(
+        "SELECT exposure_id, sop_instance_uid FROM exposure WHERE state = 'exposing' ORDER BY acquired_at"
+    ).fetchall()
+    return [(str(a), str(b)) for a, b in rows]
 
 
 def add_progress(conn: Conn, payloads: Sequence[bytes]) -> None:
@@ -159,10 +179,16 @@ def unfinished(conn: Conn) -> list[ExposureRecord]:
     """Exposures whose raw frame was kept but whose image was never committed (a crash in between)."""
     cur = conn.execute(
         "SELECT exposure_id, sop_instance_uid, study_id, raw_file, raw_sha256, rows, cols, kv, ma, ms, mas, "
-        "detector_id, preset, target_ei, acquired_at FROM exposure WHERE state = 'raw_kept' ORDER BY acquired_at"
+        "detector_id, preset, target_ei, epoch_us(acquired_at) AS acquired_at FROM exposure "
+        "WHERE state = 'raw_kept' ORDER BY acquired_at"
     )
     names = [d[0] for d in cur.description]
-    return [msgspec.convert(dict(zip(names, r, strict=True)), ExposureRecord) for r in cur.fetchall()]
+    out = []
+    for r in cur.fetchall():
+        row = dict(zip(names, r, strict=True))
+        row["acquired_at"] = datetime.fromtimestamp(row["acquired_at"] / 1e6, UTC)
+        out.append(msgspec.convert(row, ExposureRecord))
+    return out
 
 
 def exposure_state(conn: Conn, exposure_id: str) -> tuple[str, str] | None:

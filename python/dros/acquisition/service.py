@@ -309,11 +309,17 @@ class AcquisitionService:
     async def _expose(self, insp: Inspection, press: str, t_trigger: float) -> None:
         timings: dict[str, float] = {}
         exposure_id = uuid.uuid4().hex
+        await self.db.write(
+            lambda c: repo.begin_exposure(
+                c, exposure_id, insp.sop, insp.study_id, insp.preset, insp.target_ei, datetime.now(UTC)
+            )
+        )
         try:
             try:
                 result = await self.devices.expose(ExposureRequest(press_id=press, transaction=press))
             except (DeviceNotReady, DeviceBusy):
                 # refused before any dose: nothing to record; trigger() raises it
+                await self.db.write(lambda c: repo.discard_exposure(c, exposure_id))
                 self._busy = False
                 self._phase = Phase.NOT_READY
                 self._reassess()
@@ -325,8 +331,9 @@ class AcquisitionService:
             t_frame = time.perf_counter()
             timings["expose_readout_ms"] = (t_frame - t_trigger) * 1000
             if result.frame is None:
-                reason = f"no image from the detector: {result.frame_error}" if result.frame_error else (
-                    "no image from the detector")  # fmt: skip
+                # the detector's own reason, as the seed's example shows it ("open <file>: …")
+                generic = ErrorCode.DEVICE_ERROR.info.en + ": "
+                reason = result.frame_error.removeprefix(generic) or "no image from the detector"
                 await self._fail_without_frame(insp, exposure_id, reason, result.post)
                 return
             self._set_phase(Phase.PROCESSING)
@@ -342,19 +349,12 @@ class AcquisitionService:
             self._prep_waiters.pop(press, None)
 
     async def _fail_without_frame(self, insp: Inspection, exposure_id: str, reason: str, post: Any) -> None:
-        now = datetime.now(UTC)
-        if post is not None:
-            ex = repo.ExposureRecord(
-                exposure_id=exposure_id, sop_instance_uid=insp.sop, study_id=insp.study_id, raw_file="",
-                raw_sha256="", rows=0, cols=0, kv=post.kv, ma=post.ma, ms=post.ms, mas=post.mas,
-                detector_id=self.devices.status.detector.detector_id, preset=insp.preset, target_ei=insp.target_ei,
-                acquired_at=now,
-            )  # fmt: skip
-            payload = ProgressMessage(status=Progress.FAILURE, sop=insp.sop, message=reason).payload()
-            await self.db.write(lambda c: repo.record_dose_only(c, ex, reason, [payload]))
-        else:
-            payload = ProgressMessage(status=Progress.FAILURE, sop=insp.sop, message=reason).payload()
-            await self.db.write(lambda c: repo.add_progress(c, [payload]))
+        dose = None if post is None else (post.kv, post.ma, post.ms, post.mas)
+        detector_id = self.devices.status.detector.detector_id
+        payload = ProgressMessage(status=Progress.FAILURE, sop=insp.sop, message=reason).payload()
+        await self.db.write(
+            lambda c: repo.record_dose_only(c, exposure_id, dose, detector_id, reason, datetime.now(UTC), [payload])
+        )
         self.mqtt.kick()
         log.warning("exposure of %s failed: %s", insp.sop, reason)
         self._end_exposure(exposed=False)
@@ -457,9 +457,17 @@ class AcquisitionService:
     # -- recovery -------------------------------------------------------------------------------
     async def recover(self) -> int:
         """Finish every exposure whose raw frame was kept but whose image was never committed."""
+        cut_short = await self.db.read(repo.interrupted)
+        for exposure_id, sop in cut_short:
+            reason = "the service stopped during the exposure, before the raw frame was kept"
+            fail = ProgressMessage(status=Progress.FAILURE, sop=sop, message=reason).payload()
+            await self.db.write(partial(_fail, exposure_id=exposure_id, reason=reason, payload=fail))
+            log.warning("exposure %s of %s was cut short by a restart", exposure_id, sop)
         pending = await self.db.read(repo.unfinished)
         if not pending:
-            return 0
+            if cut_short:
+                self.mqtt.kick()
+            return len(cut_short)
         self._busy = True
         try:
             for ex in pending:
@@ -483,7 +491,7 @@ class AcquisitionService:
             self._reassess()
             self._publish_status()
             self.mqtt.kick()
-        return len(pending)
+        return len(pending) + len(cut_short)
 
     # -- judge / leave ----------------------------------------------------------------------------
     async def judge(self, sop_uid: str, accept: bool, reason: str) -> None:
