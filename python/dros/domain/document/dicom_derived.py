@@ -28,6 +28,9 @@ _DROP = (
     "ImageComments",
     "LossyImageCompressionRatio",
     "LossyImageCompressionMethod",
+    # the client's window replaces the original's VOI (its function and explanations included)
+    "VOILUTFunction",
+    "WindowCenterWidthExplanation",
 )
 
 
