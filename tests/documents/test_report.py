@@ -250,3 +250,13 @@ def test_lone_surrogate_and_dot_ids_are_client_errors(client, auth_headers):
     assert 400 <= r.status_code < 500, r.text
     r = client.post("/dr/api/v1/auth/study/%2E%2E/report", headers=h, json=SEED_HUMAN)
     assert 400 <= r.status_code < 500, r.text
+
+
+def test_markup_in_the_text_is_printed_literally(client, auth_headers, tmp_path):
+    """Values reach typst as data, never as markup: typst syntax comes out as typed."""
+    literal = '#set page(width: 1cm) *bold* _x_ $x^2$ [a] <b> @c `d` \\ #"e" = f // g'
+    body = {**SEED_HUMAN, "findings": literal, "headers": {**SEED_HUMAN["headers"], "name": "#panic()"}}
+    r = client.post(PREVIEW, headers=auth_headers(), json=body)
+    assert r.status_code == 200, r.text
+    text = squash(pdf_text(r.content, tmp_path))
+    assert squash(literal) in text and "#panic()" in text
