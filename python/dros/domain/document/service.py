@@ -126,7 +126,7 @@ class DocumentService:
         store = self.store
         src, _ = await store.db.read(lambda conn: self._source(conn, sop_uid))
         png = await asyncio.to_thread(decode_png, "data", png_bytes, allow_16bit=True)
-        pixels = grey_pixels("data", png)
+        pixels = await asyncio.to_thread(grey_pixels, "data", png)  # full-frame compares and copy: off the loop
         folder = store.study_dir(src.study_id)
         original = await asyncio.to_thread(pydicom.dcmread, folder / src.image_file, stop_before_pixels=True)
         maximum = (1 << png.bit_depth) - 1

@@ -66,7 +66,7 @@ class DocumentStore:
         """Writes `files` (bytes, or a writer called with a temporary path), then runs `commit` in
         one write transaction; removes every written file if anything fails."""
         written: list[Path] = []
-        created_dirs = [p.parent for p, _ in files if not p.parent.exists()]
+        created_dirs = await asyncio.to_thread(lambda: [p.parent for p, _ in files if not p.parent.exists()])
         try:
             for path, content in files:
                 if isinstance(content, bytes):

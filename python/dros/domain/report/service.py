@@ -75,6 +75,11 @@ def page_of(
     )
 
 
+def with_files(images: list[documents.ReportImageRow], folder: Path) -> list[documents.ReportImageRow]:
+    """The images whose thumbnail file is really there (stat calls: run in a worker thread)."""
+    return [im for im in images if (folder / im.thumbnail_file).is_file()]
+
+
 class ReportService:
     def __init__(self, store: DocumentStore, renderer: ReportRenderer) -> None:
         self.store = store
@@ -127,7 +132,7 @@ class ReportService:
                 lambda conn: self._study_and_images(conn, study_id, "study_id", writable=False)
             )
             folder = self.store.study_dir(study_id)
-            images = [im for im in images if (folder / im.thumbnail_file).is_file()]
+            images = await asyncio.to_thread(with_files, images, folder)
         veterinary = study.veterinary if study else product == Product.VETDROS
         page = page_of(
             content,
@@ -165,7 +170,7 @@ class ReportService:
 
             study, images, latest, series, (series_sort, image_sort) = await store.db.read(read)
             folder = store.study_dir(study.study_id)  # only a study id the database knows becomes a path
-            images = [im for im in images if await asyncio.to_thread((folder / im.thumbnail_file).is_file)]
+            images = await asyncio.to_thread(with_files, images, folder)
             page = page_of(
                 content,
                 language=language,
