@@ -260,3 +260,17 @@ def test_markup_in_the_text_is_printed_literally(client, auth_headers, tmp_path)
     assert r.status_code == 200, r.text
     text = squash(pdf_text(r.content, tmp_path))
     assert squash(literal) in text and "#panic()" in text
+
+
+def test_without_language_header_the_system_language_applies(client, auth_headers, tmp_path):
+    h = {k: v for k, v in auth_headers().items() if k != "Language"}
+    assert client.post("/dr/api/v1/auth/manage/language", headers=h, json={"lang": "zh_CN"}).status_code == 200
+    try:
+        r = client.post(PREVIEW, headers=h, json=ENGLISH_VET)
+        assert r.status_code == 200, r.text
+        text = squash(pdf_text(r.content, tmp_path))
+        assert "医学影像检查报告" in text and "影像所见" in text and "Findings" not in text
+    finally:
+        assert client.post("/dr/api/v1/auth/manage/language", headers=h, json={"lang": "en_US"}).status_code == 200
+    text = squash(pdf_text(client.post(PREVIEW, headers=h, json=ENGLISH_VET).content, tmp_path))
+    assert "RadiologyReport" in text and "Findings" in text
