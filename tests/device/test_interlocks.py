@@ -282,3 +282,13 @@ def test_build_devices_from_settings_and_stop_within_a_second(tmp_path: Path) ->
         assert loop.time() - t0 < 1.0
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [({"generator": "magic"}, "simulator, serial or none"), ({"generator": "serial"}, "generator_url")],
+)
+def test_build_devices_refuses_a_bad_configuration(tmp_path: Path, device: dict[str, str], message: str) -> None:
+    settings = Settings.load(environ={}, overrides={"data_dir": str(tmp_path), "device": device})
+    with pytest.raises(ValueError, match=message):
+        asyncio.run(build_devices(settings))

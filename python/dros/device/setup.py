@@ -32,6 +32,10 @@ async def build_devices(settings: Settings, *, panel: Any = None) -> DeviceManag
     """Create (not start) drivers and in-process simulators. `panel`: a `PanelResponse` for the detector
     simulator (tests use small frames); default from the settings."""
     dev = settings.device
+    if dev.generator not in ("simulator", "serial", "none"):
+        raise ValueError(f"device.generator must be simulator, serial or none, not {dev.generator!r}")
+    if dev.generator == "serial" and not dev.generator_url:
+        raise ValueError("device.generator = serial needs device.generator_url (e.g. /dev/ttyS0)")
     closers: list[Closer] = []
     generator: Generator | None = None
     detector: Detector | None = None
