@@ -223,3 +223,47 @@ def test_receiver_frame_after_truncated_one_survives() -> None:
     sink = asyncio.run(run())
     assert sink.frames == [(2, pb)]
     assert sink.refused and sink.refused[0][0] == 1
+
+
+def test_receiver_reuses_a_released_buffer_and_never_one_still_held() -> None:
+    """Frame buffers are pooled (fresh memory is slow to touch on the loop), but a frame the consumer still
+    holds is never written over."""
+
+    class Holding:
+        def __init__(self) -> None:
+            self.held: list[npt.NDArray[np.uint16]] = []
+
+        def frame_received(self, header: FrameHeader, pixels: npt.NDArray[np.uint16], received_at: float) -> None:
+            self.held.append(pixels)
+
+        def frame_refused(self, frame_id: int | None, reason: str) -> None:
+            raise AssertionError(reason)
+
+        def data_link_lost(self, exc: Exception | None) -> None:
+            pass
+
+    def address(a: npt.NDArray[np.uint16]) -> int:
+        return int(a.__array_interface__["data"][0])
+
+    rng = np.random.default_rng(7)
+    frames = [rng.integers(0, 65536, size=(128, 128), dtype=np.uint16) for _ in range(3)]
+
+    async def run() -> None:
+        sink = Holding()
+        receiver = FrameReceiver(sink)
+        transport = FakeTransport()
+        receiver.connection_made(transport)
+        for i in (0, 1):
+            await _feed(receiver, transport, _header(i + 1, frames[i]).pack() + frames[i].tobytes(), [65536])
+        a, b = sink.held
+        assert address(a) != address(b)  # A was still held while B arrived
+        assert np.array_equal(a, frames[0]) and np.array_equal(b, frames[1])
+        first = address(a)
+        sink.held.clear()
+        del a, b
+        await _feed(receiver, transport, _header(3, frames[2]).pack() + frames[2].tobytes(), [65536])
+        (c,) = sink.held
+        assert np.array_equal(c, frames[2])
+        assert address(c) == first  # released → reused
+
+    asyncio.run(run())
