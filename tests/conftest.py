@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -146,6 +147,8 @@ def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, s
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        # its own process group: stop_server ends the supervisor, its worker and anything they started
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -158,17 +161,61 @@ def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, s
                 return LiveServer(base, data_dir, proc)
         except httpx.HTTPError:
             time.sleep(0.2)
-    proc.kill()
+    _kill_group(proc.pid, signal.SIGKILL)
+    proc.wait()
     raise RuntimeError("dros serve did not answer within 60 s")
 
 
-def stop_server(server: LiveServer) -> None:
-    server.proc.terminate()
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group, found in /proc: a process orphaned by its
+    parent keeps its group, so this finds leftovers that `Popen.wait` never sees."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def _kill_group(pgid: int, sig: int) -> None:
     try:
-        server.proc.wait(timeout=20)
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_group_gone(pgid: int, deadline: float) -> bool:
+    while group_members(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def stop_server(server: LiveServer, timeout: float = 10.0) -> float:
+    """SIGTERM to the server's whole process group, SIGKILL to what is left after `timeout`;
+    returns when no process of the group is left, with the seconds the graceful stop took
+    (`timeout` or more when it had to kill)."""
+    pgid = server.proc.pid  # start_new_session: the supervisor leads its own group
+    started = time.monotonic()
+    _kill_group(pgid, signal.SIGTERM)
+    deadline = started + timeout
+    try:
+        server.proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        server.proc.kill()
+        pass
+    if server.proc.poll() is None or not _wait_group_gone(pgid, deadline):
+        _kill_group(pgid, signal.SIGKILL)
         server.proc.wait()
+        if not _wait_group_gone(pgid, time.monotonic() + 10):
+            raise RuntimeError(f"processes of group {pgid} survive SIGKILL: {group_members(pgid)}")
+        return max(timeout, time.monotonic() - started)
+    return time.monotonic() - started
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -21,10 +19,12 @@ from dros.domain.protocol.controller import ImageFileController, ProtocolControl
 from dros.domain.public.controller import PublicController
 from dros.domain.report.controller import ReportPreviewController, StudyReportController
 from dros.domain.resource.controller import ResourceController
+from dros.domain.service.controller import ServiceController
 from dros.domain.study.controller import ImageController, RecycleBinController, StudyController
 from dros.exception_handlers import EXCEPTION_HANDLERS
 from dros.lifespan import lifespan
 from dros.request_context import provide_db, provide_product, provide_settings, request_id_middleware, resolve_headers
+from dros.runtime.logs import configure_logging
 from dros.settings import Settings
 
 # The reference's canonical prefix is /dr/api/v1; 29 of its endpoints are written /api/v1 (relative
@@ -45,6 +45,7 @@ CONTROLLERS: list[type] = [
     PubFileController,
     AuthFileController,
     InspectionController,
+    ServiceController,
     PortraitController,
     PostProcController,
     ReportPreviewController,
@@ -55,7 +56,7 @@ CONTROLLERS: list[type] = [
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.load()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings)  # stderr, plus a size-bounded rotating file when runtime.log_file is set
     routers = [Router(path=prefix, route_handlers=list(CONTROLLERS)) for prefix in PREFIXES]
     app = Litestar(
         route_handlers=[*routers, swagger_asset],

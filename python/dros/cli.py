@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,12 +19,25 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     settings.data_path.mkdir(parents=True, exist_ok=True)
 
+    from dros.runtime.datadir_lock import DataDirBusy, DataDirLock
+
+    # Before anything opens DuckDB: one owner per data directory. The forked worker shares this
+    # lock, so it stays taken until the last of supervisor and worker has exited.
+    lock = DataDirLock(settings.data_path)
+    try:
+        lock.acquire()
+    except DataDirBusy as exc:
+        print(f"dros serve: {exc}", file=sys.stderr)
+        return 2
+
     from granian import Granian
     from granian.constants import Interfaces
 
+    from dros.runtime.parent_watch import SUPERVISOR_PID_ENV
     from dros.serving import export_settings
 
     export_settings(settings)
+    os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())  # the worker dies with this process
     # One worker: the process owns the DuckDB file (DuckDB allows one read-write process), the
     # serial ports, the one-exposure-at-a-time interlock and the DICOM ports. More workers would
     # each try to open them. Throughput comes from async I/O and the Rust core, not processes.
@@ -38,8 +52,13 @@ def _serve(args: argparse.Namespace) -> int:
         workers=1,
         factory=True,
         log_access=False,
+        # the hard bound of a graceful stop: the worker is killed if it has not exited by then
+        workers_kill_timeout=settings.runtime.shutdown_timeout_s,
     )
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        lock.release()
     return 0
 
 

@@ -8,6 +8,8 @@ import os
 import msgspec
 from litestar import Litestar
 
+from dros.runtime.datadir_lock import record_worker
+from dros.runtime.parent_watch import SUPERVISOR_PID_ENV, die_with_parent
 from dros.settings import Settings
 
 SETTINGS_ENV = "DROS_SETTINGS_JSON"
@@ -22,4 +24,9 @@ def app_factory() -> Litestar:
 
     raw = os.environ.get(SETTINGS_ENV)
     settings = msgspec.json.decode(raw, type=Settings) if raw else Settings.load()
+    supervisor = os.environ.get(SUPERVISOR_PID_ENV, "")
+    if supervisor.isdigit():
+        # granian's worker: it must not outlive `dros serve`, and it names itself in the lock file
+        die_with_parent(int(supervisor), grace_s=settings.runtime.shutdown_timeout_s)
+        record_worker(settings.data_path)
     return create_app(settings)

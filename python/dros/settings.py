@@ -48,6 +48,8 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
     login_failure_window_s: Annotated[int, msgspec.Meta(ge=1)] = 15 * 60
     login_lockout_s: Annotated[int, msgspec.Meta(ge=1)] = 5 * 60
+    # (user name, address) pairs remembered for throttling; the oldest are forgotten beyond this
+    login_throttle_max_entries: Annotated[int, msgspec.Meta(ge=100, le=1_000_000)] = 10_000
 
 
 class DicomSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,6 +98,19 @@ class DeviceSettings(msgspec.Struct, frozen=True, kw_only=True):
     backup_margin_ms: Annotated[int, msgspec.Meta(ge=10, le=10000)] = 250  # backup timer = set time × 1.2 + this
 
 
+class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # stop accepting, cancel queued database work, close: the worker is killed when this runs out
+    shutdown_timeout_s: Annotated[int, msgspec.Meta(ge=1, le=60)] = 5
+    # the event-loop lag probe (dros.runtime.loop_lag): wake-up interval, warning threshold, window
+    loop_lag_interval_ms: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 5.0
+    loop_lag_warn_ms: Annotated[float, msgspec.Meta(gt=0)] = 50.0
+    loop_lag_window_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+    # "" = log to stderr only (journald under systemd); a path adds a size-bounded rotating file
+    log_file: str = ""
+    log_max_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024)] = 10 * 1024 * 1024
+    log_backups: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "0.0.0.0"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 7700
@@ -108,6 +123,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     dicom: DicomSettings = msgspec.field(default_factory=DicomSettings)
     pacs: PacsSettings = msgspec.field(default_factory=PacsSettings)
     device: DeviceSettings = msgspec.field(default_factory=DeviceSettings)
+    runtime: RuntimeSettings = msgspec.field(default_factory=RuntimeSettings)
 
     @property
     def data_path(self) -> Path:

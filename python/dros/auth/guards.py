@@ -7,7 +7,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from dros.auth.roles import Permission, allows
+from dros.auth.roles import Permission, Role, allows
 from dros.auth.users import User
 from dros.errors import DrosError, ErrorCode
 
@@ -20,12 +20,28 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise DrosError(ErrorCode.TOKEN_INVALID, en="expected 'Bearer <token>'", zh="格式应为 'Bearer <token>'")
-    state = connection.app.state
-    user_id, name = state.tokens.decode(token)
-    record = state.users.by_id(user_id)
-    if record is None or record.user.name != name:
+    return user_for_token(connection.app.state, token)
+
+
+def user_for_token(state: Any, token: str) -> User:
+    """The user a bearer token stands for; DrosError 401 for any token that is not (or no longer) valid."""
+    claims = state.tokens.decode(token)
+    record = state.users.by_id(claims.id)
+    if record is None or record.user.name != claims.name:
         raise DrosError(ErrorCode.TOKEN_INVALID, en="unknown user", zh="用户不存在")
-    return record.user
+    if record.password_changed_at is not None:
+        auth = state.settings.auth
+        lifetime = auth.guest_token_lifetime_s if record.user.role == Role.GUEST else auth.token_lifetime_s
+        # Whole seconds on both sides: a token issued within the second of the change stays valid, so
+        # the token a client obtains right after changing its password is never refused.
+        if claims.issued_at(lifetime) < record.password_changed_at:
+            raise DrosError(
+                ErrorCode.TOKEN_INVALID,
+                en="issued before the last password change; log in with the new password",
+                zh="令牌签发于最近一次修改密码之前，请使用新密码重新登录",
+            )
+    user: User = record.user
+    return user
 
 
 def requires(permission: Permission):

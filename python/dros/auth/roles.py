@@ -34,6 +34,7 @@ class Permission(enum.StrEnum):
     ACQUIRE = "acquire"  # inspection start/trigger/judge/leave
     DEVICE_CONTROL = "device:control"
     DEVICE_SERVICE = "device:service"  # Private/ZSKK device properties
+    SERVICE_READ = "service:read"  # service/health: loop lag, default passwords, process state
 
 
 _EVERY_USER = {
@@ -53,7 +54,9 @@ _EVERY_USER = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SERVICE: frozenset(Permission),
-    Role.ADMIN: frozenset(_EVERY_USER | {Permission.CATALOG_EDIT, Permission.BIN_PURGE, Permission.PACS_MANAGE}),
+    Role.ADMIN: frozenset(
+        _EVERY_USER | {Permission.CATALOG_EDIT, Permission.BIN_PURGE, Permission.PACS_MANAGE, Permission.SERVICE_READ}
+    ),
     Role.MGR: frozenset(_EVERY_USER | {Permission.CATALOG_EDIT, Permission.BIN_PURGE}),
     Role.TECH: frozenset(_EVERY_USER),
     Role.GUEST: frozenset({Permission.RESOURCE_READ, Permission.CATALOG_READ}),

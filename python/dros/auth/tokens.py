@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import jwt
+import msgspec
 
 from dros.errors import DrosError, ErrorCode
 
@@ -31,6 +32,16 @@ def load_or_create_secret(data_dir: Path) -> bytes:
     return key
 
 
+class TokenClaims(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    exp: int
+
+    def issued_at(self, lifetime_s: int) -> int:
+        """The issue time (epoch seconds) derived from `exp`: the seed's tokens carry no `iat`."""
+        return self.exp - lifetime_s
+
+
 class TokenService:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
@@ -40,8 +51,8 @@ class TokenService:
         token = jwt.encode({"exp": exp, "id": user_id, "name": name}, self._secret, algorithm=ALGORITHM)
         return token, exp
 
-    def decode(self, token: str) -> tuple[int, str]:
-        """(id, name) of a valid token; DrosError TOKEN_EXPIRED / TOKEN_INVALID otherwise."""
+    def decode(self, token: str) -> TokenClaims:
+        """The claims of a valid token; DrosError TOKEN_EXPIRED / TOKEN_INVALID otherwise."""
         try:
             claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "id", "name"]})
         except jwt.ExpiredSignatureError as exc:
@@ -51,4 +62,5 @@ class TokenService:
         user_id, name = claims.get("id"), claims.get("name")
         if not isinstance(user_id, int) or isinstance(user_id, bool) or not isinstance(name, str):
             raise DrosError(ErrorCode.TOKEN_INVALID, en="claims id/name have wrong types", zh="令牌声明类型错误")
-        return user_id, name
+        exp = claims["exp"]  # PyJWT has checked it is an integer in the future
+        return TokenClaims(id=user_id, name=name, exp=int(exp))

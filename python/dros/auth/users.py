@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import UTC, datetime
+import time
 
 import msgspec
 
@@ -36,6 +36,9 @@ class UserRecord(msgspec.Struct, frozen=True):
     password_hash: str
     list_order: int
     is_listed: bool
+    # whole epoch seconds of the last password change; tokens issued before that second are refused
+    password_changed_at: int | None = None
+    password_is_default: bool = False
 
 
 def seed_default_users(conn: Conn) -> None:
@@ -47,23 +50,33 @@ def seed_default_users(conn: Conn) -> None:
         # guest never logs in with a password: its hash is of a random secret nobody knows.
         password = DEFAULT_PASSWORD if role != Role.GUEST else secrets.token_urlsafe(32)
         conn.execute(
-            "INSERT INTO app_user (id, name, role, password_hash, list_order, is_listed) VALUES (?, ?, ?, ?, ?, ?)",
-            [user_id, name, str(role), hash_password(password), order, listed],
+            "INSERT INTO app_user (id, name, role, password_hash, list_order, is_listed, password_is_default)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [user_id, name, str(role), hash_password(password), order, listed, role != Role.GUEST],
         )
 
 
 def load_users(conn: Conn) -> list[UserRecord]:
     rows = conn.execute(
-        "SELECT id, name, role, avatar, password_hash, list_order, is_listed FROM app_user ORDER BY list_order, id"
+        "SELECT id, name, role, avatar, password_hash, list_order, is_listed,"
+        " CAST(floor(epoch(password_changed_at)) AS BIGINT), password_is_default"
+        " FROM app_user ORDER BY list_order, id"
     ).fetchall()
-    return [UserRecord(User(r[0], r[1], r[2], r[3]), r[4], r[5], r[6]) for r in rows]
+    return [UserRecord(User(r[0], r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
 
-def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> None:
+def set_password_hash(conn: Conn, user_id: int, password_hash: str, *, is_default: bool = False) -> None:
+    """Store a new password; `password_changed_at` ends the sessions issued before it."""
     conn.execute(
-        "UPDATE app_user SET password_hash = ?, password_changed_at = ? WHERE id = ?",
-        [password_hash, datetime.now(UTC), user_id],
+        "UPDATE app_user SET password_hash = ?, password_changed_at = to_timestamp(?), password_is_default = ?"
+        " WHERE id = ?",
+        [password_hash, time.time(), is_default, user_id],
     )
+
+
+def default_password_users(records: list[UserRecord]) -> list[str]:
+    """Login users that still have the installation's default password."""
+    return [r.user.name for r in records if r.password_is_default and r.user.role != Role.GUEST]
 
 
 class UserDirectory:
@@ -87,3 +100,6 @@ class UserDirectory:
 
     def listed_names(self) -> list[str]:
         return list(self._listed)
+
+    def with_default_password(self) -> list[str]:
+        return default_password_users(list(self._by_id.values()))

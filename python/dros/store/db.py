@@ -11,7 +11,9 @@ loop thread: async callers `await db.read(fn)` / `await db.write(fn)`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +21,10 @@ from typing import TypeVar
 
 import duckdb
 
+from dros.runtime.stopping import await_queued, stopping_error
+
 T = TypeVar("T")
+log = logging.getLogger("dros.store")
 Conn = duckdb.DuckDBPyConnection
 
 
@@ -33,6 +38,7 @@ class Database:
         self._cursors: list[Conn] = []
         self._cursor_lock = threading.Lock()
         self._closed = False
+        self._stopping = False  # cancel_queued() was called: new async work is refused
         # bumped after every committed write: readers cache results against it (see generation)
         self._generation = 0
 
@@ -45,11 +51,15 @@ class Database:
 
     # -- async API (request handlers) ------------------------------------------------------
     async def read(self, fn: Callable[[Conn], T]) -> T:
+        if self._stopping:
+            raise stopping_error()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self.read_sync, fn)
+        return await await_queued(loop.run_in_executor(self._readers, self.read_sync, fn))
 
     async def write(self, fn: Callable[[Conn], T]) -> T:
-        return await asyncio.wrap_future(self._writer.submit(self._transaction, fn))
+        if self._stopping:
+            raise stopping_error()
+        return await await_queued(asyncio.wrap_future(self._writer.submit(self._transaction, fn)))
 
     @property
     def generation(self) -> int:
@@ -57,12 +67,32 @@ class Database:
         still current while the generation is g."""
         return self._generation
 
-    def close(self) -> None:
+    def cancel_queued(self) -> None:
+        """The service is stopping: cancel the work that has not started (its callers get
+        CancelledError) and take no more; what runs now finishes. `close()` follows."""
+        self._stopping = True
+        self._writer.shutdown(wait=False, cancel_futures=True)
+        self._readers.shutdown(wait=False, cancel_futures=True)
+
+    def close(self, timeout: float = 3.0) -> bool:
+        """Stop within `timeout`: work still queued is cancelled (its callers get CancelledError),
+        work already running gets until the deadline and is then interrupted (a write rolls back).
+        Returns False when a query ignored the interrupt; the connection is then left to the
+        process exit (DuckDB's WAL keeps every committed write)."""
         if self._closed:
-            return
+            return True
         self._closed = True
-        self._writer.shutdown(wait=True)
-        self._readers.shutdown(wait=True)
+        deadline = time.monotonic() + timeout
+        self._writer.shutdown(wait=False, cancel_futures=True)
+        self._readers.shutdown(wait=False, cancel_futures=True)
+        threads = [*self._writer._threads, *self._readers._threads]
+        if not _join_all(threads, deadline):
+            with self._cursor_lock:
+                for cur in self._cursors:
+                    cur.interrupt()
+            if not _join_all(threads, time.monotonic() + 1.0):
+                log.warning("database work still running after the shutdown bound; not closing the connection")
+                return False
         with self._cursor_lock:
             for cur in self._cursors:
                 try:
@@ -70,6 +100,7 @@ class Database:
                 except duckdb.Error:
                     pass
         self._conn.close()
+        return True
 
     # -- internals -------------------------------------------------------------------------
     def _cursor(self) -> Conn:
@@ -92,3 +123,9 @@ class Database:
         cur.execute("COMMIT")
         self._generation += 1
         return result
+
+
+def _join_all(threads: list[threading.Thread], deadline: float) -> bool:
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in threads)

@@ -9,7 +9,7 @@ from litestar.params import JSONBody
 
 from dros.auth import users as user_store
 from dros.auth.guards import requires
-from dros.auth.passwords import hash_password, verify_password
+from dros.auth.passwords import hash_password_async, verify_password_async
 from dros.auth.roles import Permission
 from dros.deps import DbDep, SettingsDep
 from dros.domain.account.schemas import LanguageChange, PasswordChange
@@ -30,7 +30,7 @@ class AccountController(Controller):
         state = request.app.state
         user = request.user
         record = state.users.by_id(user.id)
-        if not verify_password(record.password_hash, data.old_password):
+        if not await verify_password_async(record.password_hash, data.old_password):
             raise DrosError(ErrorCode.WRONG_PASSWORD, field="old_password")
         if data.new_password != data.confirm_new_password:
             raise DrosError(ErrorCode.PASSWORD_MISMATCH, field="confirm_new_password")
@@ -56,8 +56,9 @@ class AccountController(Controller):
                 en="must differ from the old password",
                 zh="不能与旧密码相同",
             )
-        new_hash = hash_password(data.new_password)
-        await db.write(lambda conn: user_store.set_password_hash(conn, user.id, new_hash))
+        new_hash = await hash_password_async(data.new_password)
+        is_default = data.new_password == user_store.DEFAULT_PASSWORD
+        await db.write(lambda conn: user_store.set_password_hash(conn, user.id, new_hash, is_default=is_default))
         state.users.replace(await db.read(user_store.load_users))
         return ok()
 

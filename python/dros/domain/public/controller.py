@@ -8,7 +8,8 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import File
 
-from dros.auth.passwords import DUMMY_HASH, verify_password
+from dros.auth.guards import user_for_token
+from dros.auth.passwords import DUMMY_HASH, verify_password_async
 from dros.auth.roles import Role
 from dros.deps import SettingsDep
 from dros.domain.public.schemas import LanguageItem, LoginReply, LoginRequest, Quota, SoftwareInfo
@@ -27,19 +28,20 @@ class PublicController(Controller):
         state = request.app.state
         guest = state.users.by_name(Role.GUEST.value)
         token, _ = state.tokens.issue(guest.user.id, guest.user.name, settings.auth.guest_token_lifetime_s)
-        return ok(
-            SoftwareInfo(
-                FPD=settings.device.detector,
-                GEN=settings.device.generator,
-                current_locale=str(state.system_language),
-                default_locale=str(settings.default_language),
-                guest=token,
-                language=[loc.value.split("_")[0] for loc in Locale],
-                product=str(settings.product),
-                server=state.build_info,
-                sn=state.serial,
-            )
+        info = SoftwareInfo(
+            FPD=settings.device.detector,
+            GEN=settings.device.generator,
+            current_locale=str(state.system_language),
+            default_locale=str(settings.default_language),
+            guest=token,
+            language=[loc.value.split("_")[0] for loc in Locale],
+            product=str(settings.product),
+            server=state.build_info,
+            sn=state.serial,
         )
+        if _service_user(request):
+            info.default_password_users = state.users.with_default_password()
+        return ok(info)
 
     @get("/trans/{locale:str}/{filename:str}", media_type="application/javascript")
     async def translation(self, locale: FromPath[str], filename: FromPath[str]) -> File:
@@ -78,7 +80,7 @@ class PublicController(Controller):
             )
         record = state.users.by_name(data.username)
         # Verify against a dummy hash for unknown users so timing does not reveal which names exist.
-        valid = verify_password(record.password_hash if record else DUMMY_HASH, data.password)
+        valid = await verify_password_async(record.password_hash if record else DUMMY_HASH, data.password)
         if record is None or not valid or record.user.role == Role.GUEST:
             state.throttle.failed(data.username, address)
             raise DrosError(ErrorCode.LOGIN_FAILED)
@@ -92,3 +94,14 @@ class PublicController(Controller):
     async def quota(self) -> Envelope[Quota]:
         # No cloud service is connected to an embedded DROS: nothing is counted against a quota.
         return ok(Quota(total=0, available=0, online=False, overdue=False))
+
+
+def _service_user(request: Request[Any, Any, Any]) -> bool:
+    """True when the (optional) bearer token is a service user's; any other token is ignored here."""
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        return user_for_token(request.app.state, token.strip()).role == Role.SERVICE
+    except DrosError:
+        return False

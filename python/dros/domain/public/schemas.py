@@ -20,6 +20,8 @@ class SoftwareInfo(msgspec.Struct):
     product: str
     server: dict[str, ServerEntry]
     sn: str
+    # only when the request carries a service user's token: login users still on the default password
+    default_password_users: list[str] | msgspec.UnsetType = msgspec.UNSET
 
 
 class LanguageItem(msgspec.Struct):

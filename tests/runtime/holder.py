@@ -1,0 +1,47 @@
+"""Helper process for the lifecycle tests.
+
+`holder.py lock <data_dir> <supervisor_pid> <seconds>`: take the data-directory lock as an orphaned
+worker would hold it (recording a supervisor pid), hold it for <seconds>, exit.
+`holder.py child <pidfile> <watchdog_only>`: fork a grandchild that dies with this process
+(dros.runtime.parent_watch), write the grandchild's pid to <pidfile>, then sleep.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def hold_lock(data_dir: Path, supervisor: int, seconds: float) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "dros.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"supervisor {supervisor}\nworker {os.getpid()}\n".encode(), 0)
+    print("locked", flush=True)
+    time.sleep(seconds)
+
+
+def child(pidfile: Path, watchdog_only: bool) -> None:
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        from dros.runtime import parent_watch
+
+        if watchdog_only:
+            parent_watch.set_parent_death_signal = lambda sig=0: False  # type: ignore[assignment]
+        parent_watch.die_with_parent(parent, grace_s=2, poll_s=0.05)
+        pidfile.write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.1)
+    time.sleep(60)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "lock":
+        hold_lock(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    else:
+        child(Path(sys.argv[2]), sys.argv[3] == "1")

@@ -1,0 +1,109 @@
+"""One owner per data directory (dros.lock) and a worker that dies with its supervisor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dros.runtime.datadir_lock import DataDirBusy, DataDirLock, read_holders, record_worker
+
+HOLDER = Path(__file__).with_name("holder.py")
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(HOLDER), *args], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+
+
+@pytest.fixture
+def procs() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for p in started:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+
+
+def test_a_second_owner_is_refused_naming_the_directory_and_pid(tmp_path: Path) -> None:
+    first = DataDirLock(tmp_path)
+    first.acquire()
+    try:
+        record_worker(tmp_path, 4242)
+        assert read_holders(tmp_path / "dros.lock") == {"supervisor": os.getpid(), "worker": 4242}
+        started = time.monotonic()
+        with pytest.raises(DataDirBusy) as busy:
+            DataDirLock(tmp_path).acquire()
+        assert time.monotonic() - started < 1  # at once: the holder is alive
+        message = str(busy.value)
+        assert "\n" not in message and str(tmp_path) in message and f"pid {os.getpid()}" in message
+    finally:
+        first.release()
+    again = DataDirLock(tmp_path)
+    again.acquire()  # released: free again
+    again.release()
+
+
+def test_an_orphaned_holder_is_waited_for(tmp_path: Path, procs: list[subprocess.Popen[str]]) -> None:
+    # a worker whose supervisor died, on its way down (here: exits after 1 s)
+    holder = _spawn("lock", str(tmp_path), str(_dead_pid()), "1")
+    procs.append(holder)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    lock = DataDirLock(tmp_path)
+    started = time.monotonic()
+    lock.acquire(orphan_wait_s=10)
+    waited = time.monotonic() - started
+    lock.release()
+    assert 0.3 < waited < 5, waited
+
+
+def test_an_orphan_that_does_not_go_is_named(tmp_path: Path, procs: list[subprocess.Popen[str]]) -> None:
+    holder = _spawn("lock", str(tmp_path), str(_dead_pid()), "60")
+    procs.append(holder)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with pytest.raises(DataDirBusy) as busy:
+        DataDirLock(tmp_path).acquire(orphan_wait_s=0.5)
+    assert f"pid {holder.pid}" in str(busy.value)
+
+
+@pytest.mark.parametrize("watchdog_only", [False, True], ids=["parent-death-signal", "watchdog"])
+def test_the_worker_dies_with_its_parent(
+    tmp_path: Path, procs: list[subprocess.Popen[str]], watchdog_only: bool
+) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    parent = _spawn("child", str(pidfile), "1" if watchdog_only else "0")
+    procs.append(parent)
+    deadline = time.monotonic() + 20
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline, "grandchild did not start"
+        time.sleep(0.05)
+    grandchild = int(pidfile.read_text())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{grandchild}").exists() and _state(grandchild) not in ("Z", "X"):
+        assert time.monotonic() < deadline, f"pid {grandchild} outlived its parent"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return "X"
