@@ -24,6 +24,21 @@ TEMPLATES = Path(__file__).parent / "templates"
 CJK_FONT_DIRS = (Path("/usr/share/fonts/truetype/wqy"),)
 CJK_FONT_FAMILY = "WenQuanYi Micro Hei"
 
+#: The seed's header fields; both templates read every one (absent ones print empty)
+HEADER_KEYS = (
+    "name",
+    "sex",
+    "age",
+    "medical_record_number",
+    "hospitalization_number",
+    "bed_number",
+    "requesting_department",
+    "inspection_number",
+    "inspection_method",
+    "patient_type",
+    "owner_name",
+)
+
 LABELS: dict[str, dict[str, str]] = {
     "en_US": {
         "colon": ": ",
@@ -134,7 +149,7 @@ class ReportRenderer:
             "institution": page.institution,
             "study_date": page.study_date,
             "report_date": page.report_date,
-            "headers": page.headers,
+            "headers": {key: page.headers.get(key, "") for key in HEADER_KEYS},
             "findings": page.findings,
             "impression": page.impression,
             "radiologist": page.radiologist,
