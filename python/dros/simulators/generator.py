@@ -194,6 +194,7 @@ class GeneratorSimulator:
                 old.close()
             current[:] = [writer]
             self._decoder.reset()
+            self._last_seq = None  # a new host: its sequence numbers start afresh
 
             def send(data: bytes) -> None:
                 if not writer.is_closing():
