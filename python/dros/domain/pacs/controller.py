@@ -87,6 +87,7 @@ class ScpController(Controller):
         start = parse_time("start_time", start_time) if start_time else None
         end = parse_time("end_time", end_time) if end_time else None
         check_time_range(start, end)
+        # data is the JSON array the database rendered; its items are QueueEntry objects
         return ok(await pacs.queue(start, end))
 
     @delete("/task", status_code=200)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from dros.domain.pacs.schemas import Node, NodeParams, QueueEntry, node_params, params_json
 from dros.store.db import Conn
 
@@ -28,10 +30,6 @@ def uuid7() -> str:
     value = (ms & (2**48 - 1)) << 80 | 0x7 << 76 | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62 | (rand & (2**62 - 1))
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _ts(col: str, alias: str | None = None) -> str:
-    return f"strftime({col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS {alias or col.split('.')[-1]}"
 
 
 # -- nodes -----------------------------------------------------------------------------------------
@@ -107,6 +105,7 @@ def update_node(conn: Conn, node_id: int, fields: dict[str, Any], params: NodePa
     )
     # the queue shows the node's current name
     conn.execute("UPDATE send_task SET destination = ? WHERE node_id = ?", [fields["name"], node_id])
+    render(conn, node_id=node_id)
 
 
 def active_task_count(conn: Conn, node_id: int) -> int:
@@ -139,6 +138,7 @@ def enqueue(conn: Conn, sop_uids: Iterable[str], node: Node, origin: str, now: d
     FAILED one and never re-sends what the node already has."""
     out: list[Queued] = []
     touched: list[str] = []
+    rendered: list[str] = []
     for sop in sop_uids:
         img = conn.execute("SELECT study_id FROM image WHERE sop_instance_uid = ?", [sop]).fetchone()
         if img is None:
@@ -157,6 +157,7 @@ def enqueue(conn: Conn, sop_uids: Iterable[str], node: Node, origin: str, now: d
                 [now, now, now, origin, task_id],
             )
             out.append(Queued(task_id, PENDING, True))
+            rendered.append(task_id)
         else:
             task_id = uuid7()
             name, pid = _patient(conn, img[0])
@@ -167,7 +168,9 @@ def enqueue(conn: Conn, sop_uids: Iterable[str], node: Node, origin: str, now: d
                 [task_id, sop, img[0], node.id, node.name, name, pid, origin, now, now, now],
             )
             out.append(Queued(task_id, PENDING, True))
+            rendered.append(task_id)
         touched.append(sop)
+    render(conn, rendered)
     refresh_send_status(conn, touched)
     return out
 
@@ -239,9 +242,10 @@ def reset_interrupted(conn: Conn, now: datetime) -> int:
     (a store of an instance the peer already has is harmless)."""
     rows = conn.execute(
         "UPDATE send_task SET status = 'PENDING', next_attempt_at = ?, updated_at = ? WHERE status = 'SENDING' "
-        "RETURNING sop_instance_uid",
+        "RETURNING sop_instance_uid, task_id",
         [now, now],
     ).fetchall()
+    render(conn, [r[1] for r in rows])
     refresh_send_status(conn, [r[0] for r in rows])
     return len(rows)
 
@@ -283,6 +287,7 @@ def claim(conn: Conn, node_id: int, limit: int, now: datetime) -> list[Claimed]:
         "WHERE task_id IN (SELECT unnest(?::VARCHAR[]))",
         [now, ids],
     )
+    render(conn, ids)
     refresh_send_status(conn, [r[1] for r in rows])
     return [Claimed(r[0], r[1], r[2], int(r[3]) + 1, r[4], bool(r[5])) for r in rows]
 
@@ -302,6 +307,7 @@ def mark_completed(
         "transfer_syntax = ?, commit_uid = ? WHERE task_id = ? AND status = 'SENDING'",
         [now, now, note, output, transfer_syntax, commit_uid, task_id],
     )
+    render(conn, [task_id])
     sop = _sop_of(conn, task_id)
     if sop:
         refresh_send_status(conn, [sop])
@@ -313,6 +319,7 @@ def mark_retry(conn: Conn, task_id: str, error: str, output: str, next_at: datet
         "WHERE task_id = ? AND status = 'SENDING'",
         [next_at, now, error, output, task_id],
     )
+    render(conn, [task_id])
 
 
 def mark_failed(conn: Conn, task_id: str, error: str, output: str, now: datetime) -> None:
@@ -321,6 +328,7 @@ def mark_failed(conn: Conn, task_id: str, error: str, output: str, now: datetime
         "WHERE task_id = ? AND status = 'SENDING'",
         [now, now, error, output, task_id],
     )
+    render(conn, [task_id])
     sop = _sop_of(conn, task_id)
     if sop:
         refresh_send_status(conn, [sop])
@@ -340,59 +348,62 @@ def apply_commitment(
     (with the peer's reason; a retry sends them again). Returns the number of tasks changed."""
     changed = 0
     sops: list[str] = []
+    ids: list[str] = []
     for sop in committed:
         rows = conn.execute(
             "UPDATE send_task SET status = 'COMMITTED', updated_at = ?, error = '' "
-            "WHERE commit_uid = ? AND sop_instance_uid = ? AND status = 'COMPLETED' RETURNING sop_instance_uid",
+            "WHERE commit_uid = ? AND sop_instance_uid = ? AND status = 'COMPLETED' RETURNING sop_instance_uid, task_id",
             [now, commit_uid, sop],
         ).fetchall()
         changed += len(rows)
         sops += [r[0] for r in rows]
+        ids += [r[1] for r in rows]
     for sop, reason in failed.items():
         rows = conn.execute(
             "UPDATE send_task SET status = 'FAILED', updated_at = ?, end_time = ?, error = ? "
             "WHERE commit_uid = ? AND sop_instance_uid = ? AND status IN ('COMPLETED', 'COMMITTED') "
-            "RETURNING sop_instance_uid",
+            "RETURNING sop_instance_uid, task_id",
             [now, now, f"storage commitment failed: {reason}", commit_uid, sop],
         ).fetchall()
         changed += len(rows)
         sops += [r[0] for r in rows]
+        ids += [r[1] for r in rows]
+    render(conn, ids)
     refresh_send_status(conn, sops)
     return changed
 
 
 # -- the queue's endpoints -------------------------------------------------------------------------
-_ENTRY_SELECT = (
-    "SELECT task_id, patient_name, patient_id, priority, status, destination, "
-    + _ts("start_time")
-    + ", sop_instance_uid, study_id, greatest(attempts - 1, 0), error, transfer_syntax, "
-    + _ts("end_time")
-    + ", CASE WHEN status = 'PENDING' THEN "
-    + "strftime(next_attempt_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') END FROM send_task"
+def _utc(col: str) -> str:
+    return f"strftime({col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')"
+
+
+# One queue entry as JSON (QueueEntry's fields), rendered on every change of the task
+_ROW_JSON = (
+    "to_json({'task_id': task_id, 'patient_name': patient_name, 'patient_id': patient_id, 'priority': priority, "
+    f"'status': status, 'destination': destination, 'start_time': {_utc('start_time')}, "
+    "'sop_instance_uid': sop_instance_uid, 'study_id': study_id, 'retry_count': greatest(attempts - 1, 0), "
+    f"'error': error, 'transfer_syntax': transfer_syntax, 'end_time': {_utc('end_time')}, "
+    f"'next_attempt_time': CASE WHEN status = 'PENDING' THEN {_utc('next_attempt_at')} END}})"
 )
 
 
-def _entry(r: Sequence[Any]) -> QueueEntry:
-    return QueueEntry(
-        task_id=r[0],
-        patient_name=r[1],
-        patient_id=r[2],
-        priority=r[3],
-        status=r[4],
-        destination=r[5],
-        start_time=r[6],
-        sop_instance_uid=r[7],
-        study_id=r[8],
-        retry_count=int(r[9]),
-        error=r[10],
-        transfer_syntax=r[11],
-        end_time=r[12],
-        next_attempt_time=r[13],
-    )
+def render(conn: Conn, task_ids: Sequence[str] = (), *, node_id: int | None = None, all_: bool = False) -> None:
+    """Refresh `row_json` of the given tasks (or of a node's, or of all)."""
+    if all_:
+        conn.execute(f"UPDATE send_task SET row_json = {_ROW_JSON}")
+    elif node_id is not None:
+        conn.execute(f"UPDATE send_task SET row_json = {_ROW_JSON} WHERE node_id = ?", [node_id])
+    elif task_ids:
+        conn.execute(
+            f"UPDATE send_task SET row_json = {_ROW_JSON} WHERE task_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(task_ids)],
+        )
 
 
-def list_tasks(conn: Conn, start: datetime | None, end: datetime | None) -> list[QueueEntry]:
-    """Newest first; `start_time` (when the task was queued or last re-queued) within [start, end]."""
+def list_json(conn: Conn, start: datetime | None, end: datetime | None) -> bytes:
+    """The queue as a JSON array, newest first; `start_time` (when the task was queued or last
+    re-queued) within [start, end], both ends inclusive."""
     where, args = [], []
     if start is not None:
         where.append("start_time >= ?")
@@ -400,14 +411,13 @@ def list_tasks(conn: Conn, start: datetime | None, end: datetime | None) -> list
     if end is not None:
         where.append("start_time <= ?")
         args.append(end)
-    sql = _ENTRY_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY start_time DESC, task_id DESC"
-    return [_entry(r) for r in conn.execute(sql, args).fetchall()]
+    sql = "SELECT '[' || coalesce(string_agg(row_json, ',' ORDER BY start_time DESC, task_id DESC), '') || ']' FROM send_task"
+    row = conn.execute(sql + (" WHERE " + " AND ".join(where) if where else ""), args).fetchone()
+    return str(row[0] if row else "[]").encode()
 
 
-def get_tasks(conn: Conn, task_ids: Sequence[str]) -> list[QueueEntry]:
-    rows = conn.execute(_ENTRY_SELECT + " WHERE task_id IN (SELECT unnest(?::VARCHAR[]))", [list(task_ids)]).fetchall()
-    by_id = {r[0]: _entry(r) for r in rows}
-    return [by_id[t] for t in task_ids if t in by_id]
+def list_tasks(conn: Conn, start: datetime | None, end: datetime | None) -> list[QueueEntry]:
+    return msgspec.json.decode(list_json(conn, start, end), type=list[QueueEntry])
 
 
 def task_outputs(conn: Conn, task_ids: Sequence[str]) -> dict[str, tuple[str, str, int, str]]:
@@ -433,6 +443,7 @@ def retry_task(conn: Conn, task_id: str, now: datetime) -> None:
         "error = '', commit_uid = '' WHERE task_id = ?",
         [now, now, task_id],
     )
+    render(conn, [task_id])
     sop = _sop_of(conn, task_id)
     if sop:
         refresh_send_status(conn, [sop])

@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from dros.dicomnet import scu
 from dros.dicomnet.queue_worker import SendWorker
 from dros.domain.pacs import repo, validate
@@ -18,7 +20,6 @@ from dros.domain.pacs.schemas import (
     Node,
     NodeBody,
     NodeParams,
-    QueueEntry,
     ScpList,
     StoreReply,
 )
@@ -210,8 +211,9 @@ class PacsService:
         return StoreReply(ok=ok, output="".join(outputs), task_ids=task_ids, status=statuses)
 
     # -- the queue -----------------------------------------------------------------------------
-    async def queue(self, start: datetime | None, end: datetime | None) -> list[QueueEntry]:
-        return await self.db.read(lambda c: repo.list_tasks(c, start, end))
+    async def queue(self, start: datetime | None, end: datetime | None) -> msgspec.Raw:
+        """The JSON array of `QueueEntry` objects as the database renders it (no per-row objects)."""
+        return msgspec.Raw(await self.db.read(lambda c: repo.list_json(c, start, end)))
 
     async def delete_tasks(self, task_ids: list[str]) -> None:
         """All or nothing: unknown ids (404) or a task being sent right now (409) change nothing."""
