@@ -292,3 +292,20 @@ def test_build_devices_refuses_a_bad_configuration(tmp_path: Path, device: dict[
     settings = Settings.load(environ={}, overrides={"data_dir": str(tmp_path), "device": device})
     with pytest.raises(ValueError, match=message):
         asyncio.run(build_devices(settings))
+
+
+def test_generator_must_be_in_standby() -> None:
+    async def body(devices: DeviceManager, gsim: GeneratorSimulator, dsim: DetectorSimulator) -> None:
+        await devices.arm(ArmRequest(view_id="V1"))
+        gen = devices.generator
+        assert isinstance(gen, GeneratorDriver)
+        await gen.call("PR", "1")  # someone else's prep (a service tool) holds the generator
+        await devices.wait_for(lambda s: s.generator.state == GeneratorState.READY, 2.0)
+        await refused(devices, "generator_state")
+        with pytest.raises(TimeoutError):
+            await devices.wait_for(lambda s: s.generator.state == GeneratorState.STANDBY, 0.2)
+        await gen.release()
+        await devices.wait_for(lambda s: s.generator.state == GeneratorState.STANDBY, 2.0)
+        assert (await devices.expose(ExposureRequest(press_id="ok"))).frame is not None
+
+    run(body)
