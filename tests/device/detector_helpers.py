@@ -28,6 +28,7 @@ async def rig(
     dn_per_ugy: float = 1000.0,
     offset_dn: float = 0.0,
     loop_time_s: float = 0.3,
+    max_frame_bytes: int = 64 * 1024 * 1024,
 ) -> AsyncIterator[tuple[DetectorSimulator, DetectorDriver]]:
     sim = DetectorSimulator(profile, panel, replay=replay)
     if control == "pty":
@@ -36,7 +37,14 @@ async def rig(
     else:
         cport, _ = await sim.serve_tcp()
         url = f"socket://127.0.0.1:{cport}"
-    drv = DetectorDriver(url, dn_per_ugy=dn_per_ugy, offset_dn=offset_dn, loop_time_s=loop_time_s, reconnect_s=0.2)
+    drv = DetectorDriver(
+        url,
+        dn_per_ugy=dn_per_ugy,
+        offset_dn=offset_dn,
+        loop_time_s=loop_time_s,
+        reconnect_s=0.2,
+        max_frame_bytes=max_frame_bytes,
+    )
     await drv.start()
     try:
         await drv.wait_for(lambda s: s.ready, 10.0)

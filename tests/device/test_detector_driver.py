@@ -133,6 +133,20 @@ def test_truncated_transfer_refused_data_link_reconnects() -> None:
     asyncio.run(main())
 
 
+def test_frame_larger_than_the_driver_accepts_is_refused_at_once() -> None:
+    async def main() -> None:
+        async with rig(max_frame_bytes=64 * 1024) as (_sim, drv):  # a 256x256 frame is 128 KiB
+            await drv.arm(ArmRequest())
+            await drv.exposure_started()
+            await drv.exposure_ended(post())
+            with pytest.raises(DeviceFault, match="exceeds the limit"):
+                await drv.read_frame(5.0)
+            assert drv.status.link == LinkState.CONNECTED  # the payload was skipped as garbage
+            assert drv._receiver is not None and drv._receiver.stats.headers_refused == 1
+
+    asyncio.run(main())
+
+
 def test_garbage_on_data_channel_is_skipped() -> None:
     async def main() -> None:
         async with rig() as (_sim, drv):

@@ -144,9 +144,9 @@ class FrameReceiver(asyncio.BufferedProtocol):
             try:
                 header = unpack_header(scan, self._max)
             except HeaderError as exc:
-                if str(exc) not in ("bad magic", "header checksum mismatch"):
-                    self.stats.headers_refused += 1  # a real header, but a frame we will not take
-                    self._sink.frame_refused(None, f"frame header refused: {exc}")
+                if exc.frame_id is not None:  # a real header, but a frame we will not take
+                    self.stats.headers_refused += 1
+                    self._sink.frame_refused(exc.frame_id, f"frame {exc.frame_id} refused: {exc}")
                 self.stats.garbage_bytes += 1
                 del scan[:1]
                 continue

@@ -230,7 +230,11 @@ class FrameHeader:
 
 
 class HeaderError(ValueError):
-    pass
+    """`frame_id` is set when the header's own CRC held (a real header, refused for what it claims)."""
+
+    def __init__(self, message: str, frame_id: int | None = None) -> None:
+        super().__init__(message)
+        self.frame_id = frame_id
 
 
 def unpack_header(data: bytes | bytearray | memoryview, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> FrameHeader:
@@ -243,13 +247,13 @@ def unpack_header(data: bytes | bytearray | memoryview, max_frame_bytes: int = D
     if zlib.crc32(bytes(data[: HEADER_SIZE - 4])) != hcrc:
         raise HeaderError("header checksum mismatch")
     if version != VERSION or hlen != HEADER_SIZE:
-        raise HeaderError(f"unsupported header version {version}/{hlen}")
+        raise HeaderError(f"unsupported header version {version}/{hlen}", frame_id)
     if bpp != 2 or not 1 <= bits <= 16:
-        raise HeaderError(f"unsupported pixel format: {bpp} bytes, {bits} bits")
+        raise HeaderError(f"unsupported pixel format: {bpp} bytes, {bits} bits", frame_id)
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-        raise HeaderError(f"frame size {width}x{height} outside 1..{MAX_SIDE}")
+        raise HeaderError(f"frame size {width}x{height} outside 1..{MAX_SIDE}", frame_id)
     if size != width * height * 2:
-        raise HeaderError(f"payload size {size} does not match {width}x{height}x2")
+        raise HeaderError(f"payload size {size} does not match {width}x{height}x2", frame_id)
     if size > max_frame_bytes:
-        raise HeaderError(f"frame of {size} bytes exceeds the limit of {max_frame_bytes}")
+        raise HeaderError(f"frame of {size} bytes exceeds the limit of {max_frame_bytes}", frame_id)
     return FrameHeader(frame_id, width, height, bits, size, crc, sent_at, flags)
