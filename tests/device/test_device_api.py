@@ -204,6 +204,28 @@ def test_generator_refusal_is_0x040003_in_the_users_language(
     gen_sim.inject("clear")
 
 
+def test_values_are_live_from_the_generator(client: TestClient[Litestar], app: Litestar, auth_headers: Headers) -> None:
+    h = auth_headers("tech")
+    _open(client, h)
+    _generator_simulator(app).inject("heat", 42)  # the generator's own report, not a stored value
+    for _ in range(50):
+        if _props(_get(client, h, "TUBEHEAT"))["TUBEHEAT"]["Value"] == "42":
+            break
+        time.sleep(0.05)
+    assert _props(_get(client, h, "TUBEHEAT"))["TUBEHEAT"]["Value"] == "42"
+    _generator_simulator(app).inject("door", 0)
+    r = _get(client, auth_headers("tech", language="zh_CN"), "ErrorList")
+    assert _props(r)["ErrorList"]["Value"] == ""  # an open door is an interlock, not a fault, until prep
+    _generator_simulator(app).inject("arc")
+    for _ in range(50):
+        if _props(_get(client, h, "GENERATORSTATUS"))["GENERATORSTATUS"]["Value"] == "9":
+            break
+        time.sleep(0.05)
+    assert _props(_get(client, h, "ErrorList"))["ErrorList"]["Value"] == "2:high-voltage arc"
+    zh = _props(_get(client, auth_headers("tech", language="zh_CN"), "ErrorList"))
+    assert zh["ErrorList"]["Value"] == "2:高压打火"
+
+
 def test_not_connected_is_0x040001_and_recovers(
     client: TestClient[Litestar], app: Litestar, auth_headers: Headers
 ) -> None:

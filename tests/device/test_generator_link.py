@@ -331,3 +331,23 @@ def test_prep_is_capped() -> None:
             await sim.close()
 
     asyncio.run(main())
+
+
+def test_heartbeat_runs_at_loop_time() -> None:
+    async def main() -> None:
+        sim = GeneratorSimulator("instant")
+        url = f"socket://127.0.0.1:{await sim.serve_tcp()}"
+        drv = GeneratorDriver(url, loop_time_s=0.1, reply_timeout_s=0.1)
+        await drv.start()
+        try:
+            assert await drv.wait_connected(5.0)
+            before = sim.frames_received
+            await asyncio.sleep(1.0)
+            beats = (sim.frames_received - before) / 2  # each heartbeat is HB + ST
+            assert 6 <= beats <= 11, beats  # ≈ 10 at a 100 ms loop time (scheduling on a loaded machine)
+            assert sim.s.watchdog_s == pytest.approx(0.3)  # HB told the generator: 3 × loop time
+        finally:
+            await drv.stop()
+            await sim.close()
+
+    asyncio.run(main())
