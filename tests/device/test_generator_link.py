@@ -344,7 +344,7 @@ def test_heartbeat_runs_at_loop_time() -> None:
             before = sim.frames_received
             await asyncio.sleep(1.0)
             beats = (sim.frames_received - before) / 2  # each heartbeat is HB + ST
-            assert 6 <= beats <= 11, beats  # ≈ 10 at a 100 ms loop time (scheduling on a loaded machine)
+            assert 4 <= beats <= 11, beats  # ≈ 10 at a 100 ms loop time, fewer when the machine is loaded
             assert sim.s.watchdog_s == pytest.approx(0.3)  # HB told the generator: 3 × loop time
         finally:
             await drv.stop()
