@@ -4,6 +4,7 @@ states, calibration validity, and every injected fault."""
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 
 import numpy as np
@@ -18,6 +19,7 @@ from dros.device.base import (
     LinkState,
 )
 from dros.device.detector import NO_IMAGE
+from dros.simulators.detector import CAL_PERIODS
 
 from .detector_helpers import expose, post, rig
 
@@ -207,5 +209,35 @@ def test_armed_panel_disarms_itself_after_its_window() -> None:
             await drv.wait_for(lambda s: s.state == DetectorState.STANDBY, 5.0)
             with pytest.raises(DeviceNotReady):
                 await drv.exposure_started()
+
+    asyncio.run(main())
+
+
+def test_calibration_due_soon_warns_but_stays_usable() -> None:
+    async def main() -> None:
+        async with rig() as (sim, drv):
+            period, warn = CAL_PERIODS["offset"]
+            sim.calibrated_at["offset"] = time.time() - period + warn / 2  # due in half the warning window
+            status = await drv.refresh()
+            assert status.calibration.offset == CalibrationValidity.VALID_WARN
+            assert status.calibration.usable and status.ready
+            await expose(drv)
+
+    asyncio.run(main())
+
+
+def test_panel_lost_during_readout_fails_the_frame_at_once() -> None:
+    async def main() -> None:
+        async with rig(profile="realistic") as (sim, drv):
+            await drv.arm(ArmRequest())
+            await drv.exposure_started()
+            await drv.exposure_ended(post())
+            await drv.wait_for(lambda s: s.state == DetectorState.READOUT, 5.0)
+            t0 = time.perf_counter()
+            await sim.close()  # the panel goes away 1.3 s before its frame would come
+            with pytest.raises(DeviceFault, match="connection lost during readout"):
+                await drv.read_frame(10.0)
+            assert time.perf_counter() - t0 < 1.0
+            assert drv.status.link == LinkState.LOST
 
     asyncio.run(main())
