@@ -12,10 +12,11 @@ dosimetry tool):
   of the anatomy, ``μ(kV) = 0.21 cm⁻¹ × (80 / kV)^0.87``. μ is fitted so that the technique the catalog's
   thickness chart gives (e.g. 10 cm → 60 kV 2.5 mAs, 20 cm → 80 kV 6.3 mAs, 40 cm → 120 kV 16 mAs) lands
   the anatomy near 2.5 µGy (EI ≈ 250, the views' target);
-* the phantom supplies the shape: it is rendered near that dose (never clipping), then scaled linearly so
-  the median of its anatomy receives exactly that kerma. Its contrast is the phantom's own (the open field
-  is brighter than the anatomy by the phantom's attenuation, not by exp(μt)) — the imaging chain's
-  accuracy is measured on that contrast; with thickness 0 (no patient) the open field receives K;
+* the phantom supplies the shape: it is rendered near that dose (in steps of √2, never clipping; the last
+  four renders are kept, so a repeated view costs only the scaling), then scaled linearly so the median of
+  its anatomy receives exactly that kerma. Its contrast is the phantom's own (the open field is brighter
+  than the anatomy by the phantom's attenuation, not by exp(μt)) — the imaging chain's accuracy is measured
+  on that contrast; with thickness 0 (no patient) the open field receives K;
 * the panel's response (IEC 62494-1 calibration): ``DN = offset_dn + dn_per_ugy × K``, clipped to the bit
   depth. The phantom renders at 1000 DN/µGy, offset 0; the panel rescales to its own calibration.
 
@@ -25,6 +26,8 @@ it, and the same view always shows the same anatomy (its id seeds the phantom).
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import zlib
 from dataclasses import dataclass
@@ -94,25 +97,38 @@ def phantom_seed(beam: Beam) -> int:
     return zlib.crc32(beam.view_id.encode("utf-8")) & 0x7FFFFFFF
 
 
+@functools.lru_cache(maxsize=4)
+def _render(kind: str, width: int, height: int, seed: int, dose_scale: float) -> tuple[npt.NDArray[np.uint16], float]:
+    """The phantom's raw frame and the median of its anatomy. Kept for the last few (view, dose step)
+    pairs: a 3072² phantom takes 1–5 s on two busy cores, longer than a panel's readout; a repeated view
+    then costs only the scaling (≈ 0.1 s). The arrays are shared: never written to."""
+    ph = imaging.phantom(kind, width, height, seed=seed, dose_scale=dose_scale)
+    sub = (slice(None, None, 4), slice(None, None, 4))  # the median needs a sample, not 9 M pixels
+    raw_sub = ph.raw[sub]
+    anatomy = raw_sub[ph.anatomy_mask[sub] & (raw_sub > 0) & (raw_sub < 65535)]
+    median = float(np.median(anatomy)) if anatomy.size else 0.0
+    ph.raw.setflags(write=False)
+    return ph.raw, median
+
+
 def synthesize(beam: Beam, panel: PanelResponse) -> npt.NDArray[np.uint16]:
     """A raw frame for `beam` as `panel` reads it out (CPU-heavy: run it in a thread)."""
     kerma = air_kerma_ugy(beam.kv, beam.mas, beam.sid_cm)
     behind = kerma * float(np.exp(-water_mu_per_cm(beam.kv) * beam.thickness_cm))
-    # Render near the final dose (the phantom's quantum noise follows its dose) but where it never clips,
-    # then scale linearly so the median of the anatomy receives `behind`.
-    render = min(max(behind * TYPICAL_ANATOMY_GAIN / PHANTOM_NOMINAL_UGY, RENDER_RANGE[0]), RENDER_RANGE[1])
-    ph = imaging.phantom(panel.kind, panel.width, panel.height, seed=phantom_seed(beam), dose_scale=render)
-    # Only ufuncs and casts touch whole frames (numpy releases the GIL for those): the simulator runs in the
-    # service's process, and a long GIL hold would stall its event loop.
-    dn = ph.raw.astype(np.float32)
-    sub = (slice(None, None, 4), slice(None, None, 4))  # the median needs a sample, not 9 M pixels
-    anatomy = dn[sub][ph.anatomy_mask[sub] & (ph.raw[sub] > 0) & (ph.raw[sub] < 65535)]
-    if beam.thickness_cm > 0 and anatomy.size:
-        scale = behind * PHANTOM_DN_PER_UGY / max(float(np.median(anatomy)), 1.0)
+    # Render near the final dose (the phantom's quantum noise follows its dose; steps of √2 so renders can
+    # be reused) but where it never clips, then scale linearly so the median of the anatomy gets `behind`.
+    wanted = min(max(behind * TYPICAL_ANATOMY_GAIN / PHANTOM_NOMINAL_UGY, RENDER_RANGE[0]), RENDER_RANGE[1])
+    render = float(2.0 ** (round(math.log2(wanted) * 2) / 2))
+    raw, median = _render(panel.kind, panel.width, panel.height, phantom_seed(beam), render)
+    if beam.thickness_cm > 0 and median > 0:
+        scale = behind * PHANTOM_DN_PER_UGY / max(median, 1.0)
     else:  # no patient: the open field gets the beam
         scale = kerma / (PHANTOM_NOMINAL_UGY * render)
+    # Only ufuncs and casts touch whole frames (numpy releases the GIL for those): the simulator runs in the
+    # service's process, and a long GIL hold would stall its event loop.
     top = np.float32((1 << panel.bits) - 1)
-    dead_high = (ph.raw == 65535) * top  # dead pixels stay saturated: top where dead, 0 elsewhere
+    dead_high = (raw == 65535) * top  # dead pixels stay saturated: top where dead, 0 elsewhere
+    dn = raw.astype(np.float32)
     dn *= np.float32(scale * panel.dn_per_ugy / PHANTOM_DN_PER_UGY)
     dn += np.float32(panel.offset_dn)
     np.maximum(dn, dead_high, out=dn)
