@@ -262,3 +262,31 @@ def _fill_duckdb(path: Path) -> duckdb.Error | None:
     except duckdb.Error:
         pass  # an invalidated instance may refuse even this
     return caught
+
+
+# --- the rules themselves, for errors a test machine cannot produce for real -------------------------
+
+
+def _raised_from(cause: BaseException) -> RuntimeError:
+    try:
+        try:
+            raise cause
+        except BaseException as exc:
+            raise RuntimeError("wrapped") from exc
+    except RuntimeError as outer:
+        return outer
+
+
+@pytest.mark.parametrize(
+    "exc, full",
+    [
+        (OSError(errno.EDQUOT, "Disk quota exceeded"), True),  # a quota counts as a full disk
+        (_raised_from(OSError(errno.ENOSPC, "No space left on device")), True),  # through a wrapper
+        (ExceptionGroup("task group", [ValueError("x"), OSError(errno.ENOSPC, "full")]), True),
+        (duckdb.IOException('Could not write file "x.tmp": No space left on device'), True),  # a spill
+        (OSError(errno.EACCES, "Permission denied"), False),
+        (duckdb.IOException("Cannot open file: Permission denied"), False),
+    ],
+)
+def test_storage_full_rule(exc: BaseException, full: bool) -> None:
+    assert is_storage_full(exc) is full
