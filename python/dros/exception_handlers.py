@@ -151,6 +151,13 @@ def classify(exc: Exception) -> DrosError | None:
             data={"detail": cause},
         )
     if is_storage_full(exc):
+        if any(isinstance(e, duckdb.FatalException) for e in _chain(exc)):
+            # DuckDB invalidated the open database (a checkpoint found no space): only a restart reopens it
+            return DrosError(
+                ErrorCode.STORAGE_FULL,
+                en="no space left on the data disk; the database stopped: free space, then restart the service",
+                zh="数据盘已满，数据库已停止：请释放空间后重启服务",
+            )
         return DrosError(ErrorCode.STORAGE_FULL, en="no space left on the data disk", zh="数据盘已满")
     if isinstance(exc, (duckdb.ConstraintException, duckdb.TransactionException)):
         # two writers met on the same rows: the state changed under the request, not a bug in it

@@ -28,7 +28,7 @@ from dros import _core, imaging
 from dros.app import create_app
 from dros.envelope import Envelope, ok
 from dros.errors import ErrorCode, client_input
-from dros.exception_handlers import is_storage_full
+from dros.exception_handlers import classify, is_storage_full
 from dros.settings import Settings
 from tests.api.test_envelope import assert_error
 from tests.studies import expose, images_of, register
@@ -243,6 +243,10 @@ def test_duckdb_checkpoint_failure_on_a_full_disk_counts_as_storage_full(tmp_pat
     assert caught is not None, "the 4 MiB disk never filled"
     assert isinstance(caught, duckdb.FatalException), repr(caught)
     assert is_storage_full(caught), repr(caught)
+    mapped = classify(caught)
+    assert mapped is not None and mapped.code is ErrorCode.STORAGE_FULL
+    assert mapped.describe("en_US").endswith("free space, then restart the service")
+    assert mapped.describe("zh_CN") == "磁盘空间不足：数据盘已满，数据库已停止：请释放空间后重启服务"
 
 
 def _fill_duckdb(path: Path) -> duckdb.Error | None:
