@@ -558,6 +558,7 @@ class DetectorSimulator:
             for at in range(0, len(payload), SEND_SLICE):
                 writer.write(payload[at : at + SEND_SLICE])
                 await writer.drain()
+                await asyncio.sleep(0)  # drain() does not yield while the socket takes everything
         except (ConnectionError, OSError):
             self._pending = frame
             return
