@@ -23,7 +23,7 @@ from dros.dicomnet.commitment import CommitmentResult, accepts_commitment, new_t
 from dros.dicomnet.log import DcmtkLog
 from dros.domain.pacs import repo
 from dros.domain.pacs.schemas import Node
-from dros.store.db import Database
+from dros.store.db import Conn, Database
 
 log = logging.getLogger("dros.pacs.queue")
 
@@ -74,9 +74,10 @@ class SendWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout: float = 1.5) -> None:
-        """Abort open associations and wait briefly; an unfinished task stays SENDING in the database
-        and is sent again on the next start."""
+    def stop(self, timeout: float = 1.0) -> None:
+        """Abort open associations and wait at most `timeout` s in all; an unfinished task stays
+        SENDING in the database and is sent again on the next start."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
         with self._lock:
@@ -87,10 +88,9 @@ class SendWorker:
             except Exception:
                 pass
         if self._thread.is_alive():
-            self._thread.join(timeout)
+            self._thread.join(max(0.0, deadline - time.monotonic()))
         self._pool.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(self._active.values()):
+        while time.monotonic() < deadline and not self.idle():
             time.sleep(0.02)
 
     def idle(self) -> bool:
@@ -198,10 +198,9 @@ class SendWorker:
         finally:
             with self._lock:
                 self._assocs.discard(assoc)
-        text = logbook.text()
-        for f in files:
-            sent = result.sent[f.path]
-            self._finish(by_path[f.path], sent, text, commit_uid=txn if sent.ok else "", note=note if sent.ok else "")
+        self._finish_many(
+            [(by_path[f.path], result.sent[f.path]) for f in files], logbook.text(), commit_uid=txn, note=note
+        )
         with self._lock:
             early = self._inflight.pop(txn, None) if txn else None
         if early is not None:
@@ -209,25 +208,36 @@ class SendWorker:
 
     # -- outcomes ------------------------------------------------------------------------------
     def _finish_all(self, tasks: list[repo.Claimed], sent: scu.Sent, output: str) -> None:
-        for t in tasks:
-            self._finish(t, sent, output)
+        self._finish_many([(t, sent) for t in tasks], output)
 
-    def _finish(self, task: repo.Claimed, sent: scu.Sent, output: str, *, commit_uid: str = "", note: str = "") -> None:
+    def _finish(self, task: repo.Claimed, sent: scu.Sent, output: str) -> None:
+        self._finish_many([(task, sent)], output)
+
+    def _finish_many(
+        self, outcomes: list[tuple[repo.Claimed, scu.Sent]], output: str, *, commit_uid: str = "", note: str = ""
+    ) -> None:
+        """All outcomes of one association in one transaction."""
         now = datetime.now(UTC)
         out = _clip(output)
-        if sent.ok:
-            self.db.write_sync(
-                lambda c: repo.mark_completed(c, task.task_id, sent.transfer_syntax, out, now, commit_uid, note)
-            )
-            return
-        error = f"{sent.failure}: {sent.reason}" if sent.failure else sent.reason
-        if sent.permanent or task.attempts >= self.policy.max_attempts:
-            if not sent.permanent:
-                error += f" (gave up after {task.attempts} attempts)"
-            self.db.write_sync(lambda c: repo.mark_failed(c, task.task_id, error, out, now))
-            return
-        next_at = now + timedelta(seconds=self.policy.backoff(task.attempts))
-        self.db.write_sync(lambda c: repo.mark_retry(c, task.task_id, error, out, next_at, now))
+
+        def write(conn: Conn) -> None:
+            stored: dict[str, list[str]] = {}
+            for task, sent in outcomes:
+                if sent.ok:
+                    stored.setdefault(sent.transfer_syntax, []).append(task.task_id)
+                    continue
+                error = f"{sent.failure}: {sent.reason}" if sent.failure else sent.reason
+                if sent.permanent or task.attempts >= self.policy.max_attempts:
+                    if not sent.permanent:
+                        error += f" (gave up after {task.attempts} attempts)"
+                    repo.mark_failed(conn, task.task_id, error, out, now)
+                else:
+                    next_at = now + timedelta(seconds=self.policy.backoff(task.attempts))
+                    repo.mark_retry(conn, task.task_id, error, out, next_at, now)
+            for syntax, ids in stored.items():
+                repo.mark_completed(conn, ids, syntax, out, now, commit_uid, note)
+
+        self.db.write_sync(write)
 
     # -- storage commitment reports ------------------------------------------------------------
     def apply_report(self, result: CommitmentResult) -> None:

@@ -298,19 +298,27 @@ def _sop_of(conn: Conn, task_id: str) -> str | None:
 
 
 def mark_completed(
-    conn: Conn, task_id: str, transfer_syntax: str, output: str, now: datetime, commit_uid: str = "", note: str = ""
+    conn: Conn,
+    task_ids: Sequence[str],
+    transfer_syntax: str,
+    output: str,
+    now: datetime,
+    commit_uid: str = "",
+    note: str = "",
 ) -> None:
-    """Stored. `commit_uid`: a storage-commitment request is out (COMMITTED comes with the report);
-    `note`: why commitment was not requested or refused."""
-    conn.execute(
+    """Stored (one statement for an association's images). `commit_uid`: a storage-commitment
+    request is out (COMMITTED comes with the report); `note`: why commitment was not requested."""
+    ids = list(task_ids)
+    if not ids:
+        return
+    rows = conn.execute(
         "UPDATE send_task SET status = 'COMPLETED', end_time = ?, updated_at = ?, error = ?, output = ?, "
-        "transfer_syntax = ?, commit_uid = ? WHERE task_id = ? AND status = 'SENDING'",
-        [now, now, note, output, transfer_syntax, commit_uid, task_id],
-    )
-    render(conn, [task_id])
-    sop = _sop_of(conn, task_id)
-    if sop:
-        refresh_send_status(conn, [sop])
+        "transfer_syntax = ?, commit_uid = ? WHERE task_id IN (SELECT unnest(?::VARCHAR[])) AND status = 'SENDING' "
+        "RETURNING sop_instance_uid",
+        [now, now, note, output, transfer_syntax, commit_uid, ids],
+    ).fetchall()
+    render(conn, ids)
+    refresh_send_status(conn, [r[0] for r in rows])
 
 
 def mark_retry(conn: Conn, task_id: str, error: str, output: str, next_at: datetime, now: datetime) -> None:
