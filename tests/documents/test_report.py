@@ -274,3 +274,19 @@ def test_without_language_header_the_system_language_applies(client, auth_header
         assert client.post("/dr/api/v1/auth/manage/language", headers=h, json={"lang": "en_US"}).status_code == 200
     text = squash(pdf_text(client.post(PREVIEW, headers=h, json=ENGLISH_VET).content, tmp_path))
     assert "RadiologyReport" in text and "Findings" in text
+
+
+def test_deleting_the_report_instance_withdraws_that_version(client, auth_headers, tmp_path):
+    h = auth_headers()
+    study = register(client, h)
+    url = f"/dr/api/v1/auth/study/{study['study_id']}/report"
+    first = client.post(url, headers=h, json=SEED_HUMAN).json()["data"]
+    second = client.post(url, headers=h, json={**SEED_HUMAN, "impression": "第二版"}).json()["data"]
+    gone = client.delete(f"/dr/api/v1/auth/image/{second['sop_instance_uid']}", headers=h)
+    assert gone.status_code == 200, gone.text
+    latest = client.get(url, headers=h)
+    assert latest.status_code == 200 and "第二版" not in squash(pdf_text(latest.content, tmp_path))
+    assert latest.headers["content-disposition"].endswith('-v1.pdf"')
+    assert client.get(url, headers=h, params={"version": 2}).status_code == 404
+    third = client.post(url, headers=h, json=SEED_HUMAN).json()["data"]
+    assert (first["version"], third["version"]) == (1, 3)  # numbers never repeat

@@ -155,7 +155,7 @@ class ReportService:
             ) -> tuple[
                 StudyIdentity,
                 list[documents.ReportImageRow],
-                repo.ReportVersion | None,
+                int,
                 tuple[str, int, int] | None,
                 tuple[int, int],
             ]:
@@ -163,12 +163,12 @@ class ReportService:
                 return (
                     study,
                     images,
-                    repo.latest_version(conn, study_id),
+                    repo.last_number(conn, study_id),
                     documents.document_series(conn, study_id, documents.REPORT),
                     documents.next_sorts(conn, study_id),
                 )
 
-            study, images, latest, series, (series_sort, image_sort) = await store.db.read(read)
+            study, images, last, series, (series_sort, image_sort) = await store.db.read(read)
             folder = store.study_dir(study.study_id)  # only a study id the database knows becomes a path
             images = await asyncio.to_thread(with_files, images, folder)
             page = page_of(
@@ -182,7 +182,7 @@ class ReportService:
             )
             pdf = await self._render(page, folder)
             thumbnail = await self._thumbnail(page, folder)
-            number = (latest.version if latest else 0) + 1
+            number = last + 1
             series_uid, series_number, count = series if series else (store.new_uid(), series_sort, 0)
             sop = store.new_uid()
             now = datetime.now().astimezone()
