@@ -139,6 +139,11 @@ def test_save_is_versioned_and_each_version_is_an_encapsulated_pdf(client, auth_
         assert ds.StudyInstanceUID == study["study_instance_uid"] and ds.DocumentTitle == "医学影像检查报告"
         instances.append(ds)
     assert instances[0].SeriesInstanceUID == instances[1].SeriesInstanceUID  # one report series
+    # the page shows the exposed image: the document names it as its source (Type 1C)
+    shown = images_of(study)[0]["sop_instance_uid"]
+    for ds in instances:
+        assert [i.ReferencedSOPInstanceUID for i in ds.SourceInstanceSequence] == [shown]
+        assert ds.SourceInstanceSequence[0].ReferencedSOPClassUID == "1.2.840.10008.5.1.4.1.1.1.1"
     assert [int(d.InstanceNumber) for d in instances] == [1, 2]
     after = client.get(f"/dr/api/v1/auth/study/{study['study_id']}", headers=h).json()["data"]
     reports = [i for i in images_of(after) if i["image_type"] == "report"]

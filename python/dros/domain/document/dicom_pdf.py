@@ -3,6 +3,7 @@ own series (Modality DOC), each saved version one instance of that series."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,8 +39,15 @@ def _code(value: str, scheme: str, meaning: str) -> Dataset:
 
 
 def encapsulated_pdf(
-    pdf: bytes, study: StudyIdentity, equipment: Equipment, inst: PdfInstance, now: datetime
+    pdf: bytes,
+    study: StudyIdentity,
+    equipment: Equipment,
+    inst: PdfInstance,
+    now: datetime,
+    sources: Sequence[tuple[str, str]] = (),
 ) -> Dataset:
+    """`sources`: (SOP Class UID, SOP Instance UID) of the images shown on the page — the document is
+    derived from them, which makes Source Instance Sequence required (Type 1C)."""
     ds = base_dataset(ENCAPSULATED_PDF_STORAGE, inst.sop_instance_uid, now)
     add_patient_and_study(ds, study)
     # Encapsulated Document Series
@@ -60,6 +68,14 @@ def encapsulated_pdf(
     ds.DocumentTitle = inst.title[:1024]
     # LOINC 18748-4 "Diagnostic imaging study" — the report document type PACS viewers list
     ds.ConceptNameCodeSequence = [_code("18748-4", "LN", "Diagnostic imaging study")]
+    if sources:
+        items = []
+        for sop_class, sop_instance in sources:
+            item = Dataset()
+            item.ReferencedSOPClassUID = sop_class
+            item.ReferencedSOPInstanceUID = sop_instance
+            items.append(item)
+        ds.SourceInstanceSequence = items
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
     # OB values are even-length: pad with a NUL, the true length goes alongside
     ds.EncapsulatedDocument = pdf + (b"\x00" if len(pdf) % 2 else b"")

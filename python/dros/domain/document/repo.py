@@ -61,13 +61,14 @@ class ReportImageRow:
     sop_instance_uid: str
     thumbnail_file: str
     view_description: str
+    image_file: str
 
 
 def accepted_thumbnails(conn: Conn, study_id: str, limit: int) -> list[ReportImageRow]:
     """The study's accepted X-ray images with a thumbnail, in the study's order. Images not judged
     yet count too (a console that does not ask for judgement leaves them NotJudged); rejected do not."""
     rows = conn.execute(
-        "SELECT sop_instance_uid, thumbnail_file, view_description FROM image "
+        "SELECT sop_instance_uid, thumbnail_file, view_description, image_file FROM image "
         "WHERE study_id = ? AND NOT is_deleted AND expose_status = 'Exposed' AND judged_status IN ('Accept', 'NotJudged') "
         "AND thumbnail_file <> '' AND image_type NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY sort, create_time LIMIT ?",
         [study_id, list(DOCUMENT_TYPES), limit],

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
+import pydicom
 from PIL import Image
 
 from dros.domain.document import repo as documents
@@ -73,6 +74,21 @@ def page_of(
         study_date=study.start_local.strftime("%Y-%m-%d") if study else "",
         images=tuple(ReportImage(folder / im.thumbnail_file, im.view_description) for im in images if folder),
     )
+
+
+def source_instances(images: list[documents.ReportImageRow], folder: Path) -> list[tuple[str, str]]:
+    """(SOP Class UID, SOP Instance UID) of each image on the page, read from its file (worker thread);
+    an unreadable file is left out of the reference rather than failing the report."""
+    out = []
+    for im in images:
+        try:
+            ds = pydicom.dcmread(
+                folder / im.image_file, stop_before_pixels=True, specific_tags=["SOPClassUID", "SOPInstanceUID"]
+            )
+            out.append((str(ds.SOPClassUID), str(ds.SOPInstanceUID)))
+        except Exception:  # a damaged image file must not block the report; it is only not referenced
+            continue
+    return out
 
 
 def with_files(images: list[documents.ReportImageRow], folder: Path) -> list[documents.ReportImageRow]:
@@ -189,8 +205,9 @@ class ReportService:
             labels = LABELS[str(language)]
             title = labels["title_vet" if study.veterinary else "title_human"]
             inst = PdfInstance(sop, series_uid, series_number, count + 1, title, title)
+            sources = await asyncio.to_thread(source_instances, images, folder)
             body = await asyncio.to_thread(
-                lambda: dataset_bytes(encapsulated_pdf(pdf, study, store.equipment, inst, now))
+                lambda: dataset_bytes(encapsulated_pdf(pdf, study, store.equipment, inst, now, sources))
             )
             version = repo.ReportVersion(study_id, number, sop, series_uid, f"{sop}.pdf")
             description = f"{title} v{number}"
