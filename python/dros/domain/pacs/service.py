@@ -23,6 +23,7 @@ from dros.domain.pacs.schemas import (
     ScpList,
     StoreReply,
 )
+from dros.domain.study.list_cache import GenerationCache
 from dros.errors import DrosError, ErrorCode, conflict, invalid_param, not_found
 from dros.settings import Settings
 from dros.store.db import Conn, Database
@@ -35,6 +36,7 @@ class PacsService:
         self.db = db
         self.settings = settings
         self.worker = worker
+        self._lists = GenerationCache(max_entries=32)
 
     # -- nodes ---------------------------------------------------------------------------------
     async def nodes(self, *, enabled_only: bool) -> ScpList:
@@ -212,8 +214,15 @@ class PacsService:
 
     # -- the queue -----------------------------------------------------------------------------
     async def queue(self, start: datetime | None, end: datetime | None) -> msgspec.Raw:
-        """The JSON array of `QueueEntry` objects as the database renders it (no per-row objects)."""
-        return msgspec.Raw(await self.db.read(lambda c: repo.list_json(c, start, end)))
+        """The JSON array of `QueueEntry` objects as the database renders it (no per-row objects).
+        A console polling the queue is served from memory until any write commits."""
+        key = (start, end)
+        generation = self.db.generation  # read before the query: a write during it retires the entry
+        body: bytes | None = self._lists.get(key, generation)
+        if body is None:
+            body = await self.db.read(lambda c: repo.list_json(c, start, end))
+            self._lists.put(key, generation, body)
+        return msgspec.Raw(body)
 
     async def delete_tasks(self, task_ids: list[str]) -> None:
         """All or nothing: unknown ids (404) or a task being sent right now (409) change nothing."""
