@@ -121,3 +121,22 @@ def test_reconcile_reports_what_it_did(settings, live_study, tmp_path):
     assert again == {"moved_to_bin": 0, "moved_back": 0, "purged": 0, "temp_removed": 0, "quarantined": 0}
     assert [e.original_path for e in listed] == ["studies/990101000000003"]
     assert listed[0].files == 0 and listed[0].bytes == 0
+
+
+def test_service_users_see_the_quarantine_in_health(make_app, settings, live_study):
+    _, dcm = live_study
+    orphan = settings.data_path / "studies" / "990101000000004"
+    orphan.mkdir()
+    (orphan / "4.4.4.dcm").write_bytes(dcm.read_bytes())
+    with TestClient(make_app(settings)) as c:
+        token = c.post("/dr/api/v1/pub/login", json={"username": "service", "password": "123456"}).json()["data"][
+            "token"
+        ]
+        r = c.get("/dr/api/v1/auth/service/health", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        (entry,) = r.json()["data"]["quarantine"]
+        assert entry["original_path"] == "studies/990101000000004" and entry["kind"] == "study_folder"
+        assert entry["files"] == 1 and entry["bytes"] == dcm.stat().st_size
+        assert (settings.data_path / entry["quarantine_path"] / "4.4.4.dcm").read_bytes() == dcm.read_bytes()
+        tech = c.post("/dr/api/v1/pub/login", json={"username": "tech", "password": "123456"}).json()["data"]["token"]
+        assert c.get("/dr/api/v1/auth/service/health", headers={"Authorization": f"Bearer {tech}"}).status_code == 403

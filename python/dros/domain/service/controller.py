@@ -11,8 +11,9 @@ from litestar import Controller, Request, get, post
 
 from dros.auth.guards import requires
 from dros.auth.roles import Permission
-from dros.deps import SettingsDep
+from dros.deps import DbDep, SettingsDep
 from dros.domain.service.schemas import ServiceHealth
+from dros.domain.study.repo import list_quarantine
 from dros.envelope import Envelope, ok
 from dros.runtime.loop_lag import LoopLagProbe, LoopLagSnapshot
 from dros.runtime.parent_watch import SUPERVISOR_PID_ENV
@@ -24,7 +25,9 @@ class ServiceController(Controller):
     guards = [requires(Permission.SERVICE_READ)]
 
     @get("/health")
-    async def health(self, request: Request[Any, Any, Any], settings: SettingsDep) -> Envelope[ServiceHealth]:
+    async def health(
+        self, request: Request[Any, Any, Any], settings: SettingsDep, db: DbDep
+    ) -> Envelope[ServiceHealth]:
         state = request.app.state
         probe: LoopLagProbe = state.loop_lag
         supervisor = os.environ.get(SUPERVISOR_PID_ENV, "")
@@ -36,6 +39,7 @@ class ServiceController(Controller):
                 data_dir=str(settings.data_path),
                 loop_lag=probe.snapshot(),
                 default_password_users=state.users.with_default_password(),
+                quarantine=await db.read(list_quarantine),
             )
         )
 

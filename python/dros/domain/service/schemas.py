@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import msgspec
 
+from dros.domain.study.schemas import QuarantineEntry
 from dros.runtime.loop_lag import LoopLagSnapshot
 
 
@@ -17,3 +18,6 @@ class ServiceHealth(msgspec.Struct, kw_only=True):
     loop_lag: LoopLagSnapshot
     # login users that still have the installation's default password (change it on installation)
     default_password_users: list[str] = msgspec.field(default_factory=list)
+    # image files the start-up repair found no row for, moved to <data_dir>/quarantine (never
+    # deleted): service decides whether to restore or remove them (newest first)
+    quarantine: list[QuarantineEntry] = msgspec.field(default_factory=list)
