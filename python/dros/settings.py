@@ -86,6 +86,11 @@ class DeviceSettings(msgspec.Struct, frozen=True, kw_only=True):
     # the detector's EI calibration (IEC 62494-1): raw = offset + dn_per_ugy × K_CAL[µGy], measured at RQA5
     detector_dn_per_ugy: Annotated[float, msgspec.Meta(gt=0, le=1e6)] = 1000.0
     detector_offset_dn: Annotated[float, msgspec.Meta(ge=0, le=65535)] = 0.0
+    # detector = "panel": the control link of a panel speaking docs/detector-protocol.md (socket://host:port,
+    # /dev/ttyUSB0 — e.g. `dros simulate detector` as its own process); its data channel "host:port" is
+    # detector_data, or the port the panel reports on the control link's host
+    detector_url: str = ""
+    detector_data: str = ""
     # simulator timing: "realistic" (prep ≈ 1 s, readout ≈ 1.3 s; ./scripts/run) or "instant" (tests)
     simulator_profile: Literal["instant", "realistic"] = "realistic"
     # generator = "serial": the port speaking docs/generator-protocol.md (/dev/ttyS0, socket://host:port)

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from dros.device.base import LinkState
 from dros.device.detector import DetectorDriver
 
@@ -94,3 +96,53 @@ def test_program_on_a_pty() -> None:
                 await drv.stop()
 
     asyncio.run(main())
+
+
+def test_service_uses_a_panel_running_as_its_own_process() -> None:
+    """`device.detector = "panel"`: the device layer drives `dros simulate detector` (or a real panel) over its
+    control URL, data channel from the panel's status or `device.detector_data`."""
+    from dros.device.setup import build_devices
+    from dros.settings import Settings
+
+    async def main() -> None:
+        with simulator() as info:
+            for data in ("", info["data"]):
+                settings = Settings.load(
+                    environ={
+                        "DROS_DEVICE_GENERATOR": "none",
+                        "DROS_DEVICE_DETECTOR": "panel",
+                        "DROS_DEVICE_DETECTOR_URL": info["control"],
+                        "DROS_DEVICE_DETECTOR_DATA": data,
+                        "DROS_DEVICE_DETECTOR_DN_PER_UGY": "400",
+                        "DROS_DEVICE_LOOP_TIME_MS": "300",
+                    }
+                )
+                devices = await build_devices(settings)
+                await devices.start()
+                try:
+                    await devices.wait_for(lambda s: s.fpd_ready, 20.0)
+                    assert devices.status.fpd_status == "DETECTOR_STATUS_STANDBY"
+                    det = devices.detector
+                    assert isinstance(det, DetectorDriver)
+                    frame = await expose(det)
+                    assert frame.pixels.shape == (128, 128) and frame.calibration.dn_per_ugy == 400.0
+                finally:
+                    await devices.stop()
+
+    asyncio.run(main())
+
+
+def test_panel_settings_are_checked_at_start() -> None:
+    from dros.device.setup import build_devices
+    from dros.settings import Settings
+
+    async def build(env: dict[str, str]) -> None:
+        await build_devices(Settings.load(environ={"DROS_DEVICE_GENERATOR": "none", **env}))
+
+    with pytest.raises(ValueError, match=r"needs device\.detector_url"):
+        asyncio.run(build({"DROS_DEVICE_DETECTOR": "panel"}))
+    with pytest.raises(ValueError, match="must be simulator, panel or none"):
+        asyncio.run(build({"DROS_DEVICE_DETECTOR": "flatpanel"}))
+    with pytest.raises(ValueError, match="host:port"):
+        asyncio.run(build({"DROS_DEVICE_DETECTOR": "panel", "DROS_DEVICE_DETECTOR_URL": "socket://h:1",
+                           "DROS_DEVICE_DETECTOR_DATA": "nonsense"}))  # fmt: skip

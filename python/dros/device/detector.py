@@ -503,6 +503,16 @@ class DetectorDriver:
             self._notify()
 
 
+def parse_data_address(text: str) -> tuple[str, int] | None:
+    """``"host:port"`` (the `device.detector_data` setting) → (host, port); ``""`` → None (ask the panel)."""
+    if not text:
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"detector data address must be host:port, not {text!r}")
+    return host, int(port)
+
+
 def imaging_calibration(frame: RawFrame) -> ImagingCalibration:
     """The frame's detector calibration as `imaging.process(..., calibration=…)` takes it, so EI/DI are
     computed for the panel that took the frame (IEC 62494-1), not for the phantom's demo detector."""

@@ -3,7 +3,9 @@
 `device.generator`: ``simulator`` (in-process simulator on a pty, the embedded default), ``serial`` (a
 generator speaking docs/generator-protocol.md at `device.generator_url`: ``/dev/ttyS0``, ``/dev/ttyUSB0``,
 ``socket://host:port``) or ``none``. `device.detector`: ``simulator`` (in-process simulator, control on TCP
-and its data channel) or ``none``. Simulators run with `device.simulator_profile` (instant / realistic).
+and its data channel), ``panel`` (a panel speaking docs/detector-protocol.md at `device.detector_url`, e.g.
+`dros simulate detector` as its own process) or ``none``. Simulators run with `device.simulator_profile`
+(instant / realistic).
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ async def build_devices(settings: Settings, *, panel: Any = None) -> DeviceManag
         raise ValueError(f"device.generator must be simulator, serial or none, not {dev.generator!r}")
     if dev.generator == "serial" and not dev.generator_url:
         raise ValueError("device.generator = serial needs device.generator_url (e.g. /dev/ttyS0)")
+    if dev.detector not in ("simulator", "panel", "none"):
+        raise ValueError(f"device.detector must be simulator, panel or none, not {dev.detector!r}")
+    if dev.detector == "panel" and not dev.detector_url:
+        raise ValueError("device.detector = panel needs device.detector_url (e.g. socket://192.168.10.20:7801)")
     closers: list[Closer] = []
     generator: Generator | None = None
     detector: Detector | None = None
@@ -60,6 +66,16 @@ async def build_devices(settings: Settings, *, panel: Any = None) -> DeviceManag
             detector = DetectorDriver(
                 f"socket://127.0.0.1:{cport}",
                 data_address=("127.0.0.1", dport),
+                dn_per_ugy=dev.detector_dn_per_ugy,
+                offset_dn=dev.detector_offset_dn,
+                loop_time_s=dev.loop_time_ms / 1000,
+            )
+        elif dev.detector == "panel":
+            from dros.device.detector import DetectorDriver, parse_data_address
+
+            detector = DetectorDriver(
+                dev.detector_url,
+                data_address=parse_data_address(dev.detector_data),
                 dn_per_ugy=dev.detector_dn_per_ugy,
                 offset_dn=dev.detector_offset_dn,
                 loop_time_s=dev.loop_time_ms / 1000,
