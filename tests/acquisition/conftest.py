@@ -83,3 +83,12 @@ def small_panel(monkeypatch: pytest.MonkeyPatch) -> None:
     from dros.simulators.detector_frames import PanelResponse
 
     monkeypatch.setattr("dros.lifespan.build_devices", device_builder(PanelResponse(width=512, height=512)))
+
+
+@pytest.fixture
+def listener(broker: Broker) -> Iterator[object]:
+    from tests.acquisition.test_loop import Listener
+
+    lst = Listener(broker.port)
+    yield lst
+    lst.close()

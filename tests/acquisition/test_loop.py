@@ -17,7 +17,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from dros.mqtt.topics import PROGRESS_TOPIC, STATUS_TOPIC
-from tests.mqtt_peers import Broker, Subscriber
+from tests.mqtt_peers import Subscriber
 from tests.studies import images_of, register
 
 API = "/dr/api/v1/auth/task/inspection"
@@ -75,7 +75,7 @@ def wait_status(
         if pred(st):
             return st
         assert time.monotonic() < deadline, st
-        time.sleep(0.05)
+        time.sleep(0.01)
 
 
 def dciodvfy_errors(path: str) -> list[str]:
@@ -83,13 +83,6 @@ def dciodvfy_errors(path: str) -> list[str]:
     assert exe, "dciodvfy missing (scripts/setup installs dicom3tools)"
     out = subprocess.run([exe, path], capture_output=True, text=True, timeout=60)
     return [ln for ln in (out.stdout + out.stderr).splitlines() if ln.startswith("Error")]
-
-
-@pytest.fixture
-def listener(broker: Broker) -> Any:
-    lst = Listener(broker.port)
-    yield lst
-    lst.close()
 
 
 def test_whole_loop_start_trigger_progress_dicom_judge_leave(
