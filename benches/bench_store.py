@@ -1,12 +1,15 @@
 """Worklist at scale: 100,000 registered studies in DuckDB on this 2-core machine.
 
-Targets (issue 4): fuzzy name list with page_size 10 — median ≤ 10 ms in-process; register a
-4-view study — median ≤ 20 ms; ≥ 1,000 list requests/s over HTTP against the granian server.
-The figures go to extra_info and README "Benchmarks"."""
+Targets: an uncached list with page_size 10 — median ≤ 5 ms in-process (fuzzy name, default
+filter, and any page); register a 4-view study — median ≤ 20 ms; over HTTP against the granian
+server ≥ 1,000 list requests/s for a repeated (cached) query and ≥ 300 requests/s when every
+request asks for another page. Timing targets are asserted only with --benchmark-enable; the
+figures go to extra_info and README "Benchmarks"."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import shutil
 import subprocess
@@ -24,6 +27,14 @@ from dros.lifespan import open_store
 from dros.settings import Locale, Product, Settings
 
 N_STUDIES = 100_000
+LIST_TARGET_MS = 5.0
+UNCACHED_TARGET_RPS = 300
+
+
+def assert_median(benchmark, target_ms: float) -> None:
+    if benchmark.enabled:
+        median_ms = benchmark.stats.stats.median * 1000
+        assert median_ms <= target_ms, f"median {median_ms:.2f} ms > {target_ms} ms"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +73,8 @@ def test_list_fuzzy_name_100k(benchmark, service):
     )
     assert len(result.studies) == 10 and result.count > 10
     assert all("zhang^wei" in s.patient_name.lower() for s in result.studies)
-    benchmark.extra_info.update(studies=N_STUDIES, matches=result.count, target_median_ms=10)
+    benchmark.extra_info.update(studies=N_STUDIES, matches=result.count, target_median_ms=LIST_TARGET_MS)
+    assert_median(benchmark, LIST_TARGET_MS)
 
 
 def test_list_default_worklist_100k(benchmark, service):
@@ -73,7 +85,24 @@ def test_list_default_worklist_100k(benchmark, service):
     )
     starts = [s.study_start_datetime for s in result.studies]
     assert starts == sorted(starts, reverse=True) and result.count == 66_667
-    benchmark.extra_info.update(studies=N_STUDIES, matches=result.count)
+    benchmark.extra_info.update(studies=N_STUDIES, matches=result.count, target_median_ms=LIST_TARGET_MS)
+    assert_median(benchmark, LIST_TARGET_MS)
+
+
+def test_list_any_page_100k(benchmark, service):
+    """A console paging: a different page of the default worklist each time (pages 1-6,000 of
+    6,667), so deep offsets count as much as the first page."""
+    svc, loop = service
+    f = ListFilter(statuses=("Arrived", "InProgress"))
+    pages = iter(random.Random(7).randint(1, 6000) for _ in range(100_000))
+    result = benchmark(
+        lambda: loop.run_until_complete(
+            svc.list_studies(f, deleted=False, page=next(pages), page_size=10, cached=False)
+        )
+    )
+    assert len(result.studies) == 10 and result.count == 66_667
+    benchmark.extra_info.update(studies=N_STUDIES, target_median_ms=LIST_TARGET_MS)
+    assert_median(benchmark, LIST_TARGET_MS)
 
 
 def test_register_4_views_100k(benchmark, service):
@@ -165,9 +194,12 @@ def test_http_list_throughput_100k(benchmark, seeded_dir, tmp_path, query):
             iterations=1,
         )
         assert stats["non_2xx"] == 0
+        target = 1000 if script is None else UNCACHED_TARGET_RPS
         benchmark.extra_info.update(
-            studies=N_STUDIES, seconds=seconds, connections=16, target_rps=1000, cached=script is None, **stats
+            studies=N_STUDIES, seconds=seconds, connections=16, target_rps=target, cached=script is None, **stats
         )
+        if benchmark.enabled:
+            assert stats["rps"] >= target, f"{stats['rps']:.0f} requests/s < {target}"
     finally:
         stop_s = stop_server(server)
     # after the load the server stops by itself within its 5 s bound and leaves no process behind
