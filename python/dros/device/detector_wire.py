@@ -1,9 +1,9 @@
 """The flat-panel detector's two wire formats (docs/detector-protocol.md), shared by the driver and the
 simulator: the ASCII control frames and the binary header of the data channel.
 
-Control channel (serial line, pty or TCP): Spellman-style frames ``<STX>FIELD,FIELD,…,<CSUM><ETX>``; the
-checksum is the two's complement of the byte sum of everything between STX and CSUM, ``&0x7F|0x40``, so it
-is never STX (0x02) or ETX (0x03). Fields are ASCII; ``%``, ``,`` and every byte outside 0x20–0x7E are
+Control channel (serial line, pty or TCP): the generator's framing (`dros.device.framing`: STX, ETX and the
+Spellman checksum) — ``<STX>FIELD,FIELD,…,<CSUM><ETX>``, the checksum the two's complement of the byte sum
+of everything between STX and CSUM, ``&0x7F|0x40``, so it is never STX (0x02) or ETX (0x03). Fields are ASCII; ``%``, ``,`` and every byte outside 0x20–0x7E are
 percent-encoded (UTF-8 first), so a path or message can travel in one field.
 
 Data channel (TCP): each frame is a 44-byte little-endian header followed by the pixels (uint16 LE, row
@@ -19,17 +19,16 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-STX = 0x02
-ETX = 0x03
-#: A control frame longer than this (STX to ETX) is garbage: the parser drops it.
+# the generator's framing rule, shared (docs/detector-protocol.md §2); re-exported for the simulator and tests
+from dros.device.framing import ETX as ETX
+from dros.device.framing import STX as STX
+from dros.device.framing import checksum as checksum
+
+#: A control frame longer than this (STX to ETX) is garbage: the parser drops it. Longer than the
+#: generator's 200-byte bodies: detector events carry file paths and messages.
 MAX_CONTROL_FRAME = 4096
 
 # --- control frames -----------------------------------------------------------------------------------
-
-
-def checksum(body: bytes) -> int:
-    """Two's complement of the byte sum, low 7 bits, with bit 6 set: always 0x40–0x7F."""
-    return ((-sum(body)) & 0x7F) | 0x40
 
 
 def escape(text: str) -> str:
