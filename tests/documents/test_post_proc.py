@@ -153,6 +153,10 @@ def test_unknown_unexposed_and_locked_images(client, auth_headers, app, settings
     r = send(client, h, "1.2.3.4.5", png)
     assert r.status_code == 404 and r.json()["data"]["field"] == "instance_uid"
     study, image, _ = exposed_study(client, h, app)
+    for study_ref in (study["study_id"], study["study_instance_uid"]):  # a study does not name the image
+        r = send(client, h, study_ref, png)
+        assert r.status_code == 400 and r.json()["data"]["field"] == "instance_uid", r.text
+        assert "SOP Instance UID" in r.json()["description"]
     unexposed = images_of(study)[1]["sop_instance_uid"]
     r = send(client, h, unexposed, png)
     assert r.status_code == 422 and r.json()["data"]["field"] == "instance_uid"

@@ -46,6 +46,11 @@ class SourceImage:
     image_type: str
 
 
+def is_study_uid(conn: Conn, uid: str) -> bool:
+    row = conn.execute("SELECT count(*) FROM study WHERE study_instance_uid = ? AND NOT is_deleted", [uid]).fetchone()
+    return bool(row and row[0])
+
+
 def source_image(conn: Conn, sop_uid: str) -> SourceImage | None:
     row = conn.execute(
         "SELECT sop_instance_uid, series_instance_uid, study_id, view_id, view_description, patient_type, body_part_id, "

@@ -176,6 +176,14 @@ class DocumentService:
     def _source(self, conn: Conn, sop_uid: str) -> tuple[repo.SourceImage, StudyIdentity]:
         src = repo.source_image(conn, sop_uid)
         if src is None:
+            if resolve_study_id(conn, sop_uid) == sop_uid or repo.is_study_uid(conn, sop_uid):
+                # the source describes the field as the study id; a study does not say which image
+                # was processed, and the derived instance must point at exactly one
+                raise invalid_param(
+                    "instance_uid",
+                    "names a study; send the SOP Instance UID of the image that was post-processed",
+                    "为检查标识；请发送被后处理图像的 SOP Instance UID",
+                )
             raise not_found("instance_uid", sop_uid)
         study = live_identity(conn, src.study_id, "instance_uid", writable=False)
         if study.study_lock == "Locked":
