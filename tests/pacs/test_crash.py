@@ -27,8 +27,8 @@ SERVER_ENV = {
 }
 
 
-def _prepare(data_dir, orthanc) -> list[str]:
-    """A study of full-size DX images queued for Orthanc, written while no worker runs."""
+def _prepare(data_dir, orthanc) -> tuple[list[str], dict]:
+    """A study of DX images queued for a disabled Orthanc node, written while no worker runs."""
     settings = Settings.load(
         environ={},
         overrides={
@@ -40,7 +40,7 @@ def _prepare(data_dir, orthanc) -> list[str]:
     )
     with TestClient(create_app(settings)) as c:
         h = {"Authorization": f"Bearer {login(c, 'admin')}"}
-        node = add_node(c, h, "orthanc", orthanc.dicom_port, aet=orthanc.aet, associations=1)
+        node = add_node(c, h, "orthanc", orthanc.dicom_port, aet=orthanc.aet, associations=1, enabled=False)
         study = register(c, h)
         c.post(
             f"{API}/image",
@@ -65,18 +65,24 @@ def _prepare(data_dir, orthanc) -> list[str]:
                 datetime.now(UTC),
             )
         )
-    return [i["sop_instance_uid"] for i in imgs]
+    return [i["sop_instance_uid"] for i in imgs], node
 
 
 def test_sigkill_during_send_delivers_each_image_exactly_once(tmp_path, orthanc) -> None:
     orthanc.clear()
     data_dir = tmp_path / "data"
-    sops = _prepare(data_dir, orthanc)
+    sops, node = _prepare(data_dir, orthanc)
     server = start_server(data_dir, extra_env=SERVER_ENV)
     sending: list[str] = []
     try:
         with server.client() as http:
             h = {"Authorization": f"Bearer {login(http, 'admin')}"}
+            # enabling the node wakes the worker: the send starts now, while we watch
+            body = {k: node[k] for k in ("name", "type", "address", "port", "aet", "aec", "is_default")}
+            assert (
+                http.put(f"{API}/manage/pacs/{node['id']}", headers=h, json={**body, "is_enabled": True}).status_code
+                == 200
+            )
             deadline = time.monotonic() + 30
             while not sending and time.monotonic() < deadline:
                 tasks = http.get(f"{API}/scp/store", headers=h).json()["data"]
