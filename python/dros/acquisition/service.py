@@ -406,7 +406,7 @@ class AcquisitionService:
             result = await loop.run_in_executor(self._imaging, worker.process, pixels, ex.preset, ex.target_ei)
             timings["process_ms"] = (time.perf_counter() - t) * 1000
             for stage, ms in result.timings.items():
-                timings[f"stage_{stage}_ms"] = float(ms)
+                timings[f"stage_{stage}_ms"] = float(ms) * 1000  # the chain reports seconds
             stage_msgs = [
                 ProgressMessage(status=s, sop=sop).payload()
                 for s in (Progress.RECV_MASK, Progress.RECV_ENHANCE, Progress.RECV_FOREGROUND, Progress.RECV_APPLY)
@@ -438,6 +438,7 @@ class AcquisitionService:
             t = time.perf_counter()
             await self.db.write(lambda c: repo.commit_image(c, ex, res, datetime.now(UTC), [done]))
             timings["commit_ms"] = (time.perf_counter() - t) * 1000
+            timings["committed_monotonic"] = time.monotonic()  # lets a subscriber time the publish
             self.mqtt.kick()
             timings["total_ms"] = (time.perf_counter() - t0) * 1000
             self.timings.append(timings)
