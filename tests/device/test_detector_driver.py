@@ -160,6 +160,19 @@ def test_garbage_on_data_channel_is_skipped() -> None:
     asyncio.run(main())
 
 
+def test_line_noise_on_the_control_channel_is_survived() -> None:
+    async def main() -> None:
+        async with rig() as (_sim, drv):
+            for _ in range(20):
+                await drv.inject_fault("noise", 300)  # STX/ETX among them: frames cut short, bad checksums
+                await drv.refresh()
+            assert drv._parser.garbage_bytes + drv._parser.bad_frames > 0
+            assert drv.status.link == LinkState.CONNECTED
+            assert (await expose(drv)).frame_id == 1
+
+    asyncio.run(main())
+
+
 def test_disconnect_shows_lost_then_reconnects() -> None:
     async def main() -> None:
         async with rig() as (_sim, drv):

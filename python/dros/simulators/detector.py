@@ -470,7 +470,8 @@ class DetectorSimulator:
     def inject(self, fault: str, arg: str = "") -> str:
         """Names: timeout (next N readouts send nothing), corrupt (next N payloads fail their CRC),
         truncate (next N transfers stop half-way and drop the data link), garbage (N random bytes on the
-        data channel now), disconnect (drop the control and data connections now), error (enter ERROR with
+        data channel now), noise (N random bytes on the control channel now), disconnect (drop the control and
+        data connections now), error (enter ERROR with
         code `arg`), expire (make map `arg` out of date), clear (injections off)."""
         n = int(arg) if arg.isdigit() else 1
         if fault == "timeout":
@@ -483,6 +484,8 @@ class DetectorSimulator:
             junk = np.random.default_rng().integers(0, 256, size=max(n, 1), dtype=np.uint8).tobytes()
             if self._data_writer is not None:
                 self._data_writer.write(junk)
+        elif fault == "noise":  # line noise on the control channel: random bytes, STX and ETX included
+            self._write(np.random.default_rng().integers(0, 256, size=max(n, 1), dtype=np.uint8).tobytes())
         elif fault == "disconnect":
             for w in self._control_writers:
                 w.close()
