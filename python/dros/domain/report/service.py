@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,30 +26,27 @@ from dros.store.db import Conn
 
 #: Images placed on the page: two rows of three fill the first page's image block
 MAX_REPORT_IMAGES = 6
-_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+# C0/C1 controls and lone surrogates (a JSON escape can carry them; they are not text); the
+# multi-line fields keep tab, line feed and carriage return
+_CONTROL_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def check_text(content: ReportContent) -> None:
     """Control characters have no place on a printed page (and some break PDF text extraction)."""
-    fields: list[tuple[str, str, bool]] = [
-        (f"headers.{name}", value, False) for name, value in msgspec.structs.asdict(content.headers).items()
+    fields: list[tuple[str, str, re.Pattern[str]]] = [
+        (f"headers.{name}", value, _CONTROL_LINE) for name, value in msgspec.structs.asdict(content.headers).items()
     ]
     fields += [
-        ("findings", content.findings, True),
-        ("impression", content.impression, True),
-        ("radiologist", content.radiologist, False),
-        ("review_physician", content.review_physician, False),
+        ("findings", content.findings, _CONTROL_TEXT),
+        ("impression", content.impression, _CONTROL_TEXT),
+        ("radiologist", content.radiologist, _CONTROL_LINE),
+        ("review_physician", content.review_physician, _CONTROL_LINE),
     ]
-    for name, value, multiline in fields:
-        for ch in value:
-            code = ord(ch)
-            # C0/C1 controls, and lone surrogates (a JSON escape can carry them; they are not text)
-            if (code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000) and not (
-                multiline and ch in _ALLOWED_CONTROLS
-            ):
-                raise invalid_param(
-                    name, f"contains the control character U+{ord(ch):04X}", f"含有控制字符 U+{ord(ch):04X}"
-                )
+    for name, value, pattern in fields:
+        if hit := pattern.search(value):
+            code = ord(hit.group())
+            raise invalid_param(name, f"contains the control character U+{code:04X}", f"含有控制字符 U+{code:04X}")
 
 
 def page_of(
