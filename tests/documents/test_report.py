@@ -295,3 +295,12 @@ def test_deleting_the_report_instance_withdraws_that_version(client, auth_header
     assert client.get(url, headers=h, params={"version": 2}).status_code == 404
     third = client.post(url, headers=h, json=SEED_HUMAN).json()["data"]
     assert (first["version"], third["version"]) == (1, 3)  # numbers never repeat
+
+
+def test_minimal_body_renders_an_empty_form(client, auth_headers, tmp_path):
+    """Every header field may be left out (human-only and pet-only ones cannot all be sent)."""
+    minimal = {"headers": {}, "findings": "", "impression": "", "radiologist": "", "review_physician": ""}
+    for product in ("DROS", "VETDROS"):
+        r = client.post(PREVIEW, headers=auth_headers(product=product), json=minimal)
+        assert r.status_code == 200, r.text
+        assert "Findings" in pdf_text(r.content, tmp_path)
