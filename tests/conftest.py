@@ -60,7 +60,11 @@ def empty_data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(data_dir: Path) -> Settings:
-    return Settings.load(environ={}, overrides={"data_dir": str(data_dir), "host": "127.0.0.1", "log_level": "WARNING"})
+    # dicom.scp_port 0: no DICOM listener on 0.0.0.0:11112 in tests that do not need one (tests/pacs sets its own)
+    return Settings.load(
+        environ={},
+        overrides={"data_dir": str(data_dir), "host": "127.0.0.1", "log_level": "WARNING", "dicom": {"scp_port": 0}},
+    )
 
 
 @pytest.fixture
@@ -131,6 +135,7 @@ def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, s
     # each server gets its own embedded broker on free ports (never the machine's 1883/9001)
     env.setdefault("DROS_MQTT_URL", f"mqtt://127.0.0.1:{free_port()}")
     env.setdefault("DROS_MQTT_WS_PORT", str(free_port()))
+    env.setdefault("DROS_DICOM_SCP_PORT", "0")  # no DICOM listener unless a test asks for one
     proc = subprocess.Popen(
         [
             sys.executable,
