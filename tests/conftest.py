@@ -118,10 +118,14 @@ def auth_headers(token: Callable[[str], str]) -> Callable[..., dict[str, str]]:
 
 
 class LiveServer:
-    def __init__(self, base_url: str, data_dir: Path, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, base_url: str, data_dir: Path, proc: subprocess.Popen[bytes], log: Path | None = None) -> None:
         self.base_url = base_url
         self.data_dir = data_dir
         self.proc = proc
+        self.log = log  # stdout + stderr of dros serve (a file: an unread pipe would fill and block the server)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=10)
@@ -136,34 +140,36 @@ def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, s
     env.setdefault("DROS_MQTT_URL", f"mqtt://127.0.0.1:{free_port()}")
     env.setdefault("DROS_MQTT_WS_PORT", str(free_port()))
     env.setdefault("DROS_DICOM_SCP_PORT", "0")  # no DICOM listener unless a test asks for one
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dros",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        # its own process group: stop_server ends the supervisor, its worker and anything they started
-        start_new_session=True,
-    )
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    log = data_dir.parent / f"dros-serve-{port}.log"
+    with log.open("wb") as log_fh:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dros",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            env=env,
+            stdout=log_fh,
+            stderr=subprocess.STDOUT,
+            # its own process group: stop_server ends the supervisor, its worker and anything they started
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            raise RuntimeError(f"dros serve exited with {proc.returncode}:\n{out}")
+            raise RuntimeError(f"dros serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
         try:
             if httpx.get(f"{base}/dr/api/v1/pub/language", timeout=1).status_code == 200:
-                return LiveServer(base, data_dir, proc)
+                return LiveServer(base, data_dir, proc, log)
         except httpx.HTTPError:
             time.sleep(0.2)
     _kill_group(proc.pid, signal.SIGKILL)

@@ -9,10 +9,11 @@ threads run at a lower scheduling priority so a burst of logins cannot starve th
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
@@ -38,25 +39,60 @@ def _lower_priority() -> None:
 
 
 class HashPool:
-    """The executor argon2 runs on; `cancel_queued()` when the service stops."""
+    """Daemon threads that run argon2; `cancel_queued()` when the service stops.
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(
-            max_workers=HASH_CONCURRENCY, thread_name_prefix="argon2", initializer=_lower_priority
-        )
+    Own threads rather than a ThreadPoolExecutor: those are joined at interpreter exit, so a stop
+    would wait for a hash still running at the lowest priority; these are daemons, and a stop
+    answers every caller at once (queued or running) and leaves a running hash to the exit."""
+
+    def __init__(self, workers: int = HASH_CONCURRENCY) -> None:
+        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None] = queue.SimpleQueue()
+        self._pending: set[asyncio.Future[Any]] = set()
         self.stopping = False
+        for n in range(workers):
+            threading.Thread(target=self._work, name=f"argon2-{n}", daemon=True).start()
+
+    def _work(self) -> None:
+        _lower_priority()
+        while (item := self._queue.get()) is not None:
+            call, fut = item
+            if fut.cancelled():
+                continue
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = call()
+            except BaseException as exc:  # handed to the awaiting request
+                error = exc
+            try:
+                fut.get_loop().call_soon_threadsafe(_settle, fut, result, error)
+            except RuntimeError:  # that loop is closed: nobody waits any more
+                pass
 
     def cancel_queued(self) -> None:
-        """The service is stopping: drop the work still waiting (its callers get the stopping
-        error), refuse new work; the one running finishes."""
+        """The service is stopping: every caller waiting for a hash (queued or running) gets the
+        stopping error now; new work is refused."""
         self.stopping = True
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for fut in list(self._pending):
+            fut.cancel()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self.stopping:
             raise stopping_error()
-        fut = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.add(fut)
+        fut.add_done_callback(self._pending.discard)
+        self._queue.put((functools.partial(fn, *args), fut))
         return await await_queued(fut)
+
+
+def _settle(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
 
 
 POOL = HashPool()
