@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pydicom
 
+from tests.imaging.test_dicom_dx import dciodvfy
 from tests.pacs.dx_files import attach
 from tests.pacs.helpers import API, add_node, queue
 from tests.studies import images_of, register
@@ -23,7 +24,9 @@ def test_explicit_le_arrives_byte_identical(client, app, auth_headers, settings,
     study = register(client, h)
     img = images_of(study)[0]
     path = attach(app.state.db, settings.data_path, study, img)
-    r = client.post(f"{API}/scp/store", headers=h, json={"sop_instance_uid": img["sop_instance_uid"], "pacs_name": "archive"})
+    r = client.post(
+        f"{API}/scp/store", headers=h, json={"sop_instance_uid": img["sop_instance_uid"], "pacs_name": "archive"}
+    )
     assert r.status_code == 200, r.text
     data = r.json()["data"]
     assert data["ok"] is True, data
@@ -45,8 +48,9 @@ def test_rle_sent_as_stored_when_accepted(client, app, auth_headers, settings, s
     study = register(client, h)
     img = images_of(study)[0]
     path = attach(app.state.db, settings.data_path, study, img, syntax="rle")
-    data = client.post(f"{API}/scp/store", headers=h,
-                       json={"sop_instance_uid": img["sop_instance_uid"], "pacs_name": "archive"}).json()["data"]
+    data = client.post(
+        f"{API}/scp/store", headers=h, json={"sop_instance_uid": img["sop_instance_uid"], "pacs_name": "archive"}
+    ).json()["data"]
     assert data["ok"] is True, data
     got = _arrived(scp, img["sop_instance_uid"])
     ours = pydicom.dcmread(path)
@@ -61,11 +65,16 @@ def test_rle_converted_only_when_peer_takes_uncompressed_only(client, app, auth_
     study = register(client, h)
     img = images_of(study)[0]
     path = attach(app.state.db, settings.data_path, study, img, syntax="rle")
-    data = client.post(f"{API}/scp/store", headers=h,
-                       json={"sop_instance_uid": img["sop_instance_uid"], "pacs_name": "archive"}).json()["data"]
+    data = client.post(
+        f"{API}/scp/store", headers=h, json={"sop_instance_uid": img["sop_instance_uid"], "pacs_name": "archive"}
+    ).json()["data"]
     assert data["ok"] is True, data
     got = _arrived(scp, img["sop_instance_uid"])
     ours = pydicom.dcmread(path)
     assert got.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
     assert got.PixelData == ours.pixel_array.tobytes()
+    assert got.SOPInstanceUID == ours.SOPInstanceUID
     assert queue(client, h)[0]["transfer_syntax"] == "Explicit VR Little Endian"
+    # the re-encoded object is still a valid DX image
+    errors, _ = dciodvfy(next(p for p in scp.files() if img["sop_instance_uid"] in p.name))
+    assert errors == []
