@@ -71,9 +71,12 @@ class ExposureRecord(msgspec.Struct, kw_only=True):
     acquired_at: datetime
 
 
-def _progress(conn: Conn, payloads: Sequence[bytes]) -> None:
-    for p in payloads:
-        outbox.enqueue(conn, PROGRESS_TOPIC, p)
+Rows = list[outbox.OutboxRow]
+
+
+def _progress(conn: Conn, payloads: Sequence[bytes]) -> Rows:
+    """The progress messages as outbox rows (handed to the publisher once the transaction committed)."""
+    return [(outbox.enqueue(conn, PROGRESS_TOPIC, p), PROGRESS_TOPIC, p, False) for p in payloads]
 
 
 def begin_exposure(conn: Conn, exposure_id: str, sop_uid: str, study_id: str, preset: str, target_ei: float,
@@ -91,7 +94,7 @@ def discard_exposure(conn: Conn, exposure_id: str) -> None:
     conn.execute("DELETE FROM exposure WHERE exposure_id = ? AND state = 'exposing'", [exposure_id])
 
 
-def record_raw(conn: Conn, ex: ExposureRecord, payloads: Sequence[bytes]) -> None:
+def record_raw(conn: Conn, ex: ExposureRecord, payloads: Sequence[bytes]) -> Rows:
     """Durability point: the raw frame is on disk (fsynced); this row says so, before any progress."""
     conn.execute(
         "UPDATE exposure SET state = 'raw_kept', raw_file = ?, raw_sha256 = ?, rows = ?, cols = ?, kv = ?, ma = ?, "
@@ -102,11 +105,11 @@ def record_raw(conn: Conn, ex: ExposureRecord, payloads: Sequence[bytes]) -> Non
         ],
     )  # fmt: skip
     conn.execute("UPDATE image SET raw_file = ? WHERE sop_instance_uid = ?", [ex.raw_file, ex.sop_instance_uid])
-    _progress(conn, payloads)
+    return _progress(conn, payloads)
 
 
 def record_dose_only(conn: Conn, exposure_id: str, post: tuple[float, float, float, float] | None, detector_id: str,
-                     failure: str, now: datetime, payloads: Sequence[bytes]) -> None:  # fmt: skip
+                     failure: str, now: datetime, payloads: Sequence[bytes]) -> Rows:  # fmt: skip
     """An exposure that ended without a usable frame: failed with its reason, the delivered dose recorded."""
     kv, ma, ms, mas = post if post is not None else (None, None, None, None)
     conn.execute(
@@ -114,7 +117,7 @@ def record_dose_only(conn: Conn, exposure_id: str, post: tuple[float, float, flo
         "finished_at = ? WHERE exposure_id = ?",
         [failure[:1000], kv, ma, ms, mas, detector_id, now, exposure_id],
     )
-    _progress(conn, payloads)
+    return _progress(conn, payloads)
 
 
 def interrupted(conn: Conn) -> list[tuple[str, str]]:
@@ -125,8 +128,8 @@ def interrupted(conn: Conn) -> list[tuple[str, str]]:
     return [(str(a), str(b)) for a, b in rows]
 
 
-def add_progress(conn: Conn, payloads: Sequence[bytes]) -> None:
-    _progress(conn, payloads)
+def add_progress(conn: Conn, payloads: Sequence[bytes]) -> Rows:
+    return _progress(conn, payloads)
 
 
 class ImageResult(msgspec.Struct, kw_only=True):
@@ -139,7 +142,7 @@ class ImageResult(msgspec.Struct, kw_only=True):
     deviation_index: float | None
 
 
-def commit_image(conn: Conn, ex: ExposureRecord, res: ImageResult, now: datetime, payloads: Sequence[bytes]) -> None:
+def commit_image(conn: Conn, ex: ExposureRecord, res: ImageResult, now: datetime, payloads: Sequence[bytes]) -> Rows:
     """Durability point: the DX and thumbnail are in place; the image row says Exposed and carries
     everything the exposure produced. The study becomes InProgress on its first exposure."""
     conn.execute(
@@ -163,16 +166,16 @@ def commit_image(conn: Conn, ex: ExposureRecord, res: ImageResult, now: datetime
     conn.execute(
         "UPDATE study SET study_status = 'InProgress' WHERE study_id = ? AND study_status = 'Arrived'", [ex.study_id]
     )
-    _progress(conn, payloads)
+    return _progress(conn, payloads)
 
 
-def fail_exposure(conn: Conn, exposure_id: str, reason: str, now: datetime, payloads: Sequence[bytes]) -> None:
+def fail_exposure(conn: Conn, exposure_id: str, reason: str, now: datetime, payloads: Sequence[bytes]) -> Rows:
     """The raw frame stays (reprocessing is possible); the image stays unexposed (a retake is possible)."""
     conn.execute(
         "UPDATE exposure SET state = 'failed', failure = ?, finished_at = ? WHERE exposure_id = ?",
         [reason[:1000], now, exposure_id],
     )
-    _progress(conn, payloads)
+    return _progress(conn, payloads)
 
 
 def unfinished(conn: Conn) -> list[ExposureRecord]:

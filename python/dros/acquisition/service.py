@@ -352,10 +352,10 @@ class AcquisitionService:
         dose = None if post is None else (post.kv, post.ma, post.ms, post.mas)
         detector_id = self.devices.status.detector.detector_id
         payload = ProgressMessage(status=Progress.FAILURE, sop=insp.sop, message=reason).payload()
-        await self.db.write(
+        rows = await self.db.write(
             lambda c: repo.record_dose_only(c, exposure_id, dose, detector_id, reason, datetime.now(UTC), [payload])
         )
-        self.mqtt.kick()
+        self.mqtt.kick(rows)
         log.warning("exposure of %s failed: %s", insp.sop, reason)
         self._end_exposure(exposed=False)
 
@@ -390,8 +390,7 @@ class AcquisitionService:
         )  # fmt: skip
         t = time.perf_counter()
         raw_msg = ProgressMessage(status=Progress.RECV_RAW, sop=insp.sop).payload()
-        await self.db.write(lambda c: repo.record_raw(c, ex, [raw_msg]))
-        self.mqtt.kick()
+        self.mqtt.kick(await self.db.write(lambda c: repo.record_raw(c, ex, [raw_msg])))
         timings["raw_commit_ms"] = (time.perf_counter() - t) * 1000
         self._end_exposure(exposed=await self._process_and_commit(ex, frame.pixels, timings, t0))
 
@@ -411,8 +410,7 @@ class AcquisitionService:
                 ProgressMessage(status=s, sop=sop).payload()
                 for s in (Progress.RECV_MASK, Progress.RECV_ENHANCE, Progress.RECV_FOREGROUND, Progress.RECV_APPLY)
             ]
-            await self.db.write(lambda c: repo.add_progress(c, stage_msgs))
-            self.mqtt.kick()
+            self.mqtt.kick(await self.db.write(lambda c: repo.add_progress(c, stage_msgs)))
             slot = await self.db.read(lambda c: repo.slot(c, sop))
             if slot is None or slot["image_deleted"]:
                 raise RuntimeError("the image was deleted during the exposure")
@@ -436,10 +434,10 @@ class AcquisitionService:
             )
             done = ProgressMessage(status=Progress.SUCCESS, sop=sop, dcm=dcm_name, thumbnail=webp_name).payload()
             t = time.perf_counter()
-            await self.db.write(lambda c: repo.commit_image(c, ex, res, datetime.now(UTC), [done]))
+            rows = await self.db.write(lambda c: repo.commit_image(c, ex, res, datetime.now(UTC), [done]))
             timings["commit_ms"] = (time.perf_counter() - t) * 1000
             timings["committed_monotonic"] = time.monotonic()  # lets a subscriber time the publish
-            self.mqtt.kick()
+            self.mqtt.kick(rows)
             timings["total_ms"] = (time.perf_counter() - t0) * 1000
             self.timings.append(timings)
             self.exposures += 1
@@ -448,8 +446,9 @@ class AcquisitionService:
             reason = f"image processing failed: {exc}"
             log.exception("processing of %s failed", sop)
             fail = ProgressMessage(status=Progress.FAILURE, sop=sop, message=reason).payload()
-            await self.db.write(lambda c: repo.fail_exposure(c, ex.exposure_id, reason, datetime.now(UTC), [fail]))
-            self.mqtt.kick()
+            self.mqtt.kick(
+                await self.db.write(lambda c: repo.fail_exposure(c, ex.exposure_id, reason, datetime.now(UTC), [fail]))
+            )
             return False
 
     def _lang(self) -> str:
@@ -544,5 +543,5 @@ def on_study_completed(conn: Any, study_id: str, now: datetime) -> int:
     return int(enqueue_completed_study(conn, study_id, now))
 
 
-def _fail(conn: Any, *, exposure_id: str, reason: str, payload: bytes) -> None:
-    repo.fail_exposure(conn, exposure_id, reason, datetime.now(UTC), [payload])
+def _fail(conn: Any, *, exposure_id: str, reason: str, payload: bytes) -> repo.Rows:
+    return repo.fail_exposure(conn, exposure_id, reason, datetime.now(UTC), [payload])

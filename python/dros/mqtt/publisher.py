@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,10 +31,6 @@ from dros.store.db import Database
 
 log = logging.getLogger("dros.mqtt")
 
-#: How long the drain waits for the PUBACKs of one batch before it assumes the connection is gone.
-ACK_TIMEOUT_S = 5.0
-BATCH = 200
-
 
 def broker_address(url: str) -> tuple[str, int]:
     """(host, port) of an `mqtt://host:port` URL (port 1883 when absent)."""
@@ -44,12 +41,13 @@ def broker_address(url: str) -> tuple[str, int]:
 
 
 class _AckStorage(PersistentStorage):  # type: ignore[misc]
-    """gmqtt's in-flight store, extended to tell the drain which packet id was acknowledged."""
+    """gmqtt's in-flight store, extended to report which outbox row a PUBACK acknowledged."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_ack: Callable[[int], None]) -> None:
         super().__init__()
         self.last_mid: int | None = None
-        self.waiters: dict[int, asyncio.Future[None]] = {}
+        self.rows: dict[int, int] = {}  # packet id → outbox row id
+        self._on_ack = on_ack
 
     def push_message(self, mid: int, raw_package: bytes) -> None:
         super().push_message(mid, raw_package)
@@ -57,19 +55,13 @@ class _AckStorage(PersistentStorage):  # type: ignore[misc]
 
     def remove_message_by_mid(self, mid: int) -> None:
         super().remove_message_by_mid(mid)
-        fut = self.waiters.pop(mid, None)
-        if fut is not None and not fut.done():
-            fut.set_result(None)
+        row = self.rows.pop(mid, None)
+        if row is not None:
+            self._on_ack(row)
 
-    def clear(self) -> None:
-        super().clear()
-        self.fail_waiters()
-
-    def fail_waiters(self) -> None:
-        for fut in self.waiters.values():
-            if not fut.done():
-                fut.set_exception(ConnectionError("MQTT connection lost before PUBACK"))
-        self.waiters.clear()
+    def forget(self) -> None:
+        """The connection is gone: its packets will not be acknowledged (the rows stay in the outbox)."""
+        self.rows.clear()
 
 
 class MqttPublisher:
@@ -86,7 +78,12 @@ class MqttPublisher:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._client: gmqtt.Client | None = None
-        self._storage = _AckStorage()
+        self._storage = _AckStorage(self._acked)
+        self._queue: list[outbox.OutboxRow] = []  # committed rows not yet published on this connection
+        self._reload = True  # after every (re)connect the outbox table is the truth
+        self._published: set[int] = set()  # row ids published on this connection
+        self._to_delete: list[int] = []
+        self._delete_wake = asyncio.Event()
         self.connects = 0  # successful (re)connections since start
         self.delivered = 0  # outbox messages acknowledged by the broker
 
@@ -110,6 +107,7 @@ class MqttPublisher:
         self._tasks = [
             asyncio.create_task(self._connect_loop(), name="mqtt-connect"),
             asyncio.create_task(self._drain_loop(), name="mqtt-drain"),
+            asyncio.create_task(self._delete_loop(), name="mqtt-outbox-delete"),
         ]
 
     async def stop(self) -> None:
@@ -128,15 +126,18 @@ class MqttPublisher:
         if client is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), 2.0)
-        self._storage.fail_waiters()
+        self._storage.forget()
 
     def set_status(self, status: TaskGlobalStatus) -> None:
         """The current task status; published (retained) now if it changed and the broker is up."""
         self._status = status
         self._publish_status()
 
-    def kick(self) -> None:
-        """New rows are in the outbox: drain them."""
+    def kick(self, rows: list[outbox.OutboxRow] | None = None) -> None:
+        """New rows were committed to the outbox: publish them (given, they go out at once, without
+        reading the table again)."""
+        if rows:
+            self._queue.extend(rows)
         self._wake.set()
 
     def subscribe(self, topic: str, handler: Callable[[str, bytes], None]) -> None:
@@ -162,6 +163,8 @@ class MqttPublisher:
     def _on_connect(self, client: gmqtt.Client, flags: Any, rc: Any, properties: Any) -> None:
         self.connects += 1
         self._published_status = None
+        self._published.clear()
+        self._reload = True
         self._connected.set()
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
@@ -173,7 +176,8 @@ class MqttPublisher:
         if self._connected.is_set():
             log.warning("MQTT connection to %s:%s lost", self._host, self._port)
         self._connected.clear()
-        self._storage.fail_waiters()
+        self._storage.forget()
+        self._reload = True
 
     def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int, properties: Any) -> int:
         handler = self._subscriptions.get(topic)
@@ -199,51 +203,60 @@ class MqttPublisher:
 
     # -- outbox -----------------------------------------------------------------------------------
     async def _drain_loop(self) -> None:
+        """Publish outbox rows in id order, without waiting for one PUBACK before the next; each row is
+        deleted once its PUBACK arrived (`_delete_loop`)."""
         while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            while self.connected and not self._stopping:
-                try:
-                    sent = await self._drain_batch()
-                except ConnectionError:
-                    break
-                except Exception:
-                    log.exception("MQTT outbox drain failed")
-                    await asyncio.sleep(self._settings.reconnect_delay_s)
-                    break
-                if sent < BATCH:
-                    break
+            if not self.connected:
+                continue
+            try:
+                if self._reload:
+                    self._reload = False
+                    stored = await self._db.read(lambda c: outbox.pending(c, 100_000))
+                    deleting = set(self._to_delete)
+                    stored = [r for r in stored if r[0] not in deleting]
+                    known = {r[0] for r in stored}
+                    merged = stored + [r for r in self._queue if r[0] not in known]
+                    self._queue = sorted(merged, key=lambda r: r[0])
+                self._publish_queue()
+            except Exception:
+                log.exception("MQTT outbox drain failed")
+                self._reload = True
+                await asyncio.sleep(self._settings.reconnect_delay_s)
+                self._wake.set()
 
-    async def _drain_batch(self) -> int:
-        rows = await self._db.read(lambda c: outbox.pending(c, BATCH))
-        if not rows:
-            return 0
+    def _publish_queue(self) -> None:
         client = self._client
         assert client is not None
-        waits: list[tuple[int, asyncio.Future[None]]] = []
-        loop = asyncio.get_running_loop()
-        for row_id, topic, payload, retain in rows:
+        queue, self._queue = self._queue, []
+        for i, (row_id, topic, payload, retain) in enumerate(queue):
             if not self.connected:
-                break
+                self._queue = queue[i:] + self._queue
+                return
+            if row_id in self._published:
+                continue
             client.publish(topic, payload, qos=1, retain=retain)
-            # publish() only writes to the transport: the PUBACK cannot have been handled yet
+            # publish() only writes to the transport: its PUBACK cannot have been handled yet
             mid = self._storage.last_mid
             assert mid is not None
-            fut: asyncio.Future[None] = loop.create_future()
-            self._storage.waiters[mid] = fut
-            waits.append((row_id, fut))
-        acked: list[int] = []
-        try:
-            for row_id, fut in waits:
-                await asyncio.wait_for(fut, ACK_TIMEOUT_S)
-                acked.append(row_id)
-        except (TimeoutError, ConnectionError) as exc:
-            raise ConnectionError(str(exc)) from exc
-        finally:
-            for _, fut in waits:
-                if not fut.done():
-                    fut.cancel()
-            if acked:
-                await self._db.write(lambda c: outbox.delete(c, acked))
-                self.delivered += len(acked)
-        return len(acked)
+            self._storage.rows[mid] = row_id
+            self._published.add(row_id)
+
+    def _acked(self, row_id: int) -> None:
+        self.delivered += 1
+        self._published.discard(row_id)
+        self._to_delete.append(row_id)
+        self._delete_wake.set()
+
+    async def _delete_loop(self) -> None:
+        while not self._stopping:
+            await self._delete_wake.wait()
+            self._delete_wake.clear()
+            ids, self._to_delete = self._to_delete, []
+            if not ids:
+                continue
+            try:
+                await self._db.write(partial(outbox.delete, ids=ids))
+            except Exception:  # still acknowledged: a later start publishes them once more at worst
+                log.exception("MQTT outbox delete failed")
