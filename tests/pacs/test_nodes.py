@@ -37,7 +37,13 @@ def test_add_list_modify_delete(client, auth_headers) -> None:
     assert first == {
         "id": first["id"],
         **NODE,
-        "params": {"verbose": False, "debug": False, "associations": 2, "storage_commitment": False},
+        "params": {
+            "verbose": False,
+            "debug": False,
+            "associations": 2,
+            "storage_commitment": False,
+            "roles": ["storage"],
+        },
     }
     # scp/pacs: the nodes one can send to (enabled)
     assert [n["name"] for n in client.get(f"{API}/scp/pacs", headers=h).json()["data"]["scp"]] == ["pacs1"]

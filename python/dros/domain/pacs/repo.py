@@ -201,7 +201,7 @@ def enqueue_completed_study(conn: Conn, study_id: str, now: datetime | None = No
         return 0
     count = 0
     for node in list_nodes(conn, enabled_only=True):
-        if node.is_default:
+        if node.is_default and "storage" in node.params.roles:  # worklist/MPPS-only nodes take no images
             count += sum(1 for q in enqueue(conn, sops, node, AUTO, now) if q.new)
     return count
 

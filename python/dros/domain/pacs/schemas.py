@@ -19,6 +19,7 @@ ECHO_REPLY = "type.googleapis.com/dr.task.EchoReply"
 STORE_REPLY = "type.googleapis.com/dr.task.StoreReply"
 
 TASK_STATUSES = ("PENDING", "SENDING", "COMPLETED", "COMMITTED", "FAILED")
+NodeRole = Literal["storage", "worklist", "mpps"]
 
 
 class NodeParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -31,6 +32,11 @@ class NodeParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     associations: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2
     # request storage commitment (N-ACTION) after each successful store
     storage_commitment: bool = False
+    # what the node serves (extension, README "RIS"): storage (the send queue), worklist (C-FIND of
+    # the Modality Worklist), mpps (performed procedure steps); absent = storage, as before roles existed
+    roles: Annotated[list[NodeRole], msgspec.Meta(min_length=1, max_length=3)] = msgspec.field(
+        default_factory=lambda: ["storage"]
+    )
 
 
 class NodeBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
