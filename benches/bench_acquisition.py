@@ -53,9 +53,9 @@ SIZE = 3072
 
 
 @contextmanager
-def simulator(*args: str) -> Iterator[dict[str, str]]:
+def simulator(*args: str, profile: str = "instant") -> Iterator[dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dros", "simulate", *args, "--profile", "instant"],
+        [sys.executable, "-m", "dros", "simulate", *args, "--profile", profile],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -78,14 +78,18 @@ def replay_folder(folder: Path, n: int = 3) -> str:
 
 
 @contextmanager
-def service(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient[Litestar], Listener]]:
+def service(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch, profile: str = "instant"
+) -> Iterator[tuple[TestClient[Litestar], Listener]]:
     broker = Broker(tmp / "mosquitto")
     broker.start()
     frames = replay_folder(tmp / "frames")
     try:
         with (
-            simulator("generator", "--listen", "tcp") as gen,
-            simulator("detector", "--width", str(SIZE), "--height", str(SIZE), "--replay", frames) as det,
+            simulator("generator", "--listen", "tcp", profile=profile) as gen,
+            simulator(
+                "detector", "--width", str(SIZE), "--height", str(SIZE), "--replay", frames, profile=profile
+            ) as det,
         ):
 
             async def build(settings: Settings, **_: object) -> DeviceManager:
@@ -107,7 +111,7 @@ def service(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestCl
                     "data_dir": str(tmp / "data"),
                     "log_level": "WARNING",
                     "mqtt": {"url": broker.url, "reconnect_delay_s": 0.3},
-                    "device": {"simulator_profile": "instant"},
+                    "device": {"simulator_profile": profile},
                     "runtime": {"loop_lag_interval_ms": 1.0},
                     "pacs": {"worker": False},
                 },
@@ -127,10 +131,13 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("profile", ["instant", "realistic"])
+def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str) -> None:
+    """`instant`: the service's own time (targets asserted). `realistic` (prep ≈ 1 s, readout 1.3 s): the time
+    an operator waits from the exposure button to the image, reported only."""
     enabled = not benchmark.disabled
-    runs = 30 if enabled else 2
-    with service(tmp_path, monkeypatch) as (c, listener):
+    runs = (30 if profile == "instant" else 8) if enabled else 1
+    with service(tmp_path, monkeypatch, profile) as (c, listener):
         h = {"Authorization": f"Bearer {login(c, 'tech')}", "Product": "DROS"}
         sop = images_of(register(c, h))[0]["sop_instance_uid"]
         acq = c.app.state.acquisition
@@ -176,6 +183,7 @@ def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: py
             "trigger_to_success_median_ms": round(med, 1),
             "trigger_to_success_p95_ms": round(p95, 1),
             "runs": len(spans),
+            "profile": profile,
             "loop_lag_worst_ms": round(max(worst_lag), 2),
             "loop_lag_median_of_worst_ms": round(statistics.median(worst_lag), 2),
             "loop_step_max_cpu_ms": round(steps.max_ms, 2),
@@ -184,7 +192,7 @@ def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: py
     )
     print(json.dumps(benchmark.extra_info, indent=1))
     assert len(spans) == runs
-    if enabled:
+    if enabled and profile == "instant":
         assert med <= 400, f"median {med:.1f} ms"
         assert p95 <= 600, f"p95 {p95:.1f} ms"
         assert steps.max_ms <= 5.0, f"a loop step held the loop for {steps.max_ms:.1f} ms of CPU"

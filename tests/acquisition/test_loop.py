@@ -242,3 +242,29 @@ def test_concurrent_triggers_give_exactly_one_exposure(
     )
     assert count == 1
     assert [p["status"] for p in listener.progress(sop)] == ORDER
+
+
+def test_veterinary_exposure_is_dciodvfy_clean(
+    small_panel: None,
+    acq_client: TestClient[Litestar],
+    acq_headers: Callable[[str], dict[str, str]],
+    listener: Listener,
+) -> None:
+    from tests.studies import DOG
+
+    c = acq_client
+    h = {**acq_headers("tech"), "Product": "VETDROS"}
+    study = register(c, h, DOG)
+    sop = images_of(study)[0]["sop_instance_uid"]
+    assert c.post(f"{API}/start", headers=h, json={"instance_uid": sop}).status_code == 200
+    wait_status(c, h, lambda s: s["all_ready"])
+    assert c.post(f"{API}/trigger", headers=h).status_code == 200
+    end = listener.wait_end(sop)
+    assert end["status"] == "TASK_Success", end
+    path = c.app.state.settings.data_path / "studies" / study["study_id"] / end["dcm"]
+    assert dciodvfy_errors(str(path)) == []
+    ds = pydicom.dcmread(path)
+    assert ds.PatientSpeciesDescription == "Dog"
+    assert ds.PatientSpeciesCodeSequence[0].CodeValue == "448771007"
+    assert ds.PatientBreedDescription == "Golden Retriever"
+    assert ds.ResponsiblePerson == DOG["owner_name"] and ds.PatientSexNeutered == "ALTERED"
