@@ -72,10 +72,12 @@ def test_store_to_a_silent_peer_times_out(client, app, auth_headers, settings) -
             f"{API}/scp/store", headers=h, json={"sop_instance_uid": imgs[0]["sop_instance_uid"], "pacs_name": "silent"}
         ).json()["data"]
         assert time.monotonic() - t0 < 3.0 + 4.0  # pacs.timeout_s + slack
+        # read while the peer is still silent (closing it would make the next attempt an abort)
+        error = queue(client, h)[0]["error"]
     finally:
         peer.close()
     assert data["ok"] is False
-    assert queue(client, h)[0]["error"].startswith("timeout: ")
+    assert error.startswith("timeout: "), error
 
 
 def test_same_image_and_node_is_one_task(client, app, auth_headers, settings, storescp) -> None:
