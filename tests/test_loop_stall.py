@@ -3,10 +3,11 @@ polls its worklist. The server's own loop-lag probe (read back through auth/serv
 see no stall above 20 ms, and the worklist must keep answering during the burst.
 
 The probe measures wall-clock lateness, which includes the time the OS did not run the process at
-all. On a shared, oversubscribed machine that alone reaches tens of milliseconds, so an idle Python
-process runs the same probe over the same period and its worst lateness (scheduler noise, not the
-service's doing) is added to the 20 ms bound. On a quiet machine that reference is ~1 ms; a
-password hash on the loop costs 100 ms or more and fails the bound either way."""
+all. On a shared, oversubscribed machine that alone reaches tens to hundreds of milliseconds, so an
+idle Python process runs the same probe over the same period; twice its lateness (scheduler noise,
+not the service's doing) is allowed on top of the 20 ms bound. On a quiet machine that reference is
+~1 ms; password hashes on the loop stall it for seconds and fail the bound either way (measured:
+7.8 s worst against an allowance of 0.87 s)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ async def main():
     print("ready", flush=True)
     probe.reset()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    print(probe.worst_ms, flush=True)
+    snap = probe.snapshot()
+    print(snap.worst_ms, snap.recent_p99_ms, flush=True)
 
 asyncio.run(main())
 """
@@ -97,7 +99,7 @@ def test_20_logins_do_not_stall_the_loop_while_the_worklist_is_polled(tmp_path: 
         poller.join()
         reference.stdin.write("\n")
         reference.stdin.flush()
-        noise_ms = float(reference.stdout.readline())
+        noise_ms, noise_p99_ms = map(float, reference.stdout.readline().split())
         reference.wait(timeout=10)
 
         with server.client() as c:
@@ -109,10 +111,22 @@ def test_20_logins_do_not_stall_the_loop_while_the_worklist_is_polled(tmp_path: 
             reference.wait()
         stop_server(server)
 
-    print(f"server loop lag: worst {lag['worst_ms']} ms, p99 {lag['recent_p99_ms']} ms; idle reference {noise_ms} ms")
+    print(
+        f"server loop lag: worst {lag['worst_ms']} ms, p99 {lag['recent_p99_ms']} ms; "
+        f"idle reference: worst {noise_ms} ms, p99 {noise_p99_ms} ms"
+    )
     assert logins == [200] * 20
     assert lag["samples"] > 0 and lag["running"]
-    assert lag["worst_ms"] <= WORST_STALL_MS + noise_ms, (lag, f"idle reference process: {noise_ms:.1f} ms")
+    # The reference is one draw of the machine's scheduling noise and the server (more threads)
+    # draws its own, so the noise allowance is twice the reference's figure: on a quiet machine
+    # (reference ~1 ms) that leaves the 20 ms bound; the hashes on the loop this test guards
+    # against stall it for seconds (20 verifications back to back) and fail by far either way.
+    assert lag["worst_ms"] <= WORST_STALL_MS + 2 * noise_ms, (lag, f"idle reference: {noise_ms:.1f} ms")
+    # and not only the single worst wake-up
+    assert lag["recent_p99_ms"] <= WORST_STALL_MS + 2 * noise_p99_ms, (
+        lag,
+        f"idle reference p99: {noise_p99_ms:.1f} ms",
+    )
     during = [p for p in polls if burst_start <= p[0] and p[1] <= burst_end]
     assert all(status == 200 for _, _, status in polls)
     # answered throughout: polls kept completing during the burst, none waited long
