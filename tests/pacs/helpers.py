@@ -8,10 +8,28 @@ from typing import Any
 API = "/dr/api/v1/auth"
 
 
-def add_node(client: Any, headers: dict[str, str], name: str, port: int, *, aet: str = "STORESCP", aec: str = "DROS",
-             default: bool = False, enabled: bool = True, **params: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": name, "type": "PACS", "address": "127.0.0.1", "port": port, "aet": aet,
-                            "aec": aec, "is_enabled": enabled, "is_default": default}
+def add_node(
+    client: Any,
+    headers: dict[str, str],
+    name: str,
+    port: int,
+    *,
+    aet: str = "STORESCP",
+    aec: str = "DROS",
+    default: bool = False,
+    enabled: bool = True,
+    **params: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": name,
+        "type": "PACS",
+        "address": "127.0.0.1",
+        "port": port,
+        "aet": aet,
+        "aec": aec,
+        "is_enabled": enabled,
+        "is_default": default,
+    }
     if params:
         body["params"] = params
     r = client.post(f"{API}/manage/pacs", headers=headers, json=body)
