@@ -146,3 +146,23 @@ def test_broker_killed_and_restarted_mid_session(small_panel: None, data_dir: Pa
             assert late.statuses()[-1]["InspStatus"] == "TASK_Exposed", "the current status is retained again"
         finally:
             late.close()
+
+
+def test_a_full_disk_refuses_start_and_trigger(
+    small_panel: None, data_dir: Path, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil as shutil_mod
+
+    real = shutil_mod.disk_usage
+    with _client(data_dir, broker) as (c, h):
+        sop = _ready(c, h)
+        full = real(data_dir)._replace(free=10 * 2**20)  # 10 MiB left
+        monkeypatch.setattr("dros.acquisition.service.shutil.disk_usage", lambda _p: full)
+        r = c.post(f"{API}/trigger", headers=h)
+        assert r.status_code == 507 and r.json()["code"] == "0x060001", r.text
+        r = c.post(f"{API}/start", headers=h, json={"instance_uid": sop})
+        assert r.status_code == 507
+        count = c.app.state.db.read_sync(lambda conn: conn.execute("SELECT count(*) FROM exposure").fetchone()[0])
+        assert count == 0, "nothing was exposed"
+        monkeypatch.setattr("dros.acquisition.service.shutil.disk_usage", real)
+        assert c.post(f"{API}/start", headers=h, json={"instance_uid": sop}).status_code == 200

@@ -209,6 +209,7 @@ class AcquisitionService:
         if self._busy:
             raise DeviceBusy()
         async with self._select:
+            await asyncio.to_thread(self._check_space)  # refuse to start what could not be kept
             slot = await self.db.read(lambda c: repo.slot(c, sop_uid))
             if slot is None or slot["image_deleted"] or slot["study_deleted"]:
                 raise DrosError(ErrorCode.NOT_FOUND, field="instance_uid", en=f"no image {sop_uid}",
@@ -273,7 +274,7 @@ class AcquisitionService:
                             zh="当前图像已曝光：请开始下一个体位（或同一体位重拍）")  # fmt: skip
         self._busy = True  # no await before this line: concurrent triggers see it at once
         try:
-            self._check_space()
+            await asyncio.to_thread(self._check_space)
             if not insp.technique_loaded or insp.not_ready:
                 await self._prepare(insp)
                 if not insp.technique_loaded or insp.not_ready:
