@@ -98,11 +98,13 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     state.loop_lag = LoopLagProbe(
         rt.loop_lag_interval_ms / 1000, window_s=rt.loop_lag_window_s, warn_ms=rt.loop_lag_warn_ms
     )
-    # Everything alive after start-up (modules, routes, catalog) stays for the process's life: move
-    # it out of the collector's sight so a full collection no longer walks it while a request waits
-    # (80-150 ms per full collection otherwise, measured as loop stalls during login bursts).
-    gc.collect()
-    gc.freeze()
+    if state.get("service_process", False):
+        # Everything alive after start-up (modules, routes, catalog) stays for the process's life:
+        # move it out of the collector's sight so a full collection no longer walks it while a
+        # request waits (80-150 ms per full collection otherwise, measured as loop stalls during
+        # login bursts). Only in the served worker: an in-process app (tests) is not for life.
+        gc.collect()
+        gc.freeze()
     state.loop_lag.start()
     on_stop_signal(asyncio.get_running_loop(), partial(_stop_requested, db))
     state.study_service = StudyService(db, settings)

@@ -29,4 +29,6 @@ def app_factory() -> Litestar:
         # granian's worker: it must not outlive `dros serve`, and it names itself in the lock file
         die_with_parent(int(supervisor), grace_s=settings.runtime.shutdown_timeout_s)
         record_worker(settings.data_path)
-    return create_app(settings)
+    app = create_app(settings)
+    app.state.service_process = True  # this process serves for its whole life (see lifespan)
+    return app
