@@ -321,3 +321,44 @@ def test_dros_serve_starts_the_broker_and_it_dies_with_the_service(tmp_path: Pat
             raise AssertionError("the embedded broker outlived the service")
     finally:
         stop_server(server)
+
+
+def test_subscriptions_are_restored_after_the_broker_restarts(broker: Broker, data_dir: Path) -> None:
+    """gmqtt restores no subscriptions by itself: the publisher subscribes again in on_connect."""
+    import gmqtt
+
+    async def main() -> None:
+        db = _db(data_dir)
+        pub = _publisher(db, broker.port)
+        got: list[bytes] = []
+        pub.subscribe("MODULE/TASK/CMD/test", lambda _t, payload: got.append(payload))
+        await pub.start()
+        sender = gmqtt.Client("sender")
+
+        async def send(text: bytes) -> None:
+            await sender.connect("127.0.0.1", broker.port)
+            sender.publish("MODULE/TASK/CMD/test", text, qos=1)
+            await asyncio.sleep(0.3)
+            await sender.disconnect()
+
+        for _ in range(100):
+            if pub.connected:
+                break
+            await asyncio.sleep(0.05)
+        await send(b"one")
+        assert got == [b"one"]
+        connects = pub.connects
+        broker.kill()
+        broker.start()
+        for _ in range(100):
+            if pub.connects > connects:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        sender = gmqtt.Client("sender2")
+        await send(b"two")
+        assert got == [b"one", b"two"]
+        await pub.stop()
+        db.close()
+
+    asyncio.run(main())
