@@ -21,6 +21,8 @@ from dros.domain.report.controller import ReportPreviewController, StudyReportCo
 from dros.domain.resource.controller import ResourceController
 from dros.domain.service.controller import ServiceController
 from dros.domain.study.controller import ImageController, RecycleBinController, StudyController
+from dros.domain.worklist.controller import WorklistController
+from dros.domain.worklist.runtime import ris_lifespan
 from dros.exception_handlers import EXCEPTION_HANDLERS
 from dros.lifespan import lifespan
 from dros.request_context import provide_db, provide_product, provide_settings, request_id_middleware, resolve_headers
@@ -51,6 +53,7 @@ CONTROLLERS: list[type] = [
     ReportPreviewController,
     StudyReportController,
     DeviceController,
+    WorklistController,
 ]
 
 
@@ -68,7 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=resolve_headers,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[request_id_middleware],
-        lifespan=[lifespan, pacs_lifespan, acquisition_lifespan],  # PACS after the store: stopped before it closes
+        # PACS (and RIS) after the store: stopped before it closes
+        lifespan=[lifespan, pacs_lifespan, acquisition_lifespan, ris_lifespan],
         openapi_config=openapi_config(),  # Swagger UI from the service's own files (dros.api_docs)
         request_max_body_size=64 * 1024 * 1024,
         state=State({"settings": settings}),

@@ -80,6 +80,20 @@ class PacsSettings(msgspec.Struct, frozen=True, kw_only=True):
     worker: bool = True
 
 
+class RisSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # connect, association and response limit of a worklist C-FIND (the console waits for it)
+    worklist_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    # how answers without Specific Character Set are read (many worklist providers leave it out)
+    worklist_charset: Literal["ISO_IR 192", "GB18030", "ISO_IR 100", "ISO_IR 6"] = "ISO_IR 192"
+    # MPPS: limits of one N-CREATE/N-SET, retry after base * 2^(n-1) s (at most cap; never given up)
+    mpps_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    mpps_retry_base_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    mpps_retry_cap_s: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 300.0
+    mpps_poll_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    # run the MPPS worker (off: steps are not reported)
+    mpps_worker: bool = True
+
+
 class DeviceSettings(msgspec.Struct, frozen=True, kw_only=True):
     generator: str = "simulator"
     detector: str = "simulator"
@@ -127,6 +141,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     dicom: DicomSettings = msgspec.field(default_factory=DicomSettings)
     pacs: PacsSettings = msgspec.field(default_factory=PacsSettings)
+    ris: RisSettings = msgspec.field(default_factory=RisSettings)
     device: DeviceSettings = msgspec.field(default_factory=DeviceSettings)
     runtime: RuntimeSettings = msgspec.field(default_factory=RuntimeSettings)
 

@@ -237,7 +237,19 @@ class StudyService:
             "create_time": now,
         }
 
-    async def register(self, data: StudyCreate, product: Product, language: Locale) -> Study:
+    async def register(
+        self,
+        data: StudyCreate,
+        product: Product,
+        language: Locale,
+        *,
+        study_instance_uid: str | None = None,
+        extra: dict[str, Any] | None = None,
+        on_insert: Callable[[Conn, str], None] | None = None,
+    ) -> Study:
+        """`study_instance_uid`, `extra` (more study columns) and `on_insert` (run in the same
+        transaction with the new study id) serve registration from a worklist entry, which keeps
+        the RIS's Study Instance UID."""
         now = datetime.now(UTC)
         fields = self._patient_fields(data, product, now)
 
@@ -254,7 +266,7 @@ class StudyService:
                 conn,
                 {
                     "study_id": study_id,
-                    "study_instance_uid": new_uid(self.settings.dicom.uid_root),
+                    "study_instance_uid": study_instance_uid or new_uid(self.settings.dicom.uid_root),
                     "product": str(product),
                     "patient_type": data.patient_type,
                     "study_type": data.study_type,
@@ -266,9 +278,12 @@ class StudyService:
                     "study_status": "Arrived",
                     "study_lock": "Unlocked",
                     **fields,
+                    **(extra or {}),
                 },
             )
             self._insert_plan(conn, study_id, product, data.patient_type, plan, now, 0, 0)
+            if on_insert is not None:
+                on_insert(conn, study_id)
             return study_id
 
         study_id = await self.db.write(write)
