@@ -14,15 +14,17 @@ from contextlib import contextmanager
 
 import pytest
 
-from dros.device.base import LinkState
+from dros.device.base import DeviceFault, LinkState
 from dros.device.detector import DetectorDriver
 
 from ..conftest import free_port
 from .detector_helpers import expose
 
+PROCS: list[subprocess.Popen[str]] = []
+
 
 @contextmanager
-def simulator(*args: str) -> Iterator[dict[str, str]]:
+def simulator(*args: str, stdin: int | None = subprocess.DEVNULL) -> Iterator[dict[str, str]]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -39,9 +41,11 @@ def simulator(*args: str) -> Iterator[dict[str, str]]:
             *args,
         ],
         stdout=subprocess.PIPE,
+        stdin=stdin,
         text=True,
         start_new_session=True,
     )
+    PROCS.append(proc)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -146,3 +150,25 @@ def test_panel_settings_are_checked_at_start() -> None:
     with pytest.raises(ValueError, match="host:port"):
         asyncio.run(build({"DROS_DEVICE_DETECTOR": "panel", "DROS_DEVICE_DETECTOR_URL": "socket://h:1",
                            "DROS_DEVICE_DETECTOR_DATA": "nonsense"}))  # fmt: skip
+
+
+def test_faults_from_standard_input() -> None:
+    async def main() -> None:
+        with simulator(stdin=subprocess.PIPE) as info:
+            proc = PROCS[-1]
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write("corrupt\nbogus\n")
+            proc.stdin.flush()
+            assert json.loads(proc.stdout.readline()) == {"injected": "corrupt"}
+            assert "unknown fault" in json.loads(proc.stdout.readline())["error"]
+            drv = DetectorDriver(info["control"], loop_time_s=0.3)
+            await drv.start()
+            try:
+                await drv.wait_for(lambda s: s.ready, 20.0)
+                with pytest.raises(DeviceFault, match="failed its checksum"):
+                    await expose(drv)
+                assert (await expose(drv)).frame_id == 2
+            finally:
+                await drv.stop()
+
+    asyncio.run(main())

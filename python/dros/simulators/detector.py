@@ -657,6 +657,9 @@ def _main(args: argparse.Namespace) -> int:
 
 
 async def _serve(sim: DetectorSimulator, args: argparse.Namespace, profile: str) -> int:
+    """Serve until SIGINT/SIGTERM. Standard input takes fault injections, one per line, as the generator
+    simulator does: `timeout`, `corrupt 2`, `truncate`, `garbage 5000`, `noise 64`, `disconnect`,
+    `error FPD_TEMP`, `expire gain`, `clear`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -669,6 +672,37 @@ async def _serve(sim: DetectorSimulator, args: argparse.Namespace, profile: str)
         control = f"socket://{args.host}:{cport}"
     # one JSON line: how to reach the panel (tests and scripts read it)
     print(json.dumps({"control": control, "data": f"{args.host}:{dport}", "profile": profile}), flush=True)
+
+    fd = sys.stdin.fileno()
+    pending = bytearray()
+
+    def on_stdin() -> None:
+        # os.read, not sys.stdin.readline(): a buffered reader would keep a second line the selector never
+        # reports again
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            return
+        if not data:
+            loop.remove_reader(fd)
+            return
+        pending.extend(data)
+        while (end := pending.find(b"\n")) >= 0:
+            parts = pending[:end].decode("utf-8", "replace").split()
+            del pending[: end + 1]
+            if not parts:
+                continue
+            try:
+                done = sim.inject(parts[0], parts[1] if len(parts) > 1 else "")
+            except _Refused as exc:
+                print(json.dumps({"error": exc.text}), flush=True)
+            else:
+                print(json.dumps({"injected": done}), flush=True)
+
+    with contextlib.suppress(ValueError, OSError):
+        loop.add_reader(fd, on_stdin)
     await stop.wait()
+    with contextlib.suppress(ValueError, OSError):
+        loop.remove_reader(fd)
     await sim.close()
     return 0
