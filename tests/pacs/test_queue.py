@@ -146,3 +146,24 @@ def test_listing_by_time_range_and_deleting(client, app, auth_headers, settings)
     assert client.request("DELETE", f"{API}/scp/task", headers=h, json={"task_ids": ids[:2]}).json()["data"] == {}
     assert [t["task_id"] for t in queue(client, h)] == ids[2:]
     assert client.post(f"{API}/scp/store_reply", headers=h, json={"instance_uid": "no-such-task"}).status_code == 404
+
+
+def test_associations_per_node_are_configurable(client, app, auth_headers, settings, storescp) -> None:
+    h = auth_headers()
+    scp = storescp("--fork")  # one process per association: parallel associations are possible
+    # verbose: each association's log names its own local port, so the logs differ
+    add_node(client, h, "single", scp.port, associations=1, verbose=True)
+    add_node(client, h, "parallel", scp.port, associations=3, verbose=True)
+    study, _ = _study(client, app, h, settings, n=3)
+    one = client.post(
+        f"{API}/scp/study_store", headers=h, json={"instance_uid": study["study_id"], "pacs_name": "single"}
+    )
+    out = one.json()["data"]["output"]
+    assert one.json()["data"]["ok"] is True
+    assert out.count("I: Requesting Association") == 1 and "Sending Store Request (MsgID 3" in out
+    three = client.post(
+        f"{API}/scp/study_store", headers=h, json={"instance_uid": study["study_id"], "pacs_name": "parallel"}
+    )
+    out = three.json()["data"]["output"]
+    assert three.json()["data"]["ok"] is True
+    assert out.count("I: Requesting Association") == 3 and "MsgID 2" not in out

@@ -166,6 +166,9 @@ def associate(
     if assoc.is_established:
         max_send = assoc.acceptor.maximum_length
         log.info(f"Association Accepted (Max Send PDV: {max_send - 6 if max_send else 'unlimited'})")
+        ours = assoc.requestor.address_info
+        if ours is not None:
+            log.verbose_info(f"  Our end of the association: {ours.address}:{ours.port}")
         for cx in assoc.accepted_contexts:
             log.verbose_info(
                 f"  Accepted Context {cx.context_id}: {UID(cx.abstract_syntax or '').name} "
