@@ -128,6 +128,9 @@ def orthanc_worklists(root: Path) -> tuple[Orthanc, Path]:
             "Plugins": [str(WORKLIST_PLUGIN)],
             "Worklists": {"Enable": True, "Database": str(db)},
             "DefaultEncoding": "Utf8",
+            # C-FIND from an AE Orthanc has no modality entry for
+            "DicomAlwaysAllowFind": True,
+            "DicomAlwaysAllowFindWorklist": True,
         },
     )
     return peer, db
