@@ -102,6 +102,7 @@ class Phantom:
     marker_mask: _npt.NDArray[_np.bool_]
     dose_scale: float
     seed: int
+    scene: dict[str, _Any]
 
 def process(
     raw: _npt.NDArray[_np.uint16],
@@ -127,6 +128,7 @@ def phantom(
     dose_scale: float | None = None,
     defects: bool = True,
     markers: bool = True,
+    physics: str = "classic",
 ) -> Phantom:
     """Seeded synthetic raw frame with ground truth."""
 

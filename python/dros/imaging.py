@@ -162,9 +162,13 @@ def phantom(
     *,
     defects: bool = True,
     markers: bool = True,
+    physics: str = "classic",
 ) -> Phantom:
-    """A seeded synthetic raw frame with ground truth (`.raw`, `.field_mask`, `.anatomy_mask`, ...)."""
-    return _core.phantom(width, height, kind, seed, dose_scale, defects, markers)
+    """A seeded synthetic raw frame with ground truth (`.raw`, `.field_mask`, `.anatomy_mask`, ...).
+
+    ``physics="wide"`` draws the wider per-frame physics (penumbra, blade transmission, scatter,
+    rotation to ±45°, tight collimation with thick anatomy); ``.scene`` holds the scene as numbers."""
+    return _core.phantom(width, height, kind, seed, dose_scale, defects, markers, physics)
 
 
 def _metadata_from_result(r: ProcessResult, metadata: DxMetadata) -> DxMetadata:

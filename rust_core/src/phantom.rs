@@ -6,28 +6,41 @@
 //!   along one axis and a mild inverse-square fall-off towards the corners;
 //! * anatomy as attenuation in the log domain, `A = Σ μ·chord(ellipse)`: a body ellipse, 1–3
 //!   bones, optional air-filled (negative) regions, a smooth random texture; `A ≤ 2.6`;
-//! * primary `K0·exp(−A)`, times the shutter transmission (blade leakage 1–4 %, 0.6 px penumbra);
+//! * primary `K0·exp(−A)`, times the shutter transmission (blade leakage 1–4 %, logistic penumbra
+//!   of σ ≈ 0.63 px);
 //! * scatter: a broad blur of the collimated primary (scatter-to-primary 0.15–0.45), so it spills
 //!   outside the field and fades with distance from it;
 //! * lead markers (2–5 % transmission) inside the field;
 //! * quantum noise (variance 0.5 DN per DN) plus 3 DN electronic noise, rounding and clipping to
 //!   16 bits, then dead pixels (0 or 65535) and dead lines (0).
 //!
-//! Raw values follow the default [`Calibration`](crate::exposure::Calibration): 1000 DN per µGy.
+//! [`Physics::Wide`] widens this per frame (see its doc): penumbra σ 1–8 px, blade transmission
+//! 0–40 %, scatter fraction to 60 %, heel ±15 %, rotation ±45°, tight collimation with thick anatomy
+//! filling the field.
+//!
+//! Independence from the detector: this module uses nothing of the detection code (its own field
+//! geometry, signed distance, rasteriser and gain; `tests/imaging/test_phantom_truth.py` enforces it)
+//! and hands its scene out as plain numbers ([`Phantom::scene`]) so that the tests rasterise the truth
+//! a second time on their own. Raw values: [`DN_PER_UGY`] DN per µGy, offset 0.
 //! Everything derives from the seed; rows are generated in parallel from per-row RNG streams, so
 //! the output is identical for a given spec whatever the thread count.
 
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use crate::collimation::{Collimation, CollimationKind, HalfPlane};
 use crate::error::{CoreError, CoreResult};
-use crate::exposure::Calibration;
-use crate::frame::check_shape;
 
-/// Ground-truth anatomy attenuates the beam by at least this much (log units, ≈ 14 %); below
-/// 0.02 it is direct exposure.
+/// Ground-truth anatomy attenuates the beam by at least this much (log units, ≈ 14 %).
 pub const ANATOMY_MIN_ATTENUATION: f64 = 0.15;
+/// Below this attenuation (log units) a field pixel is direct exposure.
+pub const DIRECT_MAX_ATTENUATION: f64 = 0.02;
+/// Gain of the simulated panel: DN per µGy, offset 0.
+pub const DN_PER_UGY: f64 = 1000.0;
+/// Nominal open-field kerma at dose scale 1, µGy.
+pub const NOMINAL_UGY: f64 = 10.0;
+/// Phantom sizes accepted (pixels per side, and in total): its own limits, not the frame checker's.
+const SIDE_RANGE: (usize, usize) = (16, 16_384);
+const MAX_TOTAL: usize = 120_000_000;
 
 /// splitmix64: tiny, fast, good enough for synthetic data, and stable across platforms.
 #[derive(Clone)]
@@ -62,12 +75,123 @@ impl Rng {
     }
 }
 
+/// Shutter shape of a phantom (the phantom's own type, not the detector's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Rect,
+    Circle,
+    /// No shutter: the whole panel is exposed.
+    Open,
+}
+
+impl FieldKind {
+    /// The names the API uses ("none" for an open field).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "rect" => Some(FieldKind::Rect),
+            "circle" => Some(FieldKind::Circle),
+            "none" => Some(FieldKind::Open),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Rect => "rect",
+            FieldKind::Circle => "circle",
+            FieldKind::Open => "none",
+        }
+    }
+}
+
+/// Which physics to draw per frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Physics {
+    /// The phantom the chain was developed on: sharp penumbra (σ ≈ 0.63 px), 1–4 % blade leakage,
+    /// scatter-to-primary 0.15–0.45, rotation within ±20°, heel ±3–8 %.
+    Classic,
+    /// Wider: penumbra σ 1–8 px, blade transmission 0–40 %, scatter fraction 13–60 % (SPR 0.15–1.5),
+    /// rotation ±45°, heel ±3–15 %, and in 40 % of collimated frames a tight field: the body fills
+    /// the field and is thick (attenuation to 4.0 ≈ 25–30 cm of tissue), at 0.08–3× dose as always.
+    Wide,
+}
+
+impl Physics {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "classic" => Some(Physics::Classic),
+            "wide" => Some(Physics::Wide),
+            _ => None,
+        }
+    }
+}
+
+/// The field as the phantom draws it. A pixel (centre on integer coordinates, x = column) is in
+/// the field when its signed distance is ≥ 0.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Field {
+    Open,
+    /// Centre, half width/height along the rotated axes, rotation (degrees, +x towards +y).
+    Rect {
+        cx: f64,
+        cy: f64,
+        hw: f64,
+        hh: f64,
+        angle_deg: f64,
+    },
+    Circle {
+        cx: f64,
+        cy: f64,
+        r: f64,
+    },
+}
+
+impl Field {
+    pub fn kind(&self) -> FieldKind {
+        match self {
+            Field::Open => FieldKind::Open,
+            Field::Rect { .. } => FieldKind::Rect,
+            Field::Circle { .. } => FieldKind::Circle,
+        }
+    }
+
+    /// Distance (pixels) to the field edge, positive inside, `+inf` for an open field.
+    #[inline]
+    pub fn signed_distance(&self, x: f64, y: f64) -> f64 {
+        match *self {
+            Field::Open => f64::INFINITY,
+            Field::Rect { cx, cy, hw, hh, angle_deg } => {
+                let (s, c) = angle_deg.to_radians().sin_cos();
+                let (dx, dy) = (x - cx, y - cy);
+                let u = dx * c + dy * s;
+                let v = -dx * s + dy * c;
+                (hw - u.abs()).min(hh - v.abs())
+            }
+            Field::Circle { cx, cy, r } => r - ((x - cx).powi(2) + (y - cy).powi(2)).sqrt(),
+        }
+    }
+
+    /// Corners of a rectangle (x, y), in order around it; empty otherwise.
+    pub fn corners(&self) -> Vec<(f64, f64)> {
+        match *self {
+            Field::Rect { cx, cy, hw, hh, angle_deg } => {
+                let (s, c) = angle_deg.to_radians().sin_cos();
+                [(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)]
+                    .iter()
+                    .map(|&(u, v)| (cx + u * c - v * s, cy + u * s + v * c))
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// What to generate.
 #[derive(Clone, Debug)]
 pub struct PhantomSpec {
     pub width: usize,
     pub height: usize,
-    pub kind: CollimationKind,
+    pub kind: FieldKind,
     pub seed: u64,
     /// Multiplier on the nominal dose; `None` draws one from the seed (0.08–3, log-uniform).
     pub dose_scale: Option<f64>,
@@ -75,18 +199,59 @@ pub struct PhantomSpec {
     pub defects: bool,
     /// Lead markers inside the field.
     pub markers: bool,
+    pub physics: Physics,
 }
 
 impl PhantomSpec {
-    pub fn new(width: usize, height: usize, kind: CollimationKind, seed: u64) -> Self {
-        PhantomSpec { width, height, kind, seed, dose_scale: None, defects: true, markers: true }
+    pub fn new(width: usize, height: usize, kind: FieldKind, seed: u64) -> Self {
+        PhantomSpec {
+            width,
+            height,
+            kind,
+            seed,
+            dose_scale: None,
+            defects: true,
+            markers: true,
+            physics: Physics::Classic,
+        }
     }
+}
+
+/// An ellipse of the anatomy as plain numbers: centre, semi-axes, rotation (cos, sin), μ.
+/// Its chord factor at (x, y) is `sqrt(1 − q)` for `q = u²/a² + v²/b² < 1`, with
+/// `u = dx·cos + dy·sin`, `v = −dx·sin + dy·cos`.
+pub type EllipseParams = [f64; 7];
+
+/// The scene in plain numbers, enough to rasterise the truth without this module:
+/// `A(x, y) = clamp(body.mu·c_body + Σ inner.mu·c_i + tex_amp·T(x, y)·min(4·c_body, 1), 0, max_attenuation)`
+/// where the body chord `c_body > 0` (else A = 0) and `T` is the `tex_n × tex_n` grid (row-major,
+/// `tex[j·n + i]`) interpolated with smoothstep weights at `gx = x/width·(n−1)`, `gy = y/height·(n−1)`
+/// (cell index clamped to n−2). Markers are axis-aligned boxes `|x − cx| ≤ hw ∧ |y − cy| ≤ hh`.
+#[derive(Clone, Debug)]
+pub struct SceneParams {
+    pub field: Field,
+    pub body: EllipseParams,
+    pub inner: Vec<EllipseParams>,
+    pub tex: Vec<f64>,
+    pub tex_n: usize,
+    pub tex_amp: f64,
+    pub max_attenuation: f64,
+    /// (cx, cy, hw, hh, transmission).
+    pub markers: Vec<[f64; 5]>,
+    /// Logistic scale of the penumbra, pixels (σ = scale·π/√3).
+    pub penumbra_scale: f64,
+    /// Blade transmission outside the field.
+    pub blade_transmission: f64,
+    /// Scatter-to-primary ratio of the collimated primary.
+    pub scatter_to_primary: f64,
+    pub heel: f64,
+    pub dn_per_ugy: f64,
 }
 
 /// A generated frame with its ground truth.
 pub struct Phantom {
     pub raw: Array2<u16>,
-    pub collimation: Collimation,
+    pub scene: SceneParams,
     pub field_mask: Array2<bool>,
     /// Direct (unattenuated) exposure inside the field.
     pub direct_mask: Array2<bool>,
@@ -110,6 +275,10 @@ struct Ellipse {
 }
 
 impl Ellipse {
+    fn params(&self) -> EllipseParams {
+        [self.cx, self.cy, self.a, self.b, self.cos, self.sin, self.mu]
+    }
+
     #[inline]
     fn chord(&self, x: f64, y: f64) -> f64 {
         let (dx, dy) = (x - self.cx, y - self.cy);
@@ -135,9 +304,12 @@ struct Scene {
     tex: Vec<f64>,
     tex_n: usize,
     tex_amp: f64,
-    coll: Collimation,
+    max_attenuation: f64,
+    field: Field,
     leak: f64,
-    markers: Vec<(HalfPlane, HalfPlane, HalfPlane, HalfPlane, f64)>,
+    penumbra_scale: f64,
+    /// (cx, cy, hw, hh, transmission).
+    markers: Vec<[f64; 5]>,
 }
 
 impl Scene {
@@ -175,18 +347,14 @@ impl Scene {
             a += e.mu * e.chord(x, y);
         }
         a += self.tex_amp * self.texture(x, y) * (c * 4.0).min(1.0);
-        a.clamp(0.0, 2.6)
+        a.clamp(0.0, self.max_attenuation)
     }
 
     #[inline]
     fn marker(&self, x: f64, y: f64) -> Option<f64> {
         for m in &self.markers {
-            if m.0.distance(x, y) >= 0.0
-                && m.1.distance(x, y) >= 0.0
-                && m.2.distance(x, y) >= 0.0
-                && m.3.distance(x, y) >= 0.0
-            {
-                return Some(m.4);
+            if (x - m[0]).abs() <= m[2] && (y - m[1]).abs() <= m[3] {
+                return Some(m[4]);
             }
         }
         None
@@ -195,11 +363,11 @@ impl Scene {
     /// Shutter transmission: 1 inside, `leak` outside, logistic penumbra across the edge.
     #[inline]
     fn shutter(&self, x: f64, y: f64) -> f64 {
-        let d = self.coll.signed_distance(x, y);
-        if d > 8.0 {
+        let d = self.field.signed_distance(x, y);
+        if d > (20.0 * self.penumbra_scale).max(8.0) {
             return 1.0;
         }
-        let s = 1.0 / (1.0 + (-d / 0.35).exp());
+        let s = 1.0 / (1.0 + (-d / self.penumbra_scale).exp());
         self.leak + (1.0 - self.leak) * s
     }
 
@@ -214,39 +382,57 @@ impl Scene {
     }
 }
 
-fn rect_sides(cx: f64, cy: f64, hw: f64, hh: f64, deg: f64) -> Vec<HalfPlane> {
-    let (s, c) = deg.to_radians().sin_cos();
-    let (ux, uy, vx, vy) = (c, s, -s, c);
-    let pu = ux * cx + uy * cy;
-    let pv = vx * cx + vy * cy;
-    vec![
-        HalfPlane { nx: ux, ny: uy, rho: pu - hw },
-        HalfPlane { nx: -ux, ny: -uy, rho: -pu - hw },
-        HalfPlane { nx: vx, ny: vy, rho: pv - hh },
-        HalfPlane { nx: -vx, ny: -vy, rho: -pv - hh },
-    ]
+/// Per-frame draws of [`Physics::Wide`], from their own stream so that the classic draws (and so
+/// the classic frames) stay what they were.
+struct WideDraws {
+    angle_deg: f64,
+    tight: bool,
+    body_scale: (f64, f64),
+    body_mu: f64,
+    leak: f64,
+    penumbra_sigma: f64,
+    scatter_to_primary: f64,
+    heel: f64,
 }
 
-/// Only the sides that cut the detector matter; the others are dropped, as the detector would.
-fn visible_sides(w: usize, h: usize, sides: Vec<HalfPlane>) -> Vec<HalfPlane> {
-    let corners = [(0.0, 0.0), ((w - 1) as f64, 0.0), (0.0, (h - 1) as f64), ((w - 1) as f64, (h - 1) as f64)];
-    sides.into_iter().filter(|s| corners.iter().any(|&(x, y)| s.distance(x, y) < 0.0)).collect()
+impl WideDraws {
+    fn new(seed: u64) -> Self {
+        let mut r = Rng::new(seed.wrapping_mul(0x9E6C_63D0_676A_9A99) ^ 0x57_1DE5);
+        WideDraws {
+            angle_deg: r.range(-45.0, 45.0),
+            tight: r.chance(0.4),
+            body_scale: (r.range(0.9, 1.3), r.range(0.9, 1.3)),
+            body_mu: r.range(1.5, 3.6),
+            leak: r.range(0.0, 0.4),
+            penumbra_sigma: r.range(1.0, 8.0),
+            scatter_to_primary: r.range(0.15, 1.5),
+            heel: r.range(0.03, 0.15),
+        }
+    }
 }
 
-fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
+/// Logistic scale whose edge-spread derivative has standard deviation `sigma`.
+fn logistic_scale(sigma: f64) -> f64 {
+    sigma * 3f64.sqrt() / std::f64::consts::PI
+}
+
+fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDraws>) -> Scene {
     let (w, h) = (spec.width, spec.height);
     let (wf, hf) = (w as f64, h as f64);
     let m = wf.min(hf);
-    let coll = match spec.kind {
-        CollimationKind::None => Collimation::none(w, h),
-        CollimationKind::Rect => {
+    let field = match spec.kind {
+        FieldKind::Open => Field::Open,
+        FieldKind::Rect => {
             let area = if rng.chance(0.25) { rng.range(0.05, 0.1) } else { rng.range(0.15, 0.8) } * wf * hf;
             let aspect = rng.range(0.7, 1.4);
             let mut hw = 0.5 * (area * aspect).sqrt();
             let mut hh = 0.5 * (area / aspect).sqrt();
             hw = hw.min(0.5 * wf * 0.95);
             hh = hh.min(0.5 * hf * 0.95);
-            let deg = if rng.chance(0.4) { 0.0 } else { rng.range(-20.0, 20.0) };
+            let mut deg = if rng.chance(0.4) { 0.0 } else { rng.range(-20.0, 20.0) };
+            if let (Some(wd), true) = (wide, deg != 0.0) {
+                deg = wd.angle_deg;
+            }
             let mut cx = wf * (0.5 + rng.range(-0.12, 0.12));
             let mut cy = hf * (0.5 + rng.range(-0.12, 0.12));
             if rng.chance(0.3) {
@@ -259,10 +445,9 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
                     _ => cy = hf - hh * (1.0 - over),
                 }
             }
-            let sides = visible_sides(w, h, rect_sides(cx, cy, hw, hh, deg));
-            Collimation::rect(w, h, sides, deg, 1.0)
+            Field::Rect { cx, cy, hw, hh, angle_deg: deg }
         }
-        CollimationKind::Circle => {
+        FieldKind::Circle => {
             let (r, off) = if rng.chance(0.2) {
                 (rng.range(0.14, 0.17) * m, 0.1)
             } else if rng.chance(0.25) {
@@ -272,16 +457,17 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
             };
             let cx = wf * (0.5 + rng.range(-off, off));
             let cy = hf * (0.5 + rng.range(-off, off));
-            Collimation::circle(w, h, cx, cy, r, 1.0)
+            Field::Circle { cx, cy, r }
         }
     };
-    // Field extent, to place the anatomy where it will be seen.
-    let (fx0, fy0, fx1, fy1) = match &coll.geometry {
-        crate::collimation::Geometry::Circle { cx, cy, r } => (cx - r * 0.7, cy - r * 0.7, cx + r * 0.7, cy + r * 0.7),
-        _ => {
-            let pts = coll.corners();
-            let xs = pts.iter().map(|p| p[0]);
-            let ys = pts.iter().map(|p| p[1]);
+    // Field extent on the panel, to place the anatomy where it will be seen.
+    let (fx0, fy0, fx1, fy1) = match field {
+        Field::Circle { cx, cy, r } => (cx - r * 0.7, cy - r * 0.7, cx + r * 0.7, cy + r * 0.7),
+        Field::Open => (-0.5, -0.5, wf - 0.5, hf - 0.5),
+        Field::Rect { .. } => {
+            let pts = field.corners();
+            let xs = pts.iter().map(|p| p.0.clamp(-0.5, wf - 0.5));
+            let ys = pts.iter().map(|p| p.1.clamp(-0.5, hf - 0.5));
             (
                 xs.clone().fold(f64::INFINITY, f64::min),
                 ys.clone().fold(f64::INFINITY, f64::min),
@@ -293,14 +479,22 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
     let (fw, fh) = ((fx1 - fx0).max(16.0), (fy1 - fy0).max(16.0));
     let (bcx, bcy) = (0.5 * (fx0 + fx1) + rng.range(-0.1, 0.1) * fw, 0.5 * (fy0 + fy1) + rng.range(-0.1, 0.1) * fh);
     let big = rng.chance(0.2);
-    let (ba, bb) = if big {
+    let (mut ba, mut bb) = if big {
         (fw * rng.range(0.6, 0.9), fh * rng.range(0.6, 0.9))
     } else {
         (fw * rng.range(0.22, 0.42), fh * rng.range(0.3, 0.45))
     };
     let bdeg: f64 = rng.range(-25.0, 25.0);
     let (bs, bc) = bdeg.to_radians().sin_cos();
-    let body = Ellipse { cx: bcx, cy: bcy, a: ba, b: bb, cos: bc, sin: bs, mu: rng.range(1.2, 2.0) };
+    let mut mu = rng.range(1.2, 2.0);
+    // Tight collimation: the radiographer collimated to the body, which fills the field (its
+    // ellipse reaches past the field's corners) and may be thick.
+    let tight = matches!(wide, Some(wd) if wd.tight) && spec.kind != FieldKind::Open;
+    if let (Some(wd), true) = (wide, tight) {
+        (ba, bb) = (fw * wd.body_scale.0, fh * wd.body_scale.1);
+        mu = wd.body_mu;
+    }
+    let body = Ellipse { cx: bcx, cy: bcy, a: ba, b: bb, cos: bc, sin: bs, mu };
     let mut inner = Vec::new();
     for _ in 0..1 + (rng.next_u64() % 3) as usize {
         let d: f64 = rng.range(-90.0, 90.0);
@@ -339,7 +533,7 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
                 let x = rng.range(fx0, fx1);
                 let y = rng.range(fy0, fy1);
                 let size = 0.025 * m;
-                if coll.signed_distance(x, y) < size + 0.04 * fw.min(fh)
+                if field.signed_distance(x, y) < size + 0.04 * fw.min(fh)
                     || x < size
                     || y < size
                     || x > wf - size
@@ -348,25 +542,35 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64) -> Scene {
                     continue;
                 }
                 let t = rng.range(0.02, 0.05);
-                let sides = rect_sides(x, y, 0.5 * size, 0.7 * size, 0.0);
-                markers.push((sides[0], sides[1], sides[2], sides[3], t));
+                markers.push([x, y, 0.5 * size, 0.7 * size, t]);
                 break;
             }
         }
     }
+    let heel_mag = rng.range(0.03, 0.08);
+    let heel_sign = if rng.chance(0.5) { 1.0 } else { -1.0 };
+    let heel_axis_x = rng.chance(0.5);
+    let tex_amp = rng.range(0.05, 0.15);
+    let leak = rng.range(0.01, 0.04);
+    let (heel_mag, leak, penumbra_scale, max_attenuation) = match wide {
+        Some(wd) => (wd.heel, wd.leak, logistic_scale(wd.penumbra_sigma), 4.0),
+        None => (heel_mag, leak, 0.35, 2.6),
+    };
     Scene {
         w,
         h,
-        k0_dn: Calibration::default().dn(10.0) * dose,
-        heel: rng.range(0.03, 0.08) * if rng.chance(0.5) { 1.0 } else { -1.0 },
-        heel_axis_x: rng.chance(0.5),
+        k0_dn: DN_PER_UGY * NOMINAL_UGY * dose,
+        heel: heel_mag * heel_sign,
+        heel_axis_x,
         body,
         inner,
         tex,
         tex_n,
-        tex_amp: rng.range(0.05, 0.15),
-        coll,
-        leak: rng.range(0.01, 0.04),
+        tex_amp,
+        max_attenuation,
+        field,
+        leak,
+        penumbra_scale,
         markers,
     }
 }
@@ -410,7 +614,13 @@ fn scatter_grid(scene: &Scene, spr: f64) -> (Vec<f64>, usize, usize, f64) {
 
 /// Generates a phantom frame with its ground truth.
 pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
-    check_shape(spec.height, spec.width)?;
+    let (w, h) = (spec.width, spec.height);
+    if w < SIDE_RANGE.0 || h < SIDE_RANGE.0 || w > SIDE_RANGE.1 || h > SIDE_RANGE.1 || w * h > MAX_TOTAL {
+        return Err(CoreError::InvalidArgument(format!(
+            "phantom {h}x{w}: each side must be within {}..={} pixels and the total at most {MAX_TOTAL}",
+            SIDE_RANGE.0, SIDE_RANGE.1
+        )));
+    }
     let mut rng = Rng::new(spec.seed);
     let dose = match spec.dose_scale {
         Some(d) if d.is_finite() && d > 0.0 && d <= 100.0 => d,
@@ -420,23 +630,26 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
     // The scene is drawn from a stream that does not depend on the dose, so the same seed at two
     // doses gives the same anatomy and geometry.
     let mut srng = Rng::new(spec.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xA5A5);
-    let scene = make_scene(spec, &mut srng, dose);
-    let spr = srng.range(0.15, 0.45);
+    let wide = (spec.physics == Physics::Wide).then(|| WideDraws::new(spec.seed));
+    let scene = make_scene(spec, &mut srng, dose, wide.as_ref());
+    let mut spr = srng.range(0.15, 0.45);
+    if let Some(wd) = &wide {
+        spr = wd.scatter_to_primary;
+    }
     let (sg, gw, gh, cell) = scatter_grid(&scene, spr);
-    let (w, h) = (spec.width, spec.height);
     let seed = spec.seed;
     let mut raw = vec![0u16; w * h];
     let mut direct = vec![false; w * h];
     let mut anat = vec![false; w * h];
     let mut mark = vec![false; w * h];
-    let field = scene.coll.mask();
-    let field_s = field.as_slice().ok_or_else(|| CoreError::InvalidArgument("mask layout".into()))?;
+    let mut field = vec![false; w * h];
     raw.par_chunks_mut(w)
         .zip(direct.par_chunks_mut(w))
         .zip(anat.par_chunks_mut(w))
         .zip(mark.par_chunks_mut(w))
+        .zip(field.par_chunks_mut(w))
         .enumerate()
-        .for_each(|(y, (((row, drow), arow), mrow))| {
+        .for_each(|(y, ((((row, drow), arow), mrow), frow))| {
             let mut r = Rng::new(seed ^ ((y as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)));
             let yf = y as f64;
             let gy = (yf / cell).min((gh - 1) as f64 - 1e-9);
@@ -456,8 +669,9 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
                 let signal = p + s;
                 let v = signal + (0.5 * signal).sqrt() * r.normal() + 3.0 * r.normal();
                 row[x] = v.round().clamp(0.0, 65535.0) as u16;
-                let inside = field_s[y * w + x];
-                drow[x] = inside && a < 0.02 && mk.is_none();
+                let inside = scene.field.signed_distance(xf, yf) >= 0.0;
+                frow[x] = inside;
+                drow[x] = inside && a < DIRECT_MAX_ATTENUATION && mk.is_none();
                 arow[x] = inside && a >= ANATOMY_MIN_ATTENUATION && mk.is_none();
                 mrow[x] = inside && mk.is_some();
             }
@@ -484,10 +698,25 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
     }
     let shape = (h, w);
     let mk = |v: Vec<bool>| Array2::from_shape_vec(shape, v).map_err(|e| CoreError::InvalidArgument(e.to_string()));
+    let params = SceneParams {
+        field: scene.field,
+        body: scene.body.params(),
+        inner: scene.inner.iter().map(Ellipse::params).collect(),
+        tex: scene.tex.clone(),
+        tex_n: scene.tex_n,
+        tex_amp: scene.tex_amp,
+        max_attenuation: scene.max_attenuation,
+        markers: scene.markers.clone(),
+        penumbra_scale: scene.penumbra_scale,
+        blade_transmission: scene.leak,
+        scatter_to_primary: spr,
+        heel: scene.heel,
+        dn_per_ugy: DN_PER_UGY,
+    };
     Ok(Phantom {
         raw: Array2::from_shape_vec(shape, raw).map_err(|e| CoreError::InvalidArgument(e.to_string()))?,
-        collimation: scene.coll,
-        field_mask: field,
+        scene: params,
+        field_mask: mk(field)?,
         direct_mask: mk(direct)?,
         anatomy_mask: mk(anat)?,
         marker_mask: mk(mark)?,

@@ -39,4 +39,3 @@ def test_dx_metadata_fields_match_the_rust_writer() -> None:
 def test_code_item_fields_match() -> None:
     # read by name, so only the set matters here
     assert {name for name, _ in rust_fields("CodeItem")} == {f.name for f in msgspec.structs.fields(Code)}
-

@@ -3,8 +3,8 @@
 //! `collimator_circle`) hypotheses.
 //!
 //! Coordinates: `x` is the column, `y` the row, pixel centres sit on integer coordinates. A pixel
-//! belongs to the field when its centre is inside the geometry; the phantom's ground truth and
-//! the detector's mask use the same rasteriser, so IoU compares like with like.
+//! belongs to the field when its centre is inside the geometry. The phantom draws its truth with
+//! its own geometry and rasteriser (`crate::phantom`), and the tests rasterise it a third time.
 
 pub mod circle;
 pub mod rect;

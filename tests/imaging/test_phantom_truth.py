@@ -1,0 +1,164 @@
+"""The phantom's ground truth, drawn independently of the detector (issue 13, point 1).
+
+* `phantom_truth` (NumPy, from the phantom's scene numbers) rasterises rectangles, rotated
+  rectangles and circles to their analytic areas;
+* the masks the Rust phantom returns equal that independent rasterisation pixel for pixel, for both
+  physics and every kind;
+* module boundaries: the phantom uses nothing of the detection code, the detection code nothing of
+  the phantom, no constant name is shared between them, and the NumPy truth does not import `dros`.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dros import imaging
+from tests.imaging import phantom_truth
+from tests.imaging.phantom_truth import field_mask, truth
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "rust_core" / "src"
+# The detection chain: everything `imaging.process` runs.
+DETECTOR_FILES = [
+    *sorted((SRC / "collimation").glob("*.rs")),
+    *sorted((SRC / "enhance").glob("*.rs")),
+    *(SRC / f for f in ("foreground.rs", "auto_wwwl.rs", "exposure.rs", "pipeline.rs", "apply.rs", "frame.rs")),
+]
+
+
+def _within(count: int, area: float, perimeter: float) -> bool:
+    """Pixel-centre counts differ from the area by at most about half the perimeter in pixels."""
+    return abs(count - area) <= 0.5 * perimeter + 4
+
+
+@pytest.mark.parametrize("hw,hh", [(100.0, 60.0), (300.5, 211.25), (7.0, 400.0)])
+def test_axis_aligned_rectangle_has_its_area(hw: float, hh: float) -> None:
+    f = {"kind": "rect", "center": (511.3, 480.7), "half_size": (hw, hh), "angle_deg": 0.0}
+    n = int(field_mask(f, 1024, 1024).sum())
+    assert _within(n, 4 * hw * hh, 4 * (hw + hh)), n
+
+
+@pytest.mark.parametrize("angle", [-44.0, -20.0, 7.5, 30.0, 45.0, 90.0])
+def test_rotated_rectangle_has_its_area(angle: float) -> None:
+    hw, hh = 250.3, 140.6  # edges off the pixel centres, so that no pixel is a tie
+    f = {"kind": "rect", "center": (512.0, 500.0), "half_size": (hw, hh), "angle_deg": angle}
+    m = field_mask(f, 1024, 1024)
+    assert _within(int(m.sum()), 4 * hw * hh, 4 * (hw + hh)), int(m.sum())
+    # Rotation by 90° swaps the sides: the same set of pixels as the swapped, unrotated rectangle.
+    if angle == 90.0:
+        g = {"kind": "rect", "center": (512.0, 500.0), "half_size": (hh, hw), "angle_deg": 0.0}
+        assert np.count_nonzero(m ^ field_mask(g, 1024, 1024)) == 0
+
+
+@pytest.mark.parametrize("r", [12.5, 150.0, 480.0])
+def test_circle_has_its_area(r: float) -> None:
+    f = {"kind": "circle", "center": (500.4, 520.9), "radius": r}
+    n = int(field_mask(f, 1024, 1024).sum())
+    assert _within(n, math.pi * r * r, 2 * math.pi * r), (n, math.pi * r * r)
+
+
+def test_field_running_off_the_panel_is_clipped() -> None:
+    f = {"kind": "rect", "center": (0.0, 300.0), "half_size": (100.0, 50.0), "angle_deg": 0.0}
+    # Columns 0..100 (101) × rows 250..350 (101).
+    assert int(field_mask(f, 640, 640).sum()) == 101 * 101
+
+
+@pytest.mark.parametrize("physics", ["classic", "wide"])
+@pytest.mark.parametrize("kind", ["rect", "circle", "none"])
+def test_phantom_masks_equal_the_independent_rasterisation(kind: str, physics: str) -> None:
+    for seed in (3, 14, 15):
+        p = imaging.phantom(kind, 1100, 900, seed=seed, physics=physics)
+        t = truth(p.scene, 1100, 900)
+        for name, mine, theirs in [
+            ("field", t.field, p.field_mask),
+            ("direct", t.direct, p.direct_mask),
+            ("anatomy", t.anatomy, p.anatomy_mask),
+            ("markers", t.markers, p.marker_mask),
+        ]:
+            differ = int(np.count_nonzero(mine ^ theirs))
+            # Floating-point ties at a threshold may differ; more than a handful is a different model.
+            assert differ <= 10, f"seed {seed} {name}: {differ} pixels differ"
+        assert t.field.any() and (t.anatomy.any() or kind == "none")
+
+
+def test_phantom_field_area_is_analytic_when_inside_the_panel() -> None:
+    checked = 0
+    for seed in range(20):
+        for kind in ("rect", "circle"):
+            p = imaging.phantom(kind, 800, 700, seed=seed, defects=False)
+            f = p.scene["field"]
+            if kind == "circle":
+                (cx, cy), r = f["center"], f["radius"]
+                inside = r < min(cx, cy, 799 - cx, 699 - cy)
+                area, perim = math.pi * r * r, 2 * math.pi * r
+            else:
+                (cx, cy), (hw, hh) = f["center"], f["half_size"]
+                t = math.radians(f["angle_deg"])
+                corners = [
+                    (cx + u * math.cos(t) - v * math.sin(t), cy + u * math.sin(t) + v * math.cos(t))
+                    for u, v in ((-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh))
+                ]
+                inside = all(0 <= x <= 799 and 0 <= y <= 699 for x, y in corners)
+                area, perim = 4 * hw * hh, 4 * (hw + hh)
+            if inside:
+                checked += 1
+                assert _within(int(p.field_mask.sum()), area, perim), (seed, kind)
+    assert checked >= 10
+
+
+def test_wide_physics_draws_cover_the_issue_ranges() -> None:
+    sc = [imaging.phantom("rect", 64, 64, seed=s, physics="wide").scene for s in range(200)]
+    sig = [s["penumbra_sigma"] for s in sc]
+    tr = [s["blade_transmission"] for s in sc]
+    sf = [s["scatter_to_primary"] / (1 + s["scatter_to_primary"]) for s in sc]
+    ang = [abs(s["field"]["angle_deg"]) for s in sc]
+    assert 1.0 <= min(sig) < 1.5 and 7.5 < max(sig) <= 8.0
+    assert 0.0 <= min(tr) < 0.03 and 0.37 < max(tr) <= 0.4
+    assert max(sf) > 0.57 and max(sf) <= 0.6
+    assert max(ang) > 40.0 and sum(a > 20 for a in ang) >= 40
+    heels = [abs(s["heel"]) for s in sc]
+    assert max(heels) > 0.14
+    classic = imaging.phantom("rect", 256, 256, seed=1).scene
+    assert classic["penumbra_sigma"] < 0.7 and classic["blade_transmission"] <= 0.04
+
+
+def _rust_code(path: Path) -> str:
+    """Source without comments (`//…`), so that prose may name the other side."""
+    return "\n".join(line.split("//", 1)[0] for line in path.read_text().splitlines())
+
+
+def test_phantom_uses_nothing_of_the_detector() -> None:
+    code = _rust_code(SRC / "phantom.rs")
+    uses = set(re.findall(r"crate::(\w+)", code))
+    assert uses <= {"error"}, f"the phantom uses {uses - {'error'}} of the crate"
+    assert "super::" not in code
+
+
+def test_detector_uses_nothing_of_the_phantom() -> None:
+    for f in DETECTOR_FILES:
+        assert "phantom" not in _rust_code(f).lower(), f"{f.relative_to(ROOT)} refers to the phantom"
+
+
+def test_no_constant_is_shared_between_phantom_and_detector() -> None:
+    const = re.compile(r"\bconst\s+([A-Z][A-Z0-9_]+)\s*:")
+    phantom_consts = set(const.findall(_rust_code(SRC / "phantom.rs")))
+    detector_consts = {c for f in DETECTOR_FILES for c in const.findall(_rust_code(f))}
+    assert phantom_consts and detector_consts
+    shared = phantom_consts & detector_consts
+    assert not shared, f"constants of both the phantom and the detector: {shared}"
+    phantom_code = _rust_code(SRC / "phantom.rs")
+    used = {c for c in detector_consts if re.search(rf"\b{c}\b", phantom_code)}
+    assert not used, f"the phantom names detector constants: {used}"
+
+
+def test_numpy_truth_does_not_import_dros() -> None:
+    tree = ast.parse(Path(phantom_truth.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not any(m.split(".")[0] in {"dros", "tests"} for m in imported), imported
