@@ -133,3 +133,17 @@ def test_start_warns_while_users_have_the_default_password(settings, make_app):
         logging.getLogger("dros").removeHandler(collect)
     warnings = [m for m in collect.messages if "default password" in m]
     assert warnings and "service, admin, mgr, tech" in warnings[0]
+
+
+def test_the_login_throttle_is_built_with_the_configured_bound(data_dir, make_app):
+    from litestar.testing import TestClient
+
+    from dros.settings import Settings
+
+    s = Settings.load(
+        environ={"DROS_AUTH_LOGIN_THROTTLE_MAX_ENTRIES": "123"},
+        overrides={"data_dir": str(data_dir), "log_level": "WARNING"},
+    )
+    app = make_app(s)
+    with TestClient(app):
+        assert app.state.throttle.max_entries == 123
