@@ -129,20 +129,26 @@ class CommitmentScp:
             self._server = None
 
     def _report(self, event: Any) -> Dataset:
-        status = Dataset()
-        try:
-            result = parse_report(event.event_information)
-            log.info(
-                "storage commitment report",
-                extra={
-                    "transaction": result.transaction_uid,
-                    "committed": len(result.committed),
-                    "failed": len(result.failed),
-                },
-            )
-            self.on_report(result)
-            status.Status = 0x0000
-        except Exception:  # the peer gets a processing failure, the service keeps running
-            log.exception("cannot apply a storage commitment report")
-            status.Status = 0x0110
-        return status
+        return answer_report(event, self.on_report)
+
+
+def answer_report(event: Any, on_report: Callable[[CommitmentResult], None]) -> Dataset:
+    """Handle an N-EVENT-REPORT (on our SCP, or on the sending association when the PACS reports
+    before we release it) and answer its status."""
+    status = Dataset()
+    try:
+        result = parse_report(event.event_information)
+        log.info(
+            "storage commitment report",
+            extra={
+                "transaction": result.transaction_uid,
+                "committed": len(result.committed),
+                "failed": len(result.failed),
+            },
+        )
+        on_report(result)
+        status.Status = 0x0000
+    except Exception:  # the peer gets a processing failure, the service keeps running
+        log.exception("cannot apply a storage commitment report")
+        status.Status = 0x0110
+    return status

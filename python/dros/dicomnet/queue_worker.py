@@ -18,8 +18,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pynetdicom import evt
+
 from dros.dicomnet import scu
-from dros.dicomnet.commitment import CommitmentResult, accepts_commitment, new_transaction_uid, request_commitment
+from dros.dicomnet.commitment import (
+    CommitmentResult,
+    accepts_commitment,
+    answer_report,
+    new_transaction_uid,
+    request_commitment,
+)
 from dros.dicomnet.log import DcmtkLog
 from dros.domain.pacs import repo
 from dros.domain.pacs.schemas import Node
@@ -170,7 +178,15 @@ class SendWorker:
             return
         peer = scu.Peer(node.address, node.port, node.aet, node.aec)
         contexts = scu.store_contexts(files, commitment=node.params.storage_commitment)
-        assoc, outcome = scu.associate(peer, contexts, logbook, self.policy.timeout_s)
+        # a PACS may report commitment on this association before we release it
+        on_report: list[Any] = [(evt.EVT_N_EVENT_REPORT, partial(answer_report, on_report=self.apply_report))]
+        assoc, outcome = scu.associate(
+            peer,
+            contexts,
+            logbook,
+            self.policy.timeout_s,
+            handlers=on_report if node.params.storage_commitment else None,
+        )
         if assoc is None:
             self._finish_all(list(by_path.values()), scu.Sent(False, outcome.failure, outcome.reason), logbook.text())
             return

@@ -145,6 +145,7 @@ def associate(
     log: DcmtkLog,
     timeout: float,
     ext_neg: list[Any] | None = None,
+    handlers: list[Any] | None = None,
 ) -> tuple[Association | None, Outcome]:
     """Open an association; on failure say which kind in plain words (and in the log)."""
     ae = make_ae(peer.calling_aet, timeout)
@@ -160,7 +161,7 @@ def associate(
         contexts=list(contexts),
         ae_title=peer.called_aet,
         max_pdu=MAX_PDU,
-        evt_handlers=watch.handlers() + log.handlers(),
+        evt_handlers=watch.handlers() + log.handlers() + (handlers or []),
         ext_neg=ext_neg,
     )
     if assoc.is_established:
