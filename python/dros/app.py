@@ -59,7 +59,6 @@ CONTROLLERS: list[type] = [
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.load()
-    configure_logging(settings)  # stderr, plus a size-bounded rotating file when runtime.log_file is set
     routers = [Router(path=prefix, route_handlers=list(CONTROLLERS)) for prefix in PREFIXES]
     app = Litestar(
         route_handlers=[*routers, swagger_asset],
@@ -78,4 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         debug=False,
     )
+    # after Litestar, whose logging set-up replaces the root handlers: the size-bounded rotating file
+    # (runtime.log_file) is added to them
+    configure_logging(settings)
     return app

@@ -3,6 +3,7 @@ because the worker is a separate process that inherits the environment, not Pyth
 
 from __future__ import annotations
 
+import logging
 import os
 
 import msgspec
@@ -31,4 +32,6 @@ def app_factory() -> Litestar:
         record_worker(settings.data_path)
     app = create_app(settings)
     app.state.service_process = True  # this process serves for its whole life (see lifespan)
+    # log_level applies to the served process (an in-process app leaves its host's logging alone)
+    logging.getLogger().setLevel(settings.log_level.upper())
     return app
