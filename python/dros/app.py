@@ -6,13 +6,13 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from dros.acquisition.lifecycle import acquisition_lifespan
 from dros.api_docs import openapi_config, swagger_asset
 from dros.domain.account.controller import AccountController
 from dros.domain.device.controller import DeviceController
-from dros.acquisition.lifecycle import acquisition_lifespan
+from dros.domain.document.controller import PortraitController, PostProcController
 from dros.domain.files.controller import AuthFileController, PubFileController
 from dros.domain.inspection.controller import InspectionController
-from dros.domain.document.controller import PortraitController, PostProcController
 from dros.domain.pacs.controller import PacsManageController, ScpController
 from dros.domain.pacs.runtime import pacs_lifespan
 from dros.domain.protocol.controller import ImageFileController, ProtocolController
