@@ -32,7 +32,7 @@ from dros.store.migrate import migrate
 
 log = logging.getLogger("dros")
 
-StartupTask = Callable[[Conn, Settings], None]
+StartupTask = Callable[[Conn, Settings], object]
 
 # Run on every start after the migrations, each in its own transaction: must be idempotent.
 STARTUP_TASKS: list[StartupTask] = [
@@ -45,6 +45,10 @@ STARTUP_TASKS: list[StartupTask] = [
 ]
 
 
+def _run_task(task: StartupTask, conn: Conn, settings: Settings) -> None:
+    task(conn, settings)
+
+
 def open_store(settings: Settings) -> Database:
     settings.data_path.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_path)
@@ -53,7 +57,7 @@ def open_store(settings: Settings) -> Database:
         if applied:
             log.info("schema migrations applied", extra={"versions": applied})
         for task in STARTUP_TASKS:
-            db.write_sync(lambda conn, task=task: task(conn, settings))
+            db.write_sync(partial(_run_task, task, settings=settings))
     except BaseException:
         db.close()
         raise
@@ -90,7 +94,9 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     )
     warn_default_passwords(state.users.with_default_password())
     stored = db.read_sync(lambda c: system_settings.get(c, system_settings.LANGUAGE))
-    state.system_language = Locale(stored) if stored in Locale.__members__ else settings.default_language
+    state.system_language = (
+        Locale(stored) if stored is not None and stored in Locale.__members__ else settings.default_language
+    )
     state.serial = db.read_sync(lambda c: system_settings.get(c, system_settings.SERIAL))
     state.build_info = collect_build_info()
     state.started_monotonic = time.monotonic()

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 
 from dros.auth.roles import Permission, Role, allows
 from dros.auth.users import User
@@ -44,7 +45,7 @@ def user_for_token(state: Any, token: str) -> User:
     return user
 
 
-def requires(permission: Permission):
+def requires(permission: Permission) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = authenticate(connection)
         if not allows(user.role, permission):
