@@ -184,11 +184,24 @@ def test_whole_loop_start_trigger_progress_dicom_judge_leave(
     r = c.post(f"{API}/judge", headers=h, json={"instance_uid": current.sop, "accept": True})
     assert r.status_code == 200
 
+    # a default PACS node: completing the study queues the accepted image, never the rejected one
+    from tests.conftest import free_port
+
+    node = {"name": "PACS1", "address": "127.0.0.1", "port": free_port(), "aet": "DROS", "aec": "PACS1",
+            "is_enabled": True, "is_default": True}  # fmt: skip
+    r = c.post("/dr/api/v1/auth/manage/pacs", headers=acq_headers("admin"), json=node)
+    assert r.status_code == 200, r.text
     r = c.post(f"{API}/leave", headers=h, json={"study_id": study["study_id"], "study_status": "Completed"})
     assert r.status_code == 200, r.text
     detail = c.get(f"/dr/api/v1/auth/study/{study['study_id']}", headers=h).json()["data"]
     assert detail["study_status"] == "Completed"
     assert wait_status(c, h, lambda s: True)["insp_status"] == "TASK_Idle"
+    queued = app.state.db.read_sync(
+        lambda conn: conn.execute(
+            "SELECT sop_instance_uid FROM send_task WHERE study_id = ?", [study["study_id"]]
+        ).fetchall()
+    )
+    assert queued == [(current.sop,)], queued
 
 
 def test_trigger_needs_start_and_bodies_are_checked(

@@ -138,6 +138,8 @@ class MqttPublisher:
         reading the table again)."""
         if rows:
             self._queue.extend(rows)
+        else:  # rows committed elsewhere: read the table again
+            self._reload = True
         self._wake.set()
 
     def subscribe(self, topic: str, handler: Callable[[str, bytes], None]) -> None:
