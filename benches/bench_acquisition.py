@@ -41,7 +41,7 @@ from tests.conftest import login
 from tests.mqtt_peers import Broker
 from tests.studies import images_of, register
 
-from benches.bench_device import StepTimer
+from benches.bench_device import StepTimer as _StepTimer
 from dros import imaging
 from dros.app import create_app
 from dros.device.detector import DetectorDriver
@@ -50,6 +50,29 @@ from dros.device.setup import _generator_driver
 from dros.settings import Settings
 
 SIZE = 3072
+
+
+class StepTimer(_StepTimer):
+    """bench_device's loop-step timer, also naming the longest step (where to look when it is long)."""
+
+    def __enter__(self) -> StepTimer:
+        import asyncio
+
+        timer = self
+        orig = self._orig
+        self.where = ""
+
+        def _run(handle: asyncio.events.Handle) -> None:
+            t0 = time.thread_time()
+            orig(handle)
+            dt = (time.thread_time() - t0) * 1e3
+            timer.steps += 1
+            if dt > timer.max_ms:
+                timer.max_ms = dt
+                timer.where = repr(handle)[:300]
+
+        asyncio.events.Handle._run = _run  # type: ignore[method-assign]
+        return self
 
 
 @contextmanager
@@ -187,6 +210,7 @@ def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: py
             "loop_lag_worst_ms": round(max(worst_lag), 2),
             "loop_lag_median_of_worst_ms": round(statistics.median(worst_lag), 2),
             "loop_step_max_cpu_ms": round(steps.max_ms, 2),
+            "loop_step_max_where": steps.where,
             "stages_median_ms": breakdown,
         }
     )
