@@ -8,15 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.charset import convert_encodings, decode_element
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.valuerep import PersonName
-from pynetdicom import build_context
+from pynetdicom import _config, build_context
 from pynetdicom.sop_class import ModalityWorklistInformationFind  # type: ignore[attr-defined]
 
 from dros.dicomnet import scu
 from dros.dicomnet.log import DcmtkLog
+
+# pynetdicom would format every answer's identifier for its log: the bulk of a 500-entry query's time
+_config.LOG_RESPONSE_IDENTIFIERS = False
 
 # C-FIND statuses (PS3.4 C.4.1.1.4): pending with or without optional keys, success, cancel
 _PENDING = (0xFF00, 0xFF01)
@@ -162,32 +167,58 @@ def find(peer: scu.Peer, q: Query, timeout: float, fallback_charset: str = "ISO_
 
 
 # -- answers as plain values -------------------------------------------------------------------------
-def text(ds: Dataset | None, keyword: str) -> str:
+_KEYWORDS = (
+    "SpecificCharacterSet", "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge",
+    "AccessionNumber", "ReferringPhysicianName", "StudyInstanceUID", "RequestedProcedureID",
+    "RequestedProcedureDescription", "RequestedProcedureCodeSequence", "RequestedProcedurePriority", "AdmissionID",
+    "ScheduledProcedureStepSequence", "ScheduledProcedureStepID", "ScheduledProcedureStepDescription",
+    "ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime", "Modality", "ScheduledStationAETitle",
+    "ScheduledStationName", "ScheduledProcedureStepLocation", "ScheduledPerformingPhysicianName",
+    "ScheduledProtocolCodeSequence", "CodeValue", "CodingSchemeDesignator", "CodeMeaning",
+)  # fmt: skip
+_BY_TAG = {int(tag_for_keyword(kw) or 0): kw for kw in _KEYWORDS}
+
+Values = dict[str, Any]
+
+
+def values(ds: Dataset | None) -> Values:
+    """The answer's attributes of interest by keyword, in one pass (keyword look-ups through pydicom
+    cost more than the whole C-FIND for 500 entries)."""
+    out: Values = {}
+    if ds is None:
+        return out
+    for elem in ds.elements():
+        kw = _BY_TAG.get(int(elem.tag))
+        if kw is not None:
+            out[kw] = (ds[elem.tag] if isinstance(elem, RawDataElement) else elem).value
+    return out
+
+
+def text(v: Values, keyword: str) -> str:
     """The attribute's value as text ("" when absent or empty); person names keep all component groups."""
-    if ds is None or keyword not in ds:
-        return ""
-    value: Any = ds[keyword].value
+    value: Any = v.get(keyword)
     if value is None:
         return ""
-    if isinstance(value, list | tuple):  # multi-valued
-        return "\\".join(str(v) for v in value)
+    if isinstance(value, list | tuple | MultiValue):  # multi-valued
+        return "\\".join(str(x) for x in value)
     return str(value).strip()
 
 
-def codes(ds: Dataset | None, keyword: str) -> list[dict[str, str]]:
+def codes(v: Values, keyword: str) -> list[dict[str, str]]:
     """A code sequence as [{code_value, coding_scheme, code_meaning}]."""
-    if ds is None or keyword not in ds or not ds[keyword].value:
-        return []
-    return [
-        {
-            "code_value": text(item, "CodeValue"),
-            "coding_scheme": text(item, "CodingSchemeDesignator"),
-            "code_meaning": text(item, "CodeMeaning"),
-        }
-        for item in ds[keyword].value
-    ]
+    out = []
+    for item in v.get(keyword) or []:
+        iv = values(item)
+        out.append(
+            {
+                "code_value": text(iv, "CodeValue"),
+                "coding_scheme": text(iv, "CodingSchemeDesignator"),
+                "code_meaning": text(iv, "CodeMeaning"),
+            }
+        )
+    return out
 
 
-def first_step(ds: Dataset) -> Dataset | None:
-    seq = ds.get("ScheduledProcedureStepSequence")
-    return seq[0] if seq else None
+def first_step(v: Values) -> Values:
+    seq = v.get("ScheduledProcedureStepSequence")
+    return values(seq[0]) if seq else {}

@@ -218,32 +218,33 @@ def _codes(items: list[dict[str, str]]) -> list[Code]:
 
 def _entry(ds: Dataset, mapping: dict[tuple[str, str], list[str]]) -> WorklistEntry | None:
     t = mwl.text
-    study_uid = t(ds, "StudyInstanceUID")
+    v = mwl.values(ds)
+    study_uid = t(v, "StudyInstanceUID")
     if not study_uid:
         return None  # an entry without a Study Instance UID cannot be registered under the RIS's order
-    sps = mwl.first_step(ds)
-    codes = _codes(mwl.codes(ds, "RequestedProcedureCodeSequence"))
+    sps = mwl.first_step(v)
+    codes = _codes(mwl.codes(v, "RequestedProcedureCodeSequence"))
     procedures: list[str] = []
     for c in codes:
         for pid in mapping.get((c.code_value, c.coding_scheme)) or mapping.get((c.code_value, "")) or []:
             if pid not in procedures:
                 procedures.append(pid)
-    sex = t(ds, "PatientSex").upper()
+    sex = t(v, "PatientSex").upper()
     return WorklistEntry(
-        patient_id=_clip(t(ds, "PatientID"), 64),
-        patient_name=_clip(t(ds, "PatientName"), 194),
+        patient_id=_clip(t(v, "PatientID"), 64),
+        patient_name=_clip(t(v, "PatientName"), 194),
         patient_sex=sex if sex in _SEX else "",  # type: ignore[arg-type]
-        patient_dob=_date(t(ds, "PatientBirthDate")),
-        patient_age=_age(t(ds, "PatientAge")),
-        accession_number=_clip(t(ds, "AccessionNumber"), 16),
-        ref_physician=_clip(t(ds, "ReferringPhysicianName"), 194),
+        patient_dob=_date(t(v, "PatientBirthDate")),
+        patient_age=_age(t(v, "PatientAge")),
+        accession_number=_clip(t(v, "AccessionNumber"), 16),
+        ref_physician=_clip(t(v, "ReferringPhysicianName"), 194),
         study_instance_uid=study_uid[:64],
-        requested_procedure_id=_clip(t(ds, "RequestedProcedureID"), 16),
-        requested_procedure_description=_clip(t(ds, "RequestedProcedureDescription"), 64),
+        requested_procedure_id=_clip(t(v, "RequestedProcedureID"), 16),
+        requested_procedure_description=_clip(t(v, "RequestedProcedureDescription"), 64),
         requested_procedure_codes=codes,
-        priority=_clip(t(ds, "RequestedProcedurePriority"), 16),
-        admission_id=_clip(t(ds, "AdmissionID"), 64),
-        specific_character_set=_clip(t(ds, "SpecificCharacterSet"), 64),
+        priority=_clip(t(v, "RequestedProcedurePriority"), 16),
+        admission_id=_clip(t(v, "AdmissionID"), 64),
+        specific_character_set=_clip(t(v, "SpecificCharacterSet"), 64),
         scheduled_step=ScheduledStep(
             step_id=_clip(t(sps, "ScheduledProcedureStepID"), 16),
             description=_clip(t(sps, "ScheduledProcedureStepDescription"), 64),
