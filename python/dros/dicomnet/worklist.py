@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.charset import convert_encodings, decode_element
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -177,6 +177,10 @@ _KEYWORDS = (
     "ScheduledProtocolCodeSequence", "CodeValue", "CodingSchemeDesignator", "CodeMeaning",
 )  # fmt: skip
 _BY_TAG = {int(tag_for_keyword(kw) or 0): kw for kw in _KEYWORDS}
+_TEXT_TAGS = {
+    tag for tag, kw in _BY_TAG.items() if dictionary_VR(tag) in ("PN", "LO", "SH", "CS", "UI", "DA", "TM", "AE", "AS")
+}
+_CODECS = {"ISO_IR 192": "utf-8", "GB18030": "gb18030", "ISO_IR 100": "latin-1", "ISO_IR 6": "latin-1", "GBK": "gbk"}
 
 Values = dict[str, Any]
 
@@ -187,11 +191,32 @@ def values(ds: Dataset | None) -> Values:
     out: Values = {}
     if ds is None:
         return out
+    codec = _codec(ds)
     for elem in ds.elements():
-        kw = _BY_TAG.get(int(elem.tag))
-        if kw is not None:
-            out[kw] = (ds[elem.tag] if isinstance(elem, RawDataElement) else elem).value
+        tag = int(elem.tag)
+        kw = _BY_TAG.get(tag)
+        if kw is None:
+            continue
+        if isinstance(elem, RawDataElement):
+            raw = elem.value
+            if codec and tag in _TEXT_TAGS and (raw is None or isinstance(raw, bytes)):
+                # text of a single-byte or UTF-8/GB18030 character set: decoded here, without pydicom's
+                # per-element conversion (most of the time of a 500-entry answer)
+                out[kw] = raw.decode(codec, "replace").strip(" \x00") if raw else ""
+                continue
+            out[kw] = ds[elem.tag].value
+        else:
+            out[kw] = elem.value
     return out
+
+
+def _codec(ds: Dataset) -> str:
+    """Python codec of the dataset's one character set ("" = let pydicom decode: ISO 2022 extensions)."""
+    value: Any = ds.get("SpecificCharacterSet")
+    cs = "" if value is None else value
+    if isinstance(cs, MultiValue | list):
+        return "" if len(cs) > 1 else (_CODECS.get(str(cs[0]), "") if cs else "latin-1")
+    return _CODECS.get(str(cs), "") if cs else "latin-1"
 
 
 def text(v: Values, keyword: str) -> str:
