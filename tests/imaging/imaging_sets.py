@@ -40,6 +40,8 @@ IOU_MEDIAN = 0.995
 FOREGROUND_MIN_IOU = 0.9
 # A window wider than the anatomy's 2–98 % range by more than this holds everything, not the anatomy.
 MAX_WIDTH_FACTOR = 1.2
+# EI (IEC 62494-1: 100 × the median kerma of the anatomy, µGy) within this of the truth's.
+EI_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def evaluate(spec: FrameSpec) -> FrameResult:
     if (hi - lo) > MAX_WIDTH_FACTOR * (p98 - p2) + 2:
         fails.append(f"wide: window {factor:.2f}x the anatomy range")
     ei_truth = 100.0 * float(np.median(p.raw[anatomy])) / float(p.scene["dn_per_ugy"]) if anatomy.any() else 0.0
+    if ei_truth > 0 and abs(r.exposure_index / ei_truth - 1) > EI_TOLERANCE:
+        fails.append(f"EI {r.exposure_index:.1f} vs truth {ei_truth:.1f}")
     return FrameResult(
         spec, r.collimation.kind, v, fg, (lo, hi), (p2, p98), factor, float(r.exposure_index), ei_truth, fails
     )
