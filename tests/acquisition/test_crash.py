@@ -85,6 +85,6 @@ def test_sigkill_during_an_exposure_then_restart(
                 assert dciodvfy_errors(str(folder / f"{sop}.dcm")) == []
                 h = {"Authorization": f"Bearer {login(c, 'tech')}"}
                 assert c.get(f"/dr/api/v1/auth/f/dcm/{sop}.dcm", headers=h).status_code == 200
-            assert not list(folder.glob(".*.tmp")), "no temporary file is left behind"
+            assert not [*folder.glob(".*.part"), *folder.glob(".*.tmp")], "no temporary file is left behind"
     finally:
         listener.close()

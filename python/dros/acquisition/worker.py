@@ -9,9 +9,7 @@ under a name a client can fetch.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dros import imaging
+from dros.durable import durable_write
 from dros.dx_metadata import DxMetadata
 
 #: Helpers that run beside the calling worker thread (checksum beside the raw write, thumbnail beside the
@@ -28,36 +27,6 @@ _BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="acq-io")
 
 class RawFrameDamaged(RuntimeError):
     """The kept raw frame is missing, truncated or fails its checksum."""
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def durable_write(path: Path, write: Callable[[Path], None]) -> None:
-    """`write(tmp)`, fsync, rename to `path`, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 def keep_raw(path: Path, pixels: npt.NDArray[np.uint16]) -> str:

@@ -7,8 +7,6 @@ they are short (the slow parts — typesetting, PNG decoding, DICOM encoding —
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -20,7 +18,8 @@ from PIL import Image
 from dros import _core
 from dros.domain.document import repo
 from dros.domain.document.dicom_common import Equipment, StudyIdentity
-from dros.domain.document.files import atomic_write, fsync_dir, remove_all
+from dros.domain.document.files import remove_all
+from dros.durable import durable_write, durable_write_bytes
 from dros.errors import DrosError, ErrorCode, not_found
 from dros.settings import Settings
 from dros.store.db import Conn, Database
@@ -70,9 +69,9 @@ class DocumentStore:
         try:
             for path, content in files:
                 if isinstance(content, bytes):
-                    await asyncio.to_thread(atomic_write, path, content)
+                    await asyncio.to_thread(durable_write_bytes, path, content)
                 else:
-                    await asyncio.to_thread(_atomic_with, path, content)
+                    await asyncio.to_thread(durable_write, path, content)
                 written.append(path)
             return await self.db.write(commit)
         except BaseException:
@@ -83,23 +82,6 @@ class DocumentStore:
                 except OSError:
                     pass
             raise
-
-
-def _atomic_with(path: Path, writer: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
-        writer(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def grey_thumbnail_writer(pixels: npt.NDArray[np.uint16], center: float, width: float) -> Callable[[Path], None]:
