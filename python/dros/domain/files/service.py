@@ -12,6 +12,7 @@ import numpy as np
 
 from dros.domain.files import repo
 from dros.domain.files.ranges import Unsatisfiable, etag_of, parse_range
+from dros.durable import durable_write
 from dros.errors import DrosError, ErrorCode
 from dros.store.db import Database
 
@@ -138,13 +139,7 @@ def _render_capture(dcm: Path, target: Path) -> None:
     out = np.clip(((pixels - (center - 0.5)) / (width - 1) + 0.5) * 255.0, 0, 255).astype(np.uint8)
     if getattr(ds, "PhotometricInterpretation", "MONOCHROME2") == "MONOCHROME1":
         out = 255 - out
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        Image.fromarray(out).save(fh, format="PNG", compress_level=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    durable_write(target, lambda tmp: Image.fromarray(out).save(tmp, format="PNG", compress_level=1))
 
 
 def _first(value: object, default: float) -> float:
