@@ -18,8 +18,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import start_server, stop_server
+
+# wall-clock figures: run in the suite's serial phase, not beside another test worker
+pytestmark = pytest.mark.timing
 
 LOGIN = "/dr/api/v1/pub/login"
 WORST_STALL_MS = 20.0
@@ -112,11 +116,15 @@ def test_20_logins_do_not_stall_the_loop_while_the_worklist_is_polled(tmp_path: 
         stop_server(server)
 
     print(
-        f"server loop lag: worst {lag['worst_ms']} ms, p99 {lag['recent_p99_ms']} ms; "
+        f"server loop lag: worst {lag['worst_ms']} ms (its own work: {lag['worst_busy_ms']} ms), "
+        f"p99 {lag['recent_p99_ms']} ms; "
         f"idle reference: worst {noise_ms} ms, p99 {noise_p99_ms} ms"
     )
     assert logins == [200] * 20
     assert lag["samples"] > 0 and lag["running"]
+    # the loop's own work (its thread's CPU time while the probe slept) never held it 20 ms: no
+    # noise allowance for this part, it does not depend on what else runs on the machine
+    assert lag["worst_busy_ms"] <= WORST_STALL_MS, lag
     # The reference is one draw of the machine's scheduling noise and the server (more threads)
     # draws its own, so the noise allowance is twice the reference's figure: on a quiet machine
     # (reference ~1 ms) that leaves the 20 ms bound; the hashes on the loop this test guards

@@ -30,6 +30,34 @@ def test_blocking_the_loop_shows_as_lag() -> None:
     assert not snap.running
 
 
+def test_busy_part_counts_the_loops_own_cpu_work_not_waiting() -> None:
+    """`worst_busy_ms` is the lateness the loop thread spent computing: a 60 ms CPU loop shows in it,
+    a 60 ms sleep on the loop (the thread holds the loop but uses no CPU, as when the OS does not
+    run it) shows as lag only."""
+
+    def spin(seconds: float) -> None:
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+
+    async def scenario(block: str) -> LoopLagProbe:
+        probe = LoopLagProbe(interval_s=0.005)
+        probe.start()
+        await asyncio.sleep(0.03)
+        if block == "cpu":
+            spin(0.06)
+        else:
+            time.sleep(0.06)
+        await asyncio.sleep(0.03)
+        probe.stop()
+        return probe
+
+    cpu = asyncio.run(scenario("cpu")).snapshot()
+    assert cpu.worst_ms >= 55 and cpu.worst_busy_ms >= 50, cpu
+    waited = asyncio.run(scenario("sleep")).snapshot()
+    assert waited.worst_ms >= 55 and waited.worst_busy_ms < 20, waited
+
+
 def test_an_idle_loop_shows_no_stall_and_reset_forgets() -> None:
     async def scenario() -> tuple[float, float, int]:
         async with LoopLagProbe(interval_s=0.005) as probe:

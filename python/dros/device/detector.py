@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -218,9 +219,11 @@ class DetectorDriver:
                 log.debug("detector link failed: %s", self.last_error)
             if self._status.link == LinkState.CONNECTED:
                 self.stats.link_losses += 1
-            await self._disconnect()
+            # the frame being read out is gone with the link: say so now, not after the close below
+            # (closing a serial writer may itself wait up to a second for a peer that went away)
             self._fail_waiting_frame("detector connection lost during readout", "读出过程中探测器连接中断")
             self._set(link=LinkState.LOST)
+            await self._disconnect()
             await asyncio.sleep(self.reconnect_s)
 
     async def _connect(self) -> None:
@@ -436,7 +439,14 @@ class DetectorDriver:
         if frame_id in self._failures:
             en, zh = self._failures.pop(frame_id)
             raise DeviceFault(en, zh)
-        return self._frames.pop(frame_id)
+        frame = self._frames.pop(frame_id)
+        if frame.delivered is None:
+            # a fast panel's frame can arrive before its XOFF reply named it: it is this exposure's
+            exp = self._exposure
+            frame = dataclasses.replace(
+                frame, delivered=exp.post, exposure_started_at=exp.started_at, exposure_ended_at=exp.ended_at
+            )
+        return frame
 
     async def clear_errors(self) -> None:
         await self._command(Cmd.RESET)

@@ -47,6 +47,10 @@ class LoopLagSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     recent_worst_ms: float  # worst lag within the last window_s
     recent_p99_ms: float
     recent_mean_ms: float
+    # The part of a late wake-up that the loop thread itself spent running (its CPU time over the
+    # sleep): our own blocking. The rest of a lateness is the OS not running the thread (another
+    # process had the core) or the thread waiting for the GIL.
+    worst_busy_ms: float = 0.0
 
 
 class LoopLagProbe:
@@ -72,6 +76,7 @@ class LoopLagProbe:
         self._task: asyncio.Task[None] | None = None
         self._samples = 0
         self._worst_ms = 0.0
+        self._worst_busy_ms = 0.0
         self._stalls = 0
 
     # -- control ---------------------------------------------------------------------------
@@ -94,6 +99,7 @@ class LoopLagProbe:
             self._recent.clear()
             self._samples = 0
             self._worst_ms = 0.0
+            self._worst_busy_ms = 0.0
             self._stalls = 0
 
     async def __aenter__(self) -> LoopLagProbe:
@@ -122,7 +128,7 @@ class LoopLagProbe:
         now = time.monotonic()
         with self._lock:
             recent = [lag for t, lag in self._recent if now - t <= self.window_s]
-            samples, worst, stalls = self._samples, self._worst_ms, self._stalls
+            samples, worst, stalls, busy = self._samples, self._worst_ms, self._stalls, self._worst_busy_ms
         recent.sort()
         p99 = recent[min(len(recent) - 1, math.ceil(0.99 * len(recent)) - 1)] if recent else 0.0
         return LoopLagSnapshot(
@@ -137,15 +143,18 @@ class LoopLagProbe:
             recent_worst_ms=round(recent[-1], 3) if recent else 0.0,
             recent_p99_ms=round(p99, 3),
             recent_mean_ms=round(sum(recent) / len(recent), 3) if recent else 0.0,
+            worst_busy_ms=round(busy, 3),
         )
 
     # -- the probe task --------------------------------------------------------------------
-    def _record(self, lag_ms: float, now: float) -> None:
+    def _record(self, lag_ms: float, busy_ms: float, now: float) -> None:
         with self._lock:
             self._recent.append((now, lag_ms))
             self._samples += 1
             if lag_ms > self._worst_ms:
                 self._worst_ms = lag_ms
+            if busy_ms > self._worst_busy_ms:
+                self._worst_busy_ms = busy_ms
             if lag_ms > self.warn_ms:
                 self._stalls += 1
 
@@ -155,9 +164,14 @@ class LoopLagProbe:
         while True:
             # the loop's clock is what schedules the wake-up, so lateness is measured on it
             asked = loop.time() + self.interval_s
+            cpu_before = time.thread_time()  # this coroutine runs on the loop thread
             await asyncio.sleep(self.interval_s)
             woke = loop.time()
-            self._record(max(0.0, (woke - asked) * 1000.0), time.monotonic())
+            lag_ms = max(0.0, (woke - asked) * 1000.0)
+            # CPU the loop thread spent while this task slept bounds how much of the lateness was
+            # the loop's own work (callbacks that ran too long) rather than waiting to be scheduled
+            busy_ms = min(lag_ms, (time.thread_time() - cpu_before) * 1000.0)
+            self._record(lag_ms, busy_ms, time.monotonic())
             if self.log_every_s > 0 and time.monotonic() >= next_log:
                 next_log = time.monotonic() + self.log_every_s
                 self._log_if_stalled()
