@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import duckdb
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     ClientException,
@@ -26,7 +27,7 @@ from dros.envelope import Envelope
 from dros.errors import ClientInputError, DrosError, ErrorCode
 from dros.i18n import parse_language
 from dros.settings import Locale
-from dros.validation import BODY, decode_problem, invalid_parameter, parse
+from dros.validation import BODY, decode_problem, invalid_parameter, parse, parse_signature
 
 log = logging.getLogger("dros.errors")
 
@@ -84,7 +85,12 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
         return envelope_response(
             request, DrosError(ErrorCode.MALFORMED_BODY, en="a JSON body is required", zh="需要 JSON 请求体")
         )
-    problem = parse(message, key)
+    cause = exc.__cause__
+    exact = parse_signature(str(cause)) if isinstance(cause, msgspec.ValidationError) else None
+    if exact is not None:
+        key, problem = exact
+    else:
+        problem = parse(message, key)
     tp, path = _decoded_type(request, key, problem.field)
     return envelope_response(request, invalid_parameter(problem, tp, path))
 

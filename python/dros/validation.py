@@ -103,6 +103,29 @@ def parse(message: str, key: str | None = None) -> Problem:
     return Problem(base or BODY, "other", {"message": text})
 
 
+_PARAMETER = re.compile(r"^(?P<param>[^.\[]+)(?P<rest>.*)$", re.S)
+
+
+def parse_signature(message: str) -> tuple[str, Problem] | None:
+    """(handler parameter, problem) for the msgspec error Litestar raised while converting a
+    handler's arguments (`… - at `$.<parameter>…``; the body is the parameter `data`), or None when
+    the message names no path.
+
+    Litestar's own key for the same error is lossy — it deletes every `data.` from the path — so a
+    body field called `data` (`{"data": 5}`) would read as the body itself; this path is exact."""
+    m = _AT.match(message.strip())
+    if m is None or m.group("path") is None:
+        return None
+    text, raw = m.group("msg"), m.group("path").lstrip(".")
+    head = _PARAMETER.match(raw)
+    if head is None:
+        return None
+    param, rest = head.group("param"), head.group("rest")
+    if param == "data":
+        return param, parse(f"{text} - at `${rest}`")
+    return param, parse(f"{text} - at `$.{param}{rest}`")
+
+
 _MALFORMED = re.compile(r"^JSON is malformed: (?P<reason>.+) \(byte (?P<byte>\d+)\)$")
 
 
@@ -185,4 +208,13 @@ def decode_error(exc: msgspec.ValidationError, tp: Any, root_name: str = BODY) -
     return invalid_parameter(problem, tp)
 
 
-__all__ = ["BODY", "Problem", "allowed_values", "decode_error", "decode_problem", "invalid_parameter", "parse"]
+__all__ = [
+    "BODY",
+    "Problem",
+    "allowed_values",
+    "decode_error",
+    "decode_problem",
+    "invalid_parameter",
+    "parse",
+    "parse_signature",
+]
