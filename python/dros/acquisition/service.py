@@ -42,6 +42,7 @@ from typing import Any
 import msgspec
 
 from dros.acquisition import dicom_meta, repo, worker
+from dros.acquisition.hooks import StudyHooks
 from dros.device.base import (
     ArmRequest,
     DetectorState,
@@ -133,6 +134,7 @@ class AcquisitionService:
         self._last_frame_bytes = _DEFAULT_FRAME_BYTES
         self.timings: deque[dict[str, float]] = deque(maxlen=200)  # per exposure, the last ones
         self.exposures = 0
+        self.hooks = StudyHooks()  # other areas' writes in the exposure / leave transactions
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -435,7 +437,7 @@ class AcquisitionService:
             )
             done = ProgressMessage(status=Progress.SUCCESS, sop=sop, dcm=dcm_name, thumbnail=webp_name).payload()
             t = time.perf_counter()
-            rows = await self.db.write(lambda c: repo.commit_image(c, ex, res, datetime.now(UTC), [done]))
+            rows = await self.db.write(lambda c: self._commit_image(c, ex, res, [done]))
             timings["commit_ms"] = (time.perf_counter() - t) * 1000
             timings["committed_monotonic"] = time.monotonic()  # lets a subscriber time the publish
             self.mqtt.kick(rows)
@@ -451,6 +453,14 @@ class AcquisitionService:
                 await self.db.write(lambda c: repo.fail_exposure(c, ex.exposure_id, reason, datetime.now(UTC), [fail]))
             )
             return False
+
+    def _commit_image(
+        self, conn: Any, ex: repo.ExposureRecord, res: repo.ImageResult, payloads: list[bytes]
+    ) -> repo.Rows:
+        now = datetime.now(UTC)
+        rows = repo.commit_image(conn, ex, res, now, payloads)
+        self.hooks.image_exposed(conn, ex.study_id, now)
+        return rows
 
     def _lang(self) -> str:
         return str(self._language())
@@ -522,6 +532,7 @@ class AcquisitionService:
             now = datetime.now(UTC)
             repo.set_study_status(conn, study_id, status, now)
             if status == "Completed":
+                self.hooks.study_completed(conn, study_id, now)
                 return on_study_completed(conn, study_id, now)
             return 0
 

@@ -147,8 +147,8 @@ def n_set(
                 dose.KVP = _ds(img["kv"])
             if img["ma"] is not None:
                 dose.XRayTubeCurrentInuA = _ds(img["ma"] * 1000.0)
-            if img["ms"] is not None:
-                dose.ExposureTime = _ds(img["ms"])
+            if img["ms"] is not None:  # IS: whole ms (the exact value is in the comments line)
+                dose.ExposureTime = str(round(img["ms"]))
             dose.FilterType = ""
             dose.FilterMaterial = ""
             doses.append(dose)

@@ -1,8 +1,7 @@
-"""The MPPS worker: one thread that (1) turns study state into performed-procedure-step messages —
-an N-CREATE when a study's first image is exposed, an N-SET when the study is completed — and
-(2) delivers them, per node strictly in order, retrying without limit (with a capped back-off) while
-the RIS is down. Both steps read committed state only, so a SIGKILL anywhere loses nothing: what was
-not yet turned into a message is found again, a message not yet acknowledged is sent again (a
+"""The MPPS worker: one thread that delivers the queued performed-procedure-step messages (queued by
+`mpps_events` in the transactions of the study's state changes), per node strictly in order,
+retrying without limit (with a capped back-off) while the RIS is down. It reads committed rows only,
+so a SIGKILL loses nothing: a message not yet acknowledged is sent again after the restart (a
 repeated N-CREATE answered 0x0111 counts as delivered)."""
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ from functools import partial
 from pydicom.dataset import Dataset
 
 from dros.dicomnet import mpps, scu
-from dros.domain.study.values import new_uid
 from dros.domain.worklist import repo
-from dros.store.db import Conn, Database
+from dros.store.db import Database
 
 log = logging.getLogger("dros.ris.mpps")
 
@@ -30,18 +28,18 @@ class MppsPolicy:
     retry_base_s: float = 5.0
     retry_cap_s: float = 300.0
     poll_s: float = 1.0
-    uid_root: str = "2.25"
 
     def backoff(self, attempts: int) -> float:
         return float(min(self.retry_cap_s, self.retry_base_s * 2 ** max(0, attempts - 1)))
 
 
 class MppsWorker:
-    def __init__(self, db: Database, policy: MppsPolicy, station: mpps.Station) -> None:
+    def __init__(self, db: Database, policy: MppsPolicy) -> None:
         self.db = db
         self.policy = policy
-        self.station = station
-        self._seen_generation = -1
+        # a message is being queued by a transaction that commits after this generation (-1: none)
+        self._expected_after = -1
+        self._expected_until = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mpps", daemon=True)
@@ -50,6 +48,13 @@ class MppsWorker:
         self._thread.start()
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def queued(self) -> None:
+        """Called inside the transaction that queues a message: it is readable only once that
+        transaction commits (the generation moves on), so the worker looks again until then."""
+        self._expected_after = self.db.generation
+        self._expected_until = time.monotonic() + self.policy.poll_s
         self._wake.set()
 
     def stop(self, timeout: float = 1.0) -> None:
@@ -61,46 +66,14 @@ class MppsWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.scan()
                 wait = self.deliver()
             except Exception:  # the worker survives a bad moment of the database or a peer
                 log.exception("MPPS worker step failed")
                 wait = self.policy.poll_s
+            if self.db.generation <= self._expected_after and time.monotonic() < self._expected_until:
+                wait = min(wait, 0.01)  # the queuing transaction has not committed yet
             self._wake.wait(wait)
             self._wake.clear()
-
-    # -- study state → messages ----------------------------------------------------------------------
-    def scan(self) -> None:
-        generation = self.db.generation  # before the read: a write during it triggers another scan
-        if generation == self._seen_generation:
-            return
-        self.db.write_sync(self._scan)
-        self._seen_generation = generation
-
-    def _scan(self, conn: Conn) -> None:
-        nodes = repo.role_nodes(conn, "mpps")
-        if not nodes:
-            return
-        now = datetime.now(UTC)
-        since = min(n[7] for n in nodes)  # studies registered before any MPPS node existed are left alone
-        for study_id in repo.studies_to_start(conn, since):
-            study = repo.study_row(conn, study_id)
-            uid = new_uid(self.policy.uid_root)
-            ds = mpps.n_create(
-                study, repo.order_of(conn, study_id), self.station, study_id[-16:], repo.first_exposure(conn, study_id)
-            )
-            repo.insert_step(conn, study_id, uid, now)
-            repo.enqueue(conn, study_id, uid, [n[0] for n in nodes], "N-CREATE", mpps.IN_PROGRESS, ds.to_json(), now)
-        for study_id, uid, reason in repo.studies_to_end(conn):
-            study = repo.study_row(conn, study_id)
-            status = mpps.DISCONTINUED if reason else mpps.COMPLETED
-            ds = mpps.n_set(
-                status, study["end_time"], repo.performed_series(conn, study_id), self.station,
-                study["operator_name"], reason,
-            )  # fmt: skip
-            repo.end_step(conn, study_id, status, now)
-            repo.enqueue(conn, study_id, uid, repo.create_nodes(conn, uid), "N-SET", status, ds.to_json(), now)
-            repo.clear_discontinue_reason(conn, study_id)
 
     # -- delivery ------------------------------------------------------------------------------------
     def deliver(self) -> float:

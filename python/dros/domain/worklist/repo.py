@@ -125,26 +125,16 @@ def clear_discontinue_reason(conn: Conn, study_id: str) -> None:
     conn.execute("DELETE FROM mpps_discontinue WHERE study_id = ?", [study_id])
 
 
-def studies_to_start(conn: Conn, since: float) -> list[str]:
-    """Studies registered since `since` with an exposed image and no performed procedure step yet."""
-    rows = conn.execute(
-        "SELECT s.study_id FROM study s WHERE s.create_time >= to_timestamp(?) AND NOT s.is_deleted "
-        "AND NOT EXISTS (SELECT 1 FROM mpps_step m WHERE m.study_id = s.study_id) "
-        "AND EXISTS (SELECT 1 FROM image i WHERE i.study_id = s.study_id AND i.expose_status = 'Exposed' "
-        "AND NOT i.is_deleted) ORDER BY s.create_time",
-        [since],
-    ).fetchall()
-    return [r[0] for r in rows]
+def discontinue_reason(conn: Conn, study_id: str) -> str:
+    """The reason recorded for the leave in progress ('' = none: the step is COMPLETED)."""
+    row = conn.execute("SELECT reason FROM mpps_discontinue WHERE study_id = ?", [study_id]).fetchone()
+    return str(row[0]) if row else ""
 
 
-def studies_to_end(conn: Conn) -> list[tuple[str, str, str]]:
-    """(study_id, mpps_uid, discontinue reason or '') of steps IN PROGRESS whose study was completed."""
-    rows = conn.execute(
-        "SELECT m.study_id, m.mpps_uid, coalesce(d.reason, '') FROM mpps_step m JOIN study s ON s.study_id = m.study_id "
-        "LEFT JOIN mpps_discontinue d ON d.study_id = m.study_id "
-        "WHERE m.status = 'IN PROGRESS' AND s.study_status = 'Completed' ORDER BY s.study_end_datetime"
-    ).fetchall()
-    return [(r[0], r[1], r[2]) for r in rows]
+def step_of(conn: Conn, study_id: str) -> tuple[str, str] | None:
+    """(mpps_uid, status) of the study's performed procedure step, if it has one."""
+    row = conn.execute("SELECT mpps_uid, status FROM mpps_step WHERE study_id = ?", [study_id]).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def study_row(conn: Conn, study_id: str) -> dict[str, Any]:
