@@ -85,3 +85,28 @@ def test_killed_simulator_is_lost_then_reconnected(link: str, tmp_path: Path) ->
                 await drv.stop()
 
     asyncio.run(main())
+
+
+def test_two_commands_in_one_write_both_take_effect() -> None:
+    """Standard input read by descriptor: a buffered readline would keep the second line unseen."""
+
+    async def main() -> None:
+        with simulator("--listen", "tcp", "--port", str(free_port())) as (proc, url):
+            drv = GeneratorDriver(url, loop_time_s=0.2, reply_timeout_s=0.15, reconnect_interval_s=0.1)
+            await drv.start()
+            try:
+                assert await drv.wait_connected(20.0)
+                assert proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write("door 0\nheat 60\n")  # one write, two commands
+                proc.stdin.flush()
+                out = proc.stdout
+                # bounded: the lost second reply must fail the test, not hang it
+                replies = [json.loads(await asyncio.wait_for(asyncio.to_thread(out.readline), 5.0)) for _ in range(2)]
+                assert replies == [{"injected": "door 0"}, {"injected": "heat 60"}]
+                await drv._wait(lambda s: not s.door_closed and s.heat_pct >= 59, 3.0)
+                assert not drv.status.door_closed
+                assert 59 <= drv.status.heat_pct <= 61
+            finally:
+                await drv.stop()
+
+    asyncio.run(main())

@@ -46,6 +46,7 @@ from dros.device.detector_wire import (
     encode,
     pairs,
 )
+from dros.simulators import stdin_lines
 from dros.simulators.detector_frames import Beam, PanelResponse, ReplayError, ReplaySource, synthesize
 
 log = logging.getLogger("dros.simulators.detector")
@@ -673,36 +674,16 @@ async def _serve(sim: DetectorSimulator, args: argparse.Namespace, profile: str)
     # one JSON line: how to reach the panel (tests and scripts read it)
     print(json.dumps({"control": control, "data": f"{args.host}:{dport}", "profile": profile}), flush=True)
 
-    fd = sys.stdin.fileno()
-    pending = bytearray()
-
-    def on_stdin() -> None:
-        # os.read, not sys.stdin.readline(): a buffered reader would keep a second line the selector never
-        # reports again
+    def on_line(parts: list[str]) -> None:
         try:
-            data = os.read(fd, 4096)
-        except BlockingIOError:
-            return
-        if not data:
-            loop.remove_reader(fd)
-            return
-        pending.extend(data)
-        while (end := pending.find(b"\n")) >= 0:
-            parts = pending[:end].decode("utf-8", "replace").split()
-            del pending[: end + 1]
-            if not parts:
-                continue
-            try:
-                done = sim.inject(parts[0], parts[1] if len(parts) > 1 else "")
-            except _Refused as exc:
-                print(json.dumps({"error": exc.text}), flush=True)
-            else:
-                print(json.dumps({"injected": done}), flush=True)
+            done = sim.inject(parts[0], parts[1] if len(parts) > 1 else "")
+        except _Refused as exc:
+            print(json.dumps({"error": exc.text}), flush=True)
+        else:
+            print(json.dumps({"injected": done}), flush=True)
 
-    with contextlib.suppress(ValueError, OSError):
-        loop.add_reader(fd, on_stdin)
+    stop_reading = stdin_lines.watch(loop, sys.stdin.fileno(), on_line)
     await stop.wait()
-    with contextlib.suppress(ValueError, OSError):
-        loop.remove_reader(fd)
+    stop_reading()
     await sim.close()
     return 0

@@ -35,6 +35,7 @@ from dros.device.protocol import (
     Refusal,
     StatusTuple,
 )
+from dros.simulators import stdin_lines
 
 log = logging.getLogger("dros.simulators.generator")
 
@@ -640,14 +641,7 @@ async def _serve(sim: GeneratorSimulator, args: argparse.Namespace, profile: str
         url = f"socket://{args.host}:{await sim.serve_tcp(args.host, args.port)}"
     print(json.dumps({"url": url, "profile": profile}), flush=True)
 
-    def on_stdin() -> None:
-        line = sys.stdin.readline()
-        if not line:
-            loop.remove_reader(sys.stdin.fileno())
-            return
-        parts = line.split()
-        if not parts:
-            return
+    def on_line(parts: list[str]) -> None:
         try:
             done = sim.inject(parts[0], float(parts[1]) if len(parts) > 1 else 1.0)
         except ValueError as exc:
@@ -655,10 +649,8 @@ async def _serve(sim: GeneratorSimulator, args: argparse.Namespace, profile: str
         else:
             print(json.dumps({"injected": done}), flush=True)
 
-    with contextlib.suppress(ValueError, OSError):
-        loop.add_reader(sys.stdin.fileno(), on_stdin)
+    stop_reading = stdin_lines.watch(loop, sys.stdin.fileno(), on_line)
     await stop.wait()
-    with contextlib.suppress(ValueError, OSError):
-        loop.remove_reader(sys.stdin.fileno())
+    stop_reading()
     await sim.close()
     return 0
