@@ -130,6 +130,23 @@ def bin_study_ids(conn: Conn) -> list[str]:
     return [r[0] for r in conn.execute("SELECT study_id FROM study WHERE is_deleted").fetchall()]
 
 
+# Every row keyed by a study that a permanent delete removes with it (the study's own tables, its
+# report versions, its PACS send tasks — history included: the images and the patient are gone,
+# and a task of a purged image could never be sent again —, its exposure records and its
+# worklist/MPPS bookkeeping); `study` last.
+_PURGED_WITH_STUDY = (
+    "image",
+    "series",
+    "report_version",
+    "send_task",
+    "exposure",
+    "worklist_study",
+    "mpps_step",
+    "mpps_discontinue",
+    "study",
+)
+
+
 def purge(conn: Conn, study_ids: list[str], *, deleted_views: bool, now: datetime) -> list[tuple[str, str]]:
     """Removes the rows of `study_ids` (and, with `deleted_views`, of every deleted view of a live
     study) and journals their files for removal: [(kind, name)] as in `file_purge`."""
@@ -142,10 +159,21 @@ def purge(conn: Conn, study_ids: list[str], *, deleted_views: bool, now: datetim
                 [study_ids],
             ).fetchall()
         ]
-    for table in ("image", "series", "study"):
+    for table in _PURGED_WITH_STUDY:
         conn.execute(f"DELETE FROM {table} WHERE study_id IN (SELECT unnest(?::VARCHAR[]))", [study_ids])
+    # an MPPS message not yet delivered is owed to the RIS (its data set stands alone): it stays
+    # until the queue delivers it; what was delivered or refused goes with the study
+    conn.execute(
+        "DELETE FROM mpps_message WHERE study_id IN (SELECT unnest(?::VARCHAR[])) AND state <> 'PENDING'", [study_ids]
+    )
     if views:
-        conn.execute("DELETE FROM image WHERE sop_instance_uid IN (SELECT unnest(?::VARCHAR[]))", [views])
+        for table in ("image", "send_task", "exposure"):
+            conn.execute(f"DELETE FROM {table} WHERE sop_instance_uid IN (SELECT unnest(?::VARCHAR[]))", [views])
+        # a purged report version keeps its number (numbers never repeat) but not its text
+        conn.execute(
+            "UPDATE report_version SET content = '', author = '' WHERE sop_instance_uid IN (SELECT unnest(?::VARCHAR[]))",
+            [views],
+        )
         conn.execute(
             "DELETE FROM series WHERE series_instance_uid NOT IN (SELECT DISTINCT series_instance_uid FROM image)"
         )
