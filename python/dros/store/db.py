@@ -35,7 +35,8 @@ class Database:
         self._local = threading.local()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-writer")
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="duckdb-reader")
-        self._cursors: list[Conn] = []
+        self._cursors: list[Conn] = []  # the writer's (and migrations') long-lived cursors
+        self._reading: set[Conn] = set()  # cursors of the reads running now
         self._cursor_lock = threading.Lock()
         self._closed = False
         self._stopping = False  # cancel_queued() was called: new async work is refused
@@ -44,7 +45,19 @@ class Database:
 
     # -- sync API (start-up, migrations, tests, benchmarks) -------------------------------
     def read_sync(self, fn: Callable[[Conn], T]) -> T:
-        return fn(self._cursor())
+        # A fresh cursor per read, closed after it (≈ 3 µs): a cursor kept open keeps the
+        # transaction of its last result open until its next query — `fetchone()` never drains
+        # a result — and one such idle transaction pins every undo version committed after it
+        # (DuckDB memory grows with each write) and makes CHECKPOINT refuse to run.
+        cur = self._conn.cursor()
+        with self._cursor_lock:
+            self._reading.add(cur)
+        try:
+            return fn(cur)
+        finally:
+            with self._cursor_lock:
+                self._reading.discard(cur)
+            cur.close()
 
     def write_sync(self, fn: Callable[[Conn], T]) -> T:
         return self._writer.submit(self._transaction, fn).result()
@@ -88,7 +101,7 @@ class Database:
         threads = [*self._writer._threads, *self._readers._threads]
         if not _join_all(threads, deadline):
             with self._cursor_lock:
-                for cur in self._cursors:
+                for cur in [*self._cursors, *self._reading]:
                     cur.interrupt()
             if not _join_all(threads, time.monotonic() + 1.0):
                 log.warning("database work still running after the shutdown bound; not closing the connection")
