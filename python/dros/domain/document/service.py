@@ -64,12 +64,12 @@ class DocumentService:
         png = await asyncio.to_thread(lambda: decode_png("data", decode_base64("data", data), allow_16bit=False))
         pixels = png.pixels.astype(np.uint8, copy=False)
         store = self.store
-        async with store.lock:
+        study_id = await store.db.read(lambda conn: resolve_study_id(conn, ref))
+        if study_id is None:
+            raise not_found("instance_uid", ref)
+        async with store.locks.hold([study_id]):
 
             def read(conn: Conn) -> tuple[StudyIdentity, tuple[str, int, int] | None, tuple[int, int]]:
-                study_id = resolve_study_id(conn, ref)
-                if study_id is None:
-                    raise not_found("instance_uid", ref)
                 study = live_identity(conn, study_id, "instance_uid", writable=True)
                 return study, repo.document_series(conn, study_id, repo.PORTRAIT), repo.next_sorts(conn, study_id)
 
@@ -127,8 +127,6 @@ class DocumentService:
         src, _ = await store.db.read(lambda conn: self._source(conn, sop_uid))
         png = await asyncio.to_thread(decode_png, "data", png_bytes, allow_16bit=True)
         pixels = await asyncio.to_thread(grey_pixels, "data", png)  # full-frame compares and copy: off the loop
-        folder = store.study_dir(src.study_id)
-        original = await asyncio.to_thread(pydicom.dcmread, folder / src.image_file, stop_before_pixels=True)
         maximum = (1 << png.bit_depth) - 1
         if 0 <= window_center <= maximum:
             stored_center, stored_width, note = window_center, window_width, ""
@@ -138,7 +136,11 @@ class DocumentService:
             # displays as the client saw it; the window sent is recorded in DerivationDescription.
             stored_center, stored_width = (maximum + 1) // 2, maximum + 1
             note = "; pixels already windowed by the client"
-        async with store.lock:
+        async with store.locks.hold([src.study_id]):
+            # checked again under the study's lock: the image or its study may have gone meanwhile
+            src, _ = await store.db.read(lambda conn: self._source(conn, sop_uid))
+            folder = store.study_dir(src.study_id)
+            original = await asyncio.to_thread(pydicom.dcmread, folder / src.image_file, stop_before_pixels=True)
             sop = store.new_uid()
             now = datetime.now().astimezone()
             count = await store.db.read(lambda conn: repo.instances_in_series(conn, src.series_instance_uid))

@@ -1,8 +1,9 @@
 """Writing a study's document instances: files first (each atomically), then the rows in one
 transaction that re-checks the study; on any failure the files written so far are removed.
 
-One lock serializes these writes, so two saves never pick the same series or instance number;
-they are short (the slow parts — typesetting, PNG decoding, DICOM encoding — happen before)."""
+Each write holds its study's lock (dros.domain.study.locks, shared with the study service's
+deletes, restores and purges), from the check of the study to the commit: two saves never pick the
+same series or instance number, and a study never moves or vanishes under a write."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from dros import _core
 from dros.domain.document import repo
 from dros.domain.document.dicom_common import Equipment, StudyIdentity
 from dros.domain.document.files import remove_all
+from dros.domain.study.locks import study_locks
 from dros.durable import durable_write, durable_write_bytes
 from dros.errors import DrosError, ErrorCode, not_found
 from dros.settings import Settings
@@ -47,7 +49,7 @@ class DocumentStore:
         self.db = db
         self.settings = settings
         self.studies_dir = settings.data_path / "studies"
-        self.lock = asyncio.Lock()
+        self.locks = study_locks(db)
 
     @property
     def equipment(self) -> Equipment:

@@ -162,7 +162,7 @@ class ReportService:
     async def save(self, study_id: str, content: ReportContent, language: Locale, author: str) -> ReportSaved:
         check_text(content)
         store = self.store
-        async with store.lock:
+        async with store.locks.hold([study_id]):
 
             def read(
                 conn: Conn,

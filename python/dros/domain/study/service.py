@@ -14,6 +14,7 @@ from dros.domain.study import repo
 from dros.domain.study.catalog_lookup import ViewInfo, lookup_catalog, patient_type_exists
 from dros.domain.study.files import StudyFiles, human_size
 from dros.domain.study.list_cache import GenerationCache
+from dros.domain.study.locks import study_locks
 from dros.domain.study.schemas import (
     CreateImageReply,
     DiskInfo,
@@ -65,15 +66,15 @@ class BatchFailure:
 
 
 class StudyService:
-    """One per app. File moves and the commits that record them are serialized by one lock, so
-    two requests never move the same study's files at once."""
+    """One per app. File moves and the commits that record them hold the study's lock (shared with
+    the document services, see locks.py), so two requests never work on the same study's files at once."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
         self.files = StudyFiles(settings.data_path)
         self.ids = StudyIdGenerator(db.read_sync(repo.max_study_id))
-        self._file_lock = asyncio.Lock()
+        self.locks = study_locks(db)
         self._lists = GenerationCache()
 
     # ---- registration and edits ------------------------------------------------------------
@@ -390,7 +391,7 @@ class StudyService:
         """Delete to the bin or restore: check, move the folders, then commit the rows — checked
         again in the commit, since a lock or a purge may have come in while the files moved. Any
         failure moves the folders back. Returns the (images, exposed) the batch holds."""
-        async with self._file_lock:
+        async with self.locks.hold(ids):
 
             def check(conn: Conn) -> tuple[int, int]:
                 self._check_batch(conn, ids, in_bin=not to_bin)
@@ -418,11 +419,14 @@ class StudyService:
         """Permanent delete of `ids` from the bin (None: empty the bin, deleted views included).
         The commit removes the rows and journals the files; the files go after it, and a crash in
         between is finished at the next start (StudyFiles.reconcile)."""
-        async with self._file_lock:
+        scope = list(dict.fromkeys(ids)) if ids is not None else await self.db.read(repo.bin_study_ids)
+        async with self.locks.hold(scope):
 
             def commit(conn: Conn) -> tuple[int, list[tuple[str, str]]]:
                 if ids is None:
-                    targets = repo.bin_study_ids(conn)
+                    # a study binned after the scope was read is not locked here: the next clear takes it
+                    held = set(scope)
+                    targets = [sid for sid in repo.bin_study_ids(conn) if sid in held]
                 else:
                     targets = list(dict.fromkeys(ids))
                     self._check_batch(conn, targets, in_bin=True)
@@ -500,6 +504,11 @@ class StudyService:
             **extra,
         }
 
+    async def _study_of(self, sop_uid: str, field: str) -> str:
+        """The study of a live view slot (an image never changes study): whose lock to take."""
+        image, _ = await self.db.read(lambda conn: self._image(conn, sop_uid, field=field))
+        return str(image["study_id"])
+
     async def copy_view(self, sop_uid: str) -> CreateImageReply:
         """A new unexposed slot for the same view, in the same series, right after the original."""
         now = datetime.now(UTC)
@@ -518,7 +527,8 @@ class StudyService:
         """A new instance of the same view from an exposed image: its DICOM file is copied under a
         new SOP Instance UID (and the thumbnail with it)."""
         now = datetime.now(UTC)
-        async with self._file_lock:
+        study_id = await self._study_of(sop_uid, "instance_uid")
+        async with self.locks.hold([study_id]):
             src, _ = await self.db.read(lambda conn: self._image(conn, sop_uid))
             if src["expose_status"] != "Exposed" or not src["image_file"]:
                 raise DrosError(
@@ -592,7 +602,8 @@ class StudyService:
     async def delete_view(self, sop_uid: str, may_delete_exposed: bool) -> None:
         """A view slot leaves the study; an exposed image's files go to the recycle bin (kept until
         it is emptied). Exposed images need the bin:purge permission (mgr, admin, service)."""
-        async with self._file_lock:
+        study_id = await self._study_of(sop_uid, "id")
+        async with self.locks.hold([study_id]):
             image, _ = await self.db.read(lambda conn: self._image(conn, sop_uid, field="id"))
             if image["expose_status"] == "Exposed" and not may_delete_exposed:
                 raise DrosError(
