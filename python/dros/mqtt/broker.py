@@ -1,6 +1,8 @@
 """The embedded broker: `dros serve` starts mosquitto beside the API unless `mqtt.url` names another one.
 
-Config and log live under `<data_dir>/mqtt/`. Two listeners on `mqtt.listen_host` (loopback unless
+Config and log live under `<data_dir>/mqtt/`. The log is size-bounded: mosquitto writes it to its
+stdout, which this process copies into a rotating file (`runtime.log_max_bytes` × `runtime.log_backups`
++ 1 at most) — mosquitto's own `log_dest file` only grows. Two listeners on `mqtt.listen_host` (loopback unless
 configured): MQTT over TCP on the port of `mqtt.url`, MQTT over WebSocket on `mqtt.ws_port` (0 = none)
 for browser consoles. Anonymous access: the broker only carries status for the consoles of this
 room; bind it to a LAN address only on a closed network. No persistence: the service republishes
@@ -13,19 +15,23 @@ parent-death signal), so a killed service never leaves a broker holding the port
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import ctypes
 import getpass
 import ipaddress
 import logging
+import logging.handlers
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from dros.mqtt.publisher import broker_address
 from dros.settings import Settings
@@ -44,7 +50,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def mosquitto_config(host: str, port: int, ws_port: int, log_file: Path) -> str:
+def mosquitto_config(host: str, port: int, ws_port: int, log_file: Path | None = None) -> str:
+    """`log_file` None: the log goes to stdout, for `BrokerLog` to bound."""
     lines = [
         "# written by dros serve on every start; edit the DROS mqtt.* settings instead",
         # run as whoever started it: mosquitto started by root would switch to its own user, which
@@ -53,7 +60,7 @@ def mosquitto_config(host: str, port: int, ws_port: int, log_file: Path) -> str:
         "per_listener_settings false",
         "allow_anonymous true",
         "persistence false",
-        f"log_dest file {log_file}",
+        f"log_dest file {log_file}" if log_file else "log_dest stdout",
         "log_type error",
         "log_type warning",
         "log_type notice",
@@ -70,13 +77,50 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+class BrokerLog(threading.Thread):
+    """Copies the broker's output, line by line, into a size-bounded rotating file. It drains the
+    pipe whatever happens to the file (a full disk loses log lines, never stalls the broker on a
+    full pipe) and keeps the last lines for the message of a broker that exits at start."""
+
+    def __init__(self, stream: IO[bytes], path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(name="mosquitto-log", daemon=True)
+        self._stream = stream
+        self._handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
+        self._handler.setFormatter(logging.Formatter("%(message)s"))
+        self.tail: collections.deque[str] = collections.deque(maxlen=20)
+
+    def run(self) -> None:
+        try:
+            for raw in iter(self._stream.readline, b""):
+                line = raw.decode(errors="replace").rstrip()
+                self.tail.append(line)
+                # handle() routes write errors to handleError, which never raises here
+                self._handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+        finally:
+            self._handler.close()
+
+
 class EmbeddedBroker:
-    def __init__(self, conf_dir: Path, host: str, port: int, ws_port: int = 0) -> None:
+    def __init__(
+        self,
+        conf_dir: Path,
+        host: str,
+        port: int,
+        ws_port: int = 0,
+        *,
+        log_max_bytes: int = 10 * 1024 * 1024,
+        log_backups: int = 5,
+    ) -> None:
         self.conf_dir = conf_dir
         self.host = host
         self.port = port
         self.ws_port = ws_port
+        self.log_max_bytes = log_max_bytes
+        self.log_backups = log_backups
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log: BrokerLog | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> EmbeddedBroker | None:
@@ -84,7 +128,15 @@ class EmbeddedBroker:
         host, port = broker_address(settings.mqtt.url)
         if not settings.mqtt.embedded or not is_loopback(host):
             return None
-        return cls(settings.data_path / "mqtt", settings.mqtt.listen_host, port, settings.mqtt.ws_port)
+        rt = settings.runtime
+        return cls(
+            settings.data_path / "mqtt",
+            settings.mqtt.listen_host,
+            port,
+            settings.mqtt.ws_port,
+            log_max_bytes=rt.log_max_bytes,
+            log_backups=rt.log_backups,
+        )
 
     def start(self, timeout_s: float = 5.0, *, die_with_parent: bool = True) -> None:
         exe = shutil.which("mosquitto") or next(
@@ -94,20 +146,24 @@ class EmbeddedBroker:
             raise RuntimeError("mosquitto is not installed (scripts/setup installs it)")
         self.conf_dir.mkdir(parents=True, exist_ok=True)
         conf = self.conf_dir / "mosquitto.conf"
-        conf.write_text(mosquitto_config(self.host, self.port, self.ws_port, self.conf_dir / "mosquitto.log"))
+        conf.write_text(mosquitto_config(self.host, self.port, self.ws_port))
         self.proc = subprocess.Popen(
             [exe, "-c", str(conf)],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # start-up errors come before the log is set up
             start_new_session=True,
             preexec_fn=_die_with_parent if die_with_parent else None,
         )
+        assert self.proc.stdout is not None
+        self._log = BrokerLog(self.proc.stdout, self.conf_dir / "mosquitto.log", self.log_max_bytes, self.log_backups)
+        self._log.start()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
                 self.proc = None
+                self._log.join(1.0)
+                err = " / ".join(self._log.tail)
                 raise RuntimeError(f"mosquitto exited at start: {err.strip() or 'see mosquitto.log'}")
             if _accepts(self.host, self.port) and (not self.ws_port or _accepts(self.host, self.ws_port)):
                 log.info("embedded MQTT broker on %s: tcp %s, websocket %s", self.host, self.port, self.ws_port)
@@ -118,16 +174,18 @@ class EmbeddedBroker:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(3)
-        except subprocess.TimeoutExpired:
+        if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(3)
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(3)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(3)
+        log_thread, self._log = self._log, None
+        if log_thread is not None:
+            log_thread.join(2.0)  # the pipe ends with the broker: the last lines reach the file
 
 
 def _accepts(host: str, port: int) -> bool:
