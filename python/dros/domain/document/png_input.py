@@ -77,15 +77,16 @@ def decode_png(field: str, data: bytes, *, allow_16bit: bool) -> DecodedPng:
             "is a 16-bit colour or grey+alpha PNG; 16 bits are accepted for plain greyscale only",
             "为 16 位彩色或带透明通道的 PNG；16 位仅支持纯灰度",
         )
+    # the size from IHDR itself: Pillow refuses a huge one in `open` already, with its own English text
+    cols, rows = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if cols > MAX_SIDE or rows > MAX_SIDE or cols * rows > MAX_PIXELS:
+        raise invalid_param(
+            field,
+            f"is {cols}×{rows} pixels; at most {MAX_SIDE} per side and {MAX_PIXELS} in all",
+            f"尺寸为 {cols}×{rows}；每边最多 {MAX_SIDE}，总像素最多 {MAX_PIXELS}",
+        )
     try:
         img: Image.Image = Image.open(io.BytesIO(data), formats=["PNG"])
-        cols, rows = img.size
-        if cols > MAX_SIDE or rows > MAX_SIDE or cols * rows > MAX_PIXELS:
-            raise invalid_param(
-                field,
-                f"is {cols}×{rows} pixels; at most {MAX_SIDE} per side and {MAX_PIXELS} in all",
-                f"尺寸为 {cols}×{rows}；每边最多 {MAX_SIDE}，总像素最多 {MAX_PIXELS}",
-            )
         img.load()
     except DrosError:
         raise

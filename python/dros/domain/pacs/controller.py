@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from dros.auth.guards import requires
 from dros.auth.roles import Permission
@@ -27,7 +27,8 @@ from dros.domain.study.values import parse_time
 from dros.envelope import Envelope, ok
 
 Time = Annotated[str | None, QueryParameter(max_length=40)]
-NodeId = FromPath[int]
+# node ids are DuckDB INTEGERs: a larger number is no node (and must not reach the database as one)
+NodeId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 def provide_pacs_service(request: Request[Any, Any, Any]) -> PacsService:

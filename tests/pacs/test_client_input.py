@@ -1,0 +1,32 @@
+"""Black-box findings on the PACS endpoints, each a client input that was answered badly."""
+
+from __future__ import annotations
+
+API = "/dr/api/v1/auth"
+NODE = {
+    "name": "pacs1",
+    "type": "PACS",
+    "address": "127.0.0.1",
+    "port": 11112,
+    "aet": "PEER",
+    "aec": "DROS",
+    "is_enabled": False,
+    "is_default": False,
+}
+
+
+def test_node_ids_out_of_range_are_refused_naming_id_never_a_500(client, auth_headers):
+    """Node ids are 32-bit: a 40-digit id reached DuckDB and answered 500 (PUT and DELETE)."""
+    for raw, words in (("9" * 40, ("at most 2147483647", "不能大于")), ("2147483648", ("at most", "不能大于")),
+                       ("0", ("at least 1", "不能小于")), ("-3", ("at least 1", "不能小于"))):  # fmt: skip
+        for lang, text in zip(("en_US", "zh_CN"), words, strict=True):
+            h = auth_headers(language=lang)
+            for r in (
+                client.put(f"{API}/manage/pacs/{raw}", headers=h, json=NODE),
+                client.delete(f"{API}/manage/pacs/{raw}", headers=h),
+            ):
+                assert r.status_code == 400, (raw, r.text)
+                reply = r.json()
+                assert reply["code"] == "0x010001" and reply["data"]["field"] == "id" and text in reply["description"]
+    # the largest id is still an id: no such node
+    assert client.delete(f"{API}/manage/pacs/2147483647", headers=auth_headers()).status_code == 404
