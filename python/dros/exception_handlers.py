@@ -144,9 +144,28 @@ def is_storage_full(exc: BaseException) -> bool:
     return False
 
 
+def _request_body_not_utf8(exc: Exception) -> bool:
+    """A UnicodeDecodeError raised while Litestar decoded the request's JSON body (msgspec refuses
+    bytes that are not UTF-8 with this error, not with a DecodeError): the client's bytes, not a bug.
+    Told apart from our own decoding by the frame it came from (`Request.json`)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "json" and code.co_filename.endswith(os.path.join("litestar", "connection", "request.py")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def classify(exc: Exception) -> DrosError | None:
     """The table entry for an exception raised by something other than our own code (`DrosError`):
     None means internal (0x0F0001, 500)."""
+    if _request_body_not_utf8(exc):
+        return DrosError(
+            ErrorCode.MALFORMED_BODY, en="the body is not UTF-8 encoded JSON", zh="请求体不是 UTF-8 编码的 JSON"
+        )
     if isinstance(exc, ClientInputError):
         cause = str(exc.cause)
         return DrosError(

@@ -56,3 +56,18 @@ def test_an_oversized_png_is_refused_with_the_documented_limit_in_both_languages
             if lang == "zh_CN":
                 assert "尺寸" in reply["description"] and "Image size" not in reply["description"]
     assert all_study_files(settings.data_path) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/report/preview", "/study/portrait", "/scp/echo", "/scp/store", "/manage/pacs"],
+)
+def test_a_body_that_is_not_utf8_is_a_malformed_body_not_a_500(client, auth_headers, path):
+    """msgspec refuses non-UTF-8 bytes with UnicodeDecodeError (not a DecodeError): it reached the
+    handler of internal errors and answered 500."""
+    for lang, text in (("en_US", "not UTF-8"), ("zh_CN", "UTF-8 编码")):
+        headers = {**auth_headers(language=lang), "Content-Type": "application/json"}
+        r = client.post(AUTH + path, headers=headers, content=b'{"findings": "\xff\xfe", "data": "\xc3"}')
+        assert r.status_code == 400, r.text
+        reply = r.json()
+        assert reply["code"] == "0x010002" and text in reply["description"], reply
