@@ -127,8 +127,11 @@ async def _frames(drv: DetectorDriver, rounds: int) -> dict[str, Any]:
         "gc_full_collections_ms": [round(x, 2) for x in timer.gc_full_ms],
         "callbacks_over_1ms": sorted(timer.slowest, reverse=True)[:5],
         "loop_lag_worst_ms": round(probe.worst_ms, 2),
+        # the loop thread's own CPU within its worst lateness (our stall; the rest is the OS or the GIL)
+        "loop_lag_worst_busy_ms": round(probe.snapshot().worst_busy_ms, 2),
         "loop_lag_p99_ms": round(probe.snapshot().recent_p99_ms, 2),
         "loop_lag_idle_worst_ms": round(idle.worst_ms, 2),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
     }
 
 

@@ -41,8 +41,10 @@ from typing import Any
 
 import msgspec
 
+from dros import imaging
 from dros.acquisition import dicom_meta, repo, worker
 from dros.acquisition.hooks import StudyHooks
+from dros.acquisition.progress import ProgressLane, StageProgress
 from dros.device.base import (
     ArmRequest,
     DetectorState,
@@ -54,7 +56,9 @@ from dros.device.base import (
     ExposureRequest,
     ExposureResult,
 )
+from dros.device.detector import imaging_calibration
 from dros.device.manager import DeviceManager
+from dros.dx_metadata import DxMetadata
 from dros.errors import DrosError, ErrorCode
 from dros.mqtt.publisher import MqttPublisher
 from dros.mqtt.topics import Progress, ProgressMessage, TaskGlobalStatus
@@ -395,37 +399,74 @@ class AcquisitionService:
         raw_msg = ProgressMessage(status=Progress.RECV_RAW, sop=insp.sop).payload()
         self.mqtt.kick(await self.db.write(lambda c: repo.record_raw(c, ex, [raw_msg])))
         timings["raw_commit_ms"] = (time.perf_counter() - t) * 1000
-        self._end_exposure(exposed=await self._process_and_commit(ex, frame.pixels, timings, t0))
+        exposed = await self._process_and_commit(ex, frame.pixels, timings, t0, imaging_calibration(frame))
+        self._end_exposure(exposed=exposed)
+
+    def _calibration(self) -> imaging.DetectorCalibration:
+        """The configured panel's EI calibration (recovery: the frame's own record is gone with the process)."""
+        dev = self.settings.device
+        return imaging.DetectorCalibration(dn_per_ugy=dev.detector_dn_per_ugy, offset_dn=dev.detector_offset_dn)
+
+    async def _write_progress(self, payloads: list[bytes]) -> None:
+        self.mqtt.kick(await self.db.write(lambda c: repo.add_progress(c, payloads)))
+
+    async def _dx_metadata(self, ex: repo.ExposureRecord) -> DxMetadata:
+        def read(conn: Any) -> tuple[dict[str, Any] | None, int]:
+            return repo.slot(conn, ex.sop_instance_uid), repo.instance_number(conn, ex.sop_instance_uid)
+
+        slot, number = await self.db.read(read)
+        if slot is None or slot["image_deleted"]:
+            raise RuntimeError("the image was deleted during the exposure")
+        return dicom_meta.build(
+            slot, self.settings, instance_number=number, acquired_at=ex.acquired_at, kv=ex.kv, ma=ex.ma,
+            ms=ex.ms, mas=ex.mas, detector_id=ex.detector_id,
+        )  # fmt: skip
 
     async def _process_and_commit(
-        self, ex: repo.ExposureRecord, pixels: Any, timings: dict[str, float], t0: float
+        self,
+        ex: repo.ExposureRecord,
+        pixels: Any,
+        timings: dict[str, float],
+        t0: float,
+        calibration: imaging.DetectorCalibration | None = None,
     ) -> bool:
-        """From a kept raw frame to the committed image (also used by recovery); False after TASK_Failure."""
+        """From a kept raw frame to the committed image (also used by recovery); False after TASK_Failure.
+
+        What does not depend on the chain runs beside it or beside the file writes: the DICOM metadata is
+        read from the database while the chain runs, the intermediate progress is committed while the DX
+        and the thumbnail are written; only the image row waits for all of it."""
         loop = asyncio.get_running_loop()
         sop = ex.sop_instance_uid
+        lane = ProgressLane(self._write_progress, loop)
+        stages = StageProgress(sop, lane.send)
+        meta_task: asyncio.Task[DxMetadata] | None = None
+        cal = calibration or self._calibration()
         try:
+            meta_task = loop.create_task(self._dx_metadata(ex))
             t = time.perf_counter()
-            result = await loop.run_in_executor(self._imaging, worker.process, pixels, ex.preset, ex.target_ei)
-            timings["process_ms"] = (time.perf_counter() - t) * 1000
-            for stage, ms in result.timings.items():
-                timings[f"stage_{stage}_ms"] = float(ms) * 1000  # the chain reports seconds
-            stage_msgs = [
-                ProgressMessage(status=s, sop=sop).payload()
-                for s in (Progress.RECV_MASK, Progress.RECV_ENHANCE, Progress.RECV_FOREGROUND, Progress.RECV_APPLY)
-            ]
-            self.mqtt.kick(await self.db.write(lambda c: repo.add_progress(c, stage_msgs)))
-            slot = await self.db.read(lambda c: repo.slot(c, sop))
-            if slot is None or slot["image_deleted"]:
-                raise RuntimeError("the image was deleted during the exposure")
-            number = await self.db.read(lambda c: repo.instance_number(c, sop))
-            meta = dicom_meta.build(
-                slot, self.settings, instance_number=number, acquired_at=ex.acquired_at, kv=ex.kv, ma=ex.ma,
-                ms=ex.ms, mas=ex.mas, detector_id=ex.detector_id,
-            )  # fmt: skip
+
+            def chain() -> tuple[float, imaging.ProcessResult, float]:
+                started = time.perf_counter()
+                return started, worker.process(pixels, ex.preset, ex.target_ei, cal), time.perf_counter()
+
+            started, result, ended = await loop.run_in_executor(self._imaging, chain)
+            timings["imaging_queue_ms"] = (started - t) * 1000  # hand-off to the imaging thread
+            timings["process_ms"] = (ended - started) * 1000
+            timings["imaging_return_ms"] = (time.perf_counter() - ended) * 1000  # back on the loop
+            for stage, seconds in result.timings.items():
+                timings[f"stage_{stage}_ms"] = float(seconds) * 1000
+                stages.stage_done(stage)
+            stages.finish()
+            t = time.perf_counter()
+            meta = await meta_task
+            timings["metadata_wait_ms"] = (time.perf_counter() - t) * 1000
             folder = self.studies / ex.study_id
             dcm_name, webp_name = await loop.run_in_executor(
                 self._imaging, worker.write_outputs, folder, sop, result, meta, timings
             )
+            t = time.perf_counter()
+            await lane.drain()
+            timings["progress_wait_ms"] = (time.perf_counter() - t) * 1000
             res = repo.ImageResult(
                 image_file=dcm_name,
                 thumbnail_file=webp_name,
@@ -446,6 +487,10 @@ class AcquisitionService:
             self.exposures += 1
             return True
         except Exception as exc:
+            if meta_task is not None and not meta_task.done():
+                meta_task.cancel()
+            with contextlib.suppress(Exception):
+                await lane.drain()  # the failure goes out after whatever progress was sent
             reason = f"image processing failed: {exc}"
             log.exception("processing of %s failed", sop)
             fail = ProgressMessage(status=Progress.FAILURE, sop=sop, message=reason).payload()
@@ -457,6 +502,9 @@ class AcquisitionService:
     def _commit_image(
         self, conn: Any, ex: repo.ExposureRecord, res: repo.ImageResult, payloads: list[bytes]
     ) -> repo.Rows:
+        slot = repo.slot(conn, ex.sop_instance_uid)  # deleted while it was processed: not Exposed after all
+        if slot is None or slot["image_deleted"]:
+            raise RuntimeError("the image was deleted during the exposure")
         now = datetime.now(UTC)
         rows = repo.commit_image(conn, ex, res, now, payloads)
         self.hooks.image_exposed(conn, ex.study_id, now)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dros import imaging
+from dros.direct_io import write_direct
 from dros.durable import durable_write
 from dros.dx_metadata import DxMetadata
 
@@ -31,14 +32,10 @@ class RawFrameDamaged(RuntimeError):
 
 def keep_raw(path: Path, pixels: npt.NDArray[np.uint16]) -> str:
     """The raw frame as little-endian uint16, row order (shape in the exposure row); returns its SHA-256."""
-    data = np.ascontiguousarray(pixels, dtype="<u2").data.cast("B")
-    digest = _BESIDE.submit(lambda: hashlib.sha256(data).hexdigest())
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-
-    durable_write(path, write)
+    data = np.ascontiguousarray(pixels, dtype="<u2")
+    digest = _BESIDE.submit(lambda: hashlib.sha256(data.data.cast("B")).hexdigest())
+    # straight from the detector's block-aligned buffer to the disk, past the page cache (dros.direct_io)
+    durable_write(path, lambda tmp: write_direct(tmp, data))
     return digest.result()
 
 
@@ -54,8 +51,10 @@ def load_raw(path: Path, rows: int, cols: int, sha256: str) -> npt.NDArray[np.ui
     return np.frombuffer(blob, dtype="<u2").astype(np.uint16).reshape(rows, cols)
 
 
-def process(raw: npt.NDArray[np.uint16], preset: str, target_ei: float) -> imaging.ProcessResult:
-    return imaging.process(raw, preset=preset, target_ei=target_ei)
+def process(
+    raw: npt.NDArray[np.uint16], preset: str, target_ei: float, calibration: imaging.DetectorCalibration
+) -> imaging.ProcessResult:
+    return imaging.process(raw, preset=preset, target_ei=target_ei, calibration=calibration)
 
 
 def write_outputs(

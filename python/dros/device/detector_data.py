@@ -31,6 +31,7 @@ from dros.device.detector_wire import (
     HeaderError,
     unpack_header,
 )
+from dros.direct_io import aligned_empty
 
 #: Read size while looking for a header (the payload itself is read into its own buffer).
 SCAN_CHUNK = 256 * 1024
@@ -207,7 +208,9 @@ class FrameReceiver(asyncio.BufferedProtocol):
             self._prepare_spare(size)  # for the frame after this one, should this one still be held then
             return spare
         self._prepare_spare(size)
-        return np.empty(size, dtype=np.uint8)  # not bytearray(n): no 19 MB zero-fill on the loop
+        # not bytearray(n): no 19 MB zero-fill on the loop; block-aligned so the raw frame can be written
+        # to disk from this very buffer (O_DIRECT)
+        return aligned_empty(size)
 
     def _recycle(self, payload: npt.NDArray[np.uint8]) -> None:
         self._pool.append(payload)
@@ -229,7 +232,7 @@ class FrameReceiver(asyncio.BufferedProtocol):
 
 
 def _prefaulted(size: int) -> npt.NDArray[np.uint8]:
-    buf = np.empty(size, dtype=np.uint8)
+    buf = aligned_empty(size)
     ctypes.memset(buf.ctypes.data, 0, size)  # a foreign call: runs without the GIL
     return buf
 
