@@ -4,7 +4,10 @@ callers run it on a thread."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from io import BytesIO
 from typing import Any
 
 from pydicom.charset import convert_encodings, decode_element
@@ -13,15 +16,22 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.uid import UID
 from pydicom.valuerep import PersonName
 from pynetdicom import _config, build_context
+from pynetdicom.association import Association
+from pynetdicom.dimse_primitives import C_FIND
+from pynetdicom.dsutils import decode
 from pynetdicom.sop_class import ModalityWorklistInformationFind  # type: ignore[attr-defined]
 
-from dros.dicomnet import scu
+from dros.dicomnet import raw_answers, scu
 from dros.dicomnet.log import DcmtkLog
 
 # pynetdicom would format every answer's identifier for its log: the bulk of a 500-entry query's time
 _config.LOG_RESPONSE_IDENTIFIERS = False
+# …and would log a line per answer at INFO (500 log records a query wherever INFO is on); DcmtkLog
+# keeps the association's own account
+logging.getLogger("pynetdicom.association").setLevel(logging.WARNING)
 
 # C-FIND statuses (PS3.4 C.4.1.1.4): pending with or without optional keys, success, cancel
 _PENDING = (0xFF00, 0xFF01)
@@ -38,10 +48,13 @@ class Query:
     accession_number: str = ""
 
 
+Values = dict[str, Any]
+
+
 @dataclass
 class FindResult:
     outcome: scu.Outcome
-    entries: list[Dataset] = field(default_factory=list)
+    entries: list[Values] = field(default_factory=list)
     output: str = ""
     truncated: bool = False
 
@@ -81,7 +94,7 @@ def _needs_utf8(*values: str) -> bool:
     return any(not v.isascii() for v in values)
 
 
-def identifier(q: Query) -> Dataset:
+def identifier_of(q: Query) -> Dataset:
     """Matching keys carry values; return keys are present and empty (PS3.4 K.6.1.2.2): patient,
     visit, imaging service request, requested procedure and scheduled procedure step attributes."""
     ds = Dataset()
@@ -122,10 +135,10 @@ def identifier(q: Query) -> Dataset:
 
 
 def find(peer: scu.Peer, q: Query, timeout: float, fallback_charset: str = "ISO_IR 192") -> FindResult:
-    """One association, one C-FIND; every pending answer is an entry. A failure status or a broken
-    association is a failed outcome with the reason in plain words (no partial lists). An answer
-    without Specific Character Set (many providers leave it out unless configured to keep it) is read
-    in `fallback_charset`."""
+    """One association, one C-FIND; every pending answer is an entry (its attributes of interest as
+    plain values, see `values`). A failure status or a broken association is a failed outcome with
+    the reason in plain words (no partial lists). An answer without Specific Character Set (many
+    providers leave it out unless configured to keep it) is read in `fallback_charset`."""
     log = DcmtkLog()
     assoc, outcome = scu.associate(peer, [build_context(ModalityWorklistInformationFind)], log, timeout)
     if assoc is None:
@@ -133,19 +146,14 @@ def find(peer: scu.Peer, q: Query, timeout: float, fallback_charset: str = "ISO_
     result = FindResult(scu.Outcome(True))
     try:
         log.info("Sending Find Request (MsgID 1, Modality Worklist)")
+        implicit = UID(assoc.accepted_contexts[0].transfer_syntax[0]).is_implicit_VR
         final: int | None = None
-        for status, ds in assoc.send_c_find(identifier(q), ModalityWorklistInformationFind, msg_id=1):
-            if "Status" not in status:
-                break
-            code = int(status.Status)
-            if code in _PENDING and ds is not None:
+        for code, identifier in _responses(assoc, identifier_of(q)):
+            if code in _PENDING and identifier is not None:
                 if len(result.entries) >= _MAX_ENTRIES:
                     result.truncated = True
                     continue
-                if "SpecificCharacterSet" not in ds and fallback_charset:
-                    redecode(ds, fallback_charset)
-                    ds.SpecificCharacterSet = fallback_charset
-                result.entries.append(ds)
+                result.entries.append(answer_values(identifier, implicit, fallback_charset))
                 continue
             final = code
         if assoc.is_aborted:
@@ -157,6 +165,9 @@ def find(peer: scu.Peer, q: Query, timeout: float, fallback_charset: str = "ISO_
                 False, scu.Failure.FAILED, f"the worklist provider answered the query with status 0x{final:04X}"
             )
         log.info(f"Received Final Find Response ({len(result.entries)} entries)")
+    except raw_answers.MalformedAnswer as exc:
+        assoc.abort()
+        result.outcome = scu.Outcome(False, scu.Failure.FAILED, f"the worklist provider sent a malformed answer: {exc}")
     finally:
         if assoc.is_established:
             assoc.release()
@@ -164,6 +175,32 @@ def find(peer: scu.Peer, q: Query, timeout: float, fallback_charset: str = "ISO_
         result.entries = []
     result.output = log.text()
     return result
+
+
+def _responses(assoc: Association, ident: Dataset) -> Iterator[tuple[int, bytes | None]]:
+    """(status, encoded identifier of a pending answer) of each C-FIND response. pynetdicom's own
+    iterator decodes every identifier into a pydicom Dataset first (most of the time of a
+    500-answer query); this loop is that iterator's, keeping the bytes: `send_c_find` has sent the
+    request and paused the association's reactor, which is resumed when the answers end."""
+    assoc.send_c_find(ident, ModalityWorklistInformationFind, msg_id=1)  # its iterator is not used
+    try:
+        while True:
+            _, rsp = assoc.dimse.get_msg(block=True)
+            if rsp is None:  # DIMSE timeout
+                assoc.abort()
+                return
+            if not isinstance(rsp, C_FIND) or not rsp.is_valid_response or rsp.Status is None:
+                assoc.abort()
+                return
+            code = int(rsp.Status)
+            if code in _PENDING:
+                buf = rsp.Identifier
+                yield code, buf.getvalue() if isinstance(buf, BytesIO) else None
+                continue
+            yield code, None
+            return
+    finally:
+        assoc._reactor_checkpoint.set()
 
 
 # -- answers as plain values -------------------------------------------------------------------------
@@ -182,16 +219,62 @@ _TEXT_TAGS = {
 }
 _CODECS = {"ISO_IR 192": "utf-8", "GB18030": "gb18030", "ISO_IR 100": "latin-1", "ISO_IR 6": "latin-1", "GBK": "gbk"}
 
-Values = dict[str, Any]
+
+_SEQUENCE_TAGS = frozenset(
+    int(tag_for_keyword(kw) or 0)
+    for kw in (
+        "RequestedProcedureCodeSequence", "ReferencedStudySequence", "ScheduledProcedureStepSequence",
+        "ScheduledProtocolCodeSequence", "ReferencedPatientSequence", "ProcedureCodeSequence",
+    )
+)  # fmt: skip
+_CHARSET_TAG = 0x00080005
 
 
-def values(ds: Dataset | None) -> Values:
-    """The answer's attributes of interest by keyword, in one pass (keyword look-ups through pydicom
-    cost more than the whole C-FIND for 500 entries)."""
+def answer_values(raw: bytes, implicit: bool, fallback_charset: str) -> Values:
+    """An encoded answer's attributes of interest by keyword, sequences as lists of the same. Text in
+    one of the single character sets of `_CODECS` is decoded here; an answer in ISO 2022 code
+    extensions goes through pydicom. Without Specific Character Set the answer is read in
+    `fallback_charset` (which it then reports as its character set)."""
+    items = raw_answers.parse(raw, implicit, _SEQUENCE_TAGS)
+    charset_raw = items.get(_CHARSET_TAG)
+    if charset_raw is None:
+        charset = fallback_charset
+    else:
+        charset = bytes(charset_raw).decode("ascii", "replace").strip(" \x00")
+    codec = _CODECS.get(charset, "") if charset else "latin-1"
+    if not codec or "\\" in charset:
+        ds = decode(BytesIO(raw), implicit, True, False)
+        if charset_raw is None and fallback_charset:
+            redecode(ds, fallback_charset)
+            ds.SpecificCharacterSet = fallback_charset
+        return values(ds)
+    out = _raw_values(items, codec)
+    if charset_raw is None and fallback_charset:
+        out["SpecificCharacterSet"] = fallback_charset
+    return out
+
+
+def _raw_values(items: raw_answers.RawItems, codec: str) -> Values:
+    out: Values = {}
+    for tag, value in items.items():
+        kw = _BY_TAG.get(tag)
+        if kw is None:
+            continue
+        if isinstance(value, list):
+            out[kw] = [_raw_values(item, codec) for item in value]
+        else:
+            out[kw] = value.decode(codec, "replace").strip(" \x00")
+    return out
+
+
+def values(ds: Dataset | None, inherited: str | None = None) -> Values:
+    """The attributes of interest of a pydicom data set (the ISO 2022 answers), sequences as lists of
+    the same, in one pass (keyword look-ups through pydicom cost more than the whole C-FIND). A
+    sequence item is in its data set's character set (`inherited`)."""
     out: Values = {}
     if ds is None:
         return out
-    codec = _codec(ds)
+    codec = _codec(ds) if inherited is None else inherited
     for elem in ds.elements():
         tag = int(elem.tag)
         kw = _BY_TAG.get(tag)
@@ -200,13 +283,12 @@ def values(ds: Dataset | None) -> Values:
         if isinstance(elem, RawDataElement):
             raw = elem.value
             if codec and tag in _TEXT_TAGS and (raw is None or isinstance(raw, bytes)):
-                # text of a single-byte or UTF-8/GB18030 character set: decoded here, without pydicom's
-                # per-element conversion (most of the time of a 500-entry answer)
                 out[kw] = raw.decode(codec, "replace").strip(" \x00") if raw else ""
                 continue
-            out[kw] = ds[elem.tag].value
+            value = ds[elem.tag].value
         else:
-            out[kw] = elem.value
+            value = elem.value
+        out[kw] = [values(item, codec) for item in value] if isinstance(value, Sequence) else value
     return out
 
 
@@ -231,19 +313,16 @@ def text(v: Values, keyword: str) -> str:
 
 def codes(v: Values, keyword: str) -> list[dict[str, str]]:
     """A code sequence as [{code_value, coding_scheme, code_meaning}]."""
-    out = []
-    for item in v.get(keyword) or []:
-        iv = values(item)
-        out.append(
-            {
-                "code_value": text(iv, "CodeValue"),
-                "coding_scheme": text(iv, "CodingSchemeDesignator"),
-                "code_meaning": text(iv, "CodeMeaning"),
-            }
-        )
-    return out
+    return [
+        {
+            "code_value": text(item, "CodeValue"),
+            "coding_scheme": text(item, "CodingSchemeDesignator"),
+            "code_meaning": text(item, "CodeMeaning"),
+        }
+        for item in v.get(keyword) or []
+    ]
 
 
 def first_step(v: Values) -> Values:
     seq = v.get("ScheduledProcedureStepSequence")
-    return values(seq[0]) if seq else {}
+    return dict(seq[0]) if seq else {}

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
-from pydicom.dataset import Dataset
 
 from dros.dicomnet import scu
 from dros.dicomnet import worklist as mwl
@@ -216,9 +215,8 @@ def _codes(items: list[dict[str, str]]) -> list[Code]:
     ]
 
 
-def _entry(ds: Dataset, mapping: dict[tuple[str, str], list[str]]) -> WorklistEntry | None:
+def _entry(v: mwl.Values, mapping: dict[tuple[str, str], list[str]]) -> WorklistEntry | None:
     t = mwl.text
-    v = mwl.values(ds)
     study_uid = t(v, "StudyInstanceUID")
     if not study_uid:
         return None  # an entry without a Study Instance UID cannot be registered under the RIS's order
@@ -260,7 +258,7 @@ def _entry(ds: Dataset, mapping: dict[tuple[str, str], list[str]]) -> WorklistEn
     )
 
 
-def _entries(answers: list[Dataset], mapping: dict[tuple[str, str], list[str]]) -> list[WorklistEntry]:
+def _entries(answers: list[mwl.Values], mapping: dict[tuple[str, str], list[str]]) -> list[WorklistEntry]:
     out = []
     for ds in answers:
         e = _entry(ds, mapping)
