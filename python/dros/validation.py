@@ -50,7 +50,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("out_of_range", re.compile(r"^(?:Integer value|Number|Timestamp) (?:is )?out of range")),
+    # Litestar's refusal of a multipart part that is not one uploaded file (a text field, two files)
+    ("upload", re.compile(r"^Unsupported type: <class '(?P<got>[^']+)'>$")),
 ]
+# Python's names in Litestar's upload refusal → msgspec's
+_PY_TYPES = {"list": "array", "dict": "object", "NoneType": "null"}
 _BOUND_KINDS = {">=": "min", ">": "above", "<=": "max", "<": "below"}
 _LENGTH_KINDS = {">=": "min_length", "<=": "max_length"}
 
@@ -97,6 +101,8 @@ def parse(message: str, key: str | None = None) -> Problem:
             kind = _BOUND_KINDS[args.pop("op")]
         elif kind == "length":
             kind = _LENGTH_KINDS[args.pop("op")]
+        elif kind == "upload":
+            kind, args = "wrong_type", {"expected": "file", "got": _PY_TYPES.get(args["got"], args["got"])}
         name = args.pop("name", None) or args.pop("param", None)
         where = _join(base, name) if name else base
         return Problem(where or BODY, kind, args)

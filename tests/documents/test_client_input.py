@@ -71,3 +71,22 @@ def test_a_body_that_is_not_utf8_is_a_malformed_body_not_a_500(client, auth_head
         assert r.status_code == 400, r.text
         reply = r.json()
         assert reply["code"] == "0x010002" and text in reply["description"], reply
+
+
+@pytest.mark.parametrize(
+    ("parts", "got"),
+    [
+        ([("data", ("a.png", b"1", "image/png")), ("data", ("b.png", b"2", "image/png"))], ("array", "数组")),
+        ([("other", ("a", b"", "text/plain"))], ("string", "字符串")),  # `data` sent as a text field below
+    ],
+)
+def test_post_proc_data_that_is_not_one_file_is_named_in_both_languages(client, auth_headers, parts, got):
+    """Litestar's own text for this was `Unsupported type: <class 'list'>` (zh: a bare 取值无效)."""
+    form = {"instance_uid": "1.2.3", "window_center": "1", "window_wdith": "2"}
+    if got[0] == "string":
+        form["data"] = "not a file"
+    for lang, expected, text in (("en_US", "an uploaded file", got[0]), ("zh_CN", "上传的文件", got[1])):
+        r = client.post(f"{AUTH}/image/post_proc", headers=auth_headers(language=lang), data=form, files=parts)
+        assert r.status_code == 400, r.text
+        reply = r.json()
+        assert reply["data"]["field"] == "data" and expected in reply["description"] and text in reply["description"]

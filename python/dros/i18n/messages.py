@@ -59,6 +59,7 @@ TYPE_NAMES: dict[str, tuple[str, str]] = {
     "timedelta": ("duration", "时长"),
     "uuid": ("UUID", "UUID"),
     "decimal": ("decimal number", "十进制数"),
+    "file": ("an uploaded file", "上传的文件"),
 }
 
 #: units of a length limit by the type it applies to
