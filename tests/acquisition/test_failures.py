@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 
 from dros.app import create_app
 from dros.device.base import EventKind, GeneratorState
+from dros.settings import Locale
 from dros.simulators.detector_frames import PanelResponse
 from tests.acquisition.conftest import acq_settings, device_builder
 from tests.acquisition.test_loop import API, ORDER, Listener, wait_status
@@ -52,19 +53,25 @@ def _image_state(c: TestClient[Litestar], sop: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
+@pytest.mark.parametrize("lang", ["en_US", "zh_CN"])
 def test_missing_replay_file_ends_in_task_failure_with_the_detectors_reason(
-    monkeypatch: pytest.MonkeyPatch, data_dir: Path, broker: Broker, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path, broker: Broker, tmp_path: Path, lang: str
 ) -> None:
     missing = str(tmp_path / "testfile" / "circle_3072_3072_11.tif")
     monkeypatch.setattr("dros.lifespan.build_devices", device_builder(PanelResponse(width=512, height=512), missing))
     listener = Listener(broker.port)
     try:
         with _client(data_dir, broker) as (c, h):
+            c.app.state.system_language = Locale(lang)  # what manage/language sets
             sop = _ready(c, h)
             assert c.post(f"{API}/trigger", headers=h).status_code == 200
             end = listener.wait_end(sop)
             assert end["status"] == "TASK_Failure"
-            assert end["message"] == f"open {missing}: The system cannot find the file specified.", end
+            expected = {
+                "en_US": f"open {missing}: The system cannot find the file specified.",
+                "zh_CN": f"打开 {missing} 失败：系统找不到指定的文件。",
+            }
+            assert end["message"] == expected[lang], end
             assert [p["status"] for p in listener.progress(sop)] == ["TASK_Failure"], "no frame: no RecvRaw"
             expose_status, image_file, state, failure, kv, mas = _image_state(c, sop)
             assert (expose_status, image_file, state) == ("Unexposed", "", "failed")
@@ -75,13 +82,15 @@ def test_missing_replay_file_ends_in_task_failure_with_the_detectors_reason(
         listener.close()
 
 
+@pytest.mark.parametrize("lang", ["en_US", "zh_CN"])
 def test_generator_fault_mid_exposure_fails_and_leaves_a_safe_state(
-    monkeypatch: pytest.MonkeyPatch, data_dir: Path, broker: Broker
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path, broker: Broker, lang: str
 ) -> None:
     monkeypatch.setattr("dros.lifespan.build_devices", device_builder(PanelResponse(width=512, height=512)))
     listener = Listener(broker.port)
     try:
         with _client(data_dir, broker) as (c, h):
+            c.app.state.system_language = Locale(lang)
             sop = _ready(c, h)
             devices = c.app.state.devices
             gsim, _dsim = devices.simulators
@@ -96,7 +105,8 @@ def test_generator_fault_mid_exposure_fails_and_leaves_a_safe_state(
             end = listener.wait_end(sop)
             unsubscribe()
             assert fired, "the fault was injected during the exposure"
-            assert end["status"] == "TASK_Failure" and "arc" in end["message"], end
+            assert end["status"] == "TASK_Failure", end
+            assert ("high-voltage arc" if lang == "en_US" else "高压打火") in end["message"], end
             expose_status, image_file, state, failure, _kv, _mas = _image_state(c, sop)
             assert expose_status == "Unexposed" and image_file == ""
             assert state == "failed" and failure == end["message"]
@@ -108,6 +118,34 @@ def test_generator_fault_mid_exposure_fails_and_leaves_a_safe_state(
             st = wait_status(c, h, lambda s: s["insp_status"] != "TASK_Exposing")
             assert st["all_ready"] is False and st["insp_status"] == "TASK_NotReady", "the fault blocks exposures"
             assert c.post(f"{API}/trigger", headers=h).status_code == 503
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("lang", ["en_US", "zh_CN"])
+def test_processing_failure_is_told_in_the_system_language(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path, broker: Broker, lang: str
+) -> None:
+    """A chain that raises: TASK_Failure after TASK_RecvRaw, the raw frame kept, the reason in the language."""
+    from dros.acquisition import worker
+
+    def broken_chain(*_args: Any) -> Any:
+        raise ValueError("frame too dark")
+
+    monkeypatch.setattr("dros.lifespan.build_devices", device_builder(PanelResponse(width=512, height=512)))
+    monkeypatch.setattr(worker, "process", broken_chain)
+    listener = Listener(broker.port)
+    try:
+        with _client(data_dir, broker) as (c, h):
+            c.app.state.system_language = Locale(lang)
+            sop = _ready(c, h)
+            assert c.post(f"{API}/trigger", headers=h).status_code == 200
+            end = listener.wait_end(sop)
+            expected = {"en_US": "image processing failed: frame too dark", "zh_CN": "图像处理失败：frame too dark"}
+            assert end == {"status": "TASK_Failure", "sop": sop, "message": expected[lang]}, end
+            assert [p["status"] for p in listener.progress(sop)] == ["TASK_RecvRaw", "TASK_Failure"]
+            expose_status, image_file, state, failure, _kv, _mas = _image_state(c, sop)
+            assert (expose_status, image_file, state, failure) == ("Unexposed", "", "failed", expected[lang])
     finally:
         listener.close()
 

@@ -339,8 +339,11 @@ class AcquisitionService:
             timings["expose_readout_ms"] = (t_frame - t_trigger) * 1000
             if result.frame is None:
                 # the detector's own reason, as the seed's example shows it ("open <file>: …")
-                generic = ErrorCode.DEVICE_ERROR.info.en + ": "
-                reason = result.frame_error.removeprefix(generic) or "no image from the detector"
+                fault = result.frame_fault
+                if fault is not None:
+                    reason = self._say(fault.en or "", fault.zh or "")
+                else:
+                    reason = self._say("no image from the detector", "探测器未返回图像")
                 await self._fail_without_frame(insp, exposure_id, reason, result.post)
                 return
             self._set_phase(Phase.PROCESSING)
@@ -350,7 +353,9 @@ class AcquisitionService:
         except Exception as exc:
             log.exception("exposure %s of %s failed", exposure_id, insp.sop)
             if self._busy:
-                await self._fail_without_frame(insp, exposure_id, f"exposure failed: {exc}", None)
+                await self._fail_without_frame(
+                    insp, exposure_id, self._failed("exposure failed", "曝光失败", exc), None
+                )
             raise
         finally:
             self._prep_waiters.pop(press, None)
@@ -416,7 +421,7 @@ class AcquisitionService:
 
         slot, number = await self.db.read(read)
         if slot is None or slot["image_deleted"]:
-            raise RuntimeError("the image was deleted during the exposure")
+            raise _ImageDeleted()
         return dicom_meta.build(
             slot, self.settings, instance_number=number, acquired_at=ex.acquired_at, kv=ex.kv, ma=ex.ma,
             ms=ex.ms, mas=ex.mas, detector_id=ex.detector_id,
@@ -491,7 +496,7 @@ class AcquisitionService:
                 meta_task.cancel()
             with contextlib.suppress(Exception):
                 await lane.drain()  # the failure goes out after whatever progress was sent
-            reason = f"image processing failed: {exc}"
+            reason = self._failed("image processing failed", "图像处理失败", exc)
             log.exception("processing of %s failed", sop)
             fail = ProgressMessage(status=Progress.FAILURE, sop=sop, message=reason).payload()
             self.mqtt.kick(
@@ -504,7 +509,7 @@ class AcquisitionService:
     ) -> repo.Rows:
         slot = repo.slot(conn, ex.sop_instance_uid)  # deleted while it was processed: not Exposed after all
         if slot is None or slot["image_deleted"]:
-            raise RuntimeError("the image was deleted during the exposure")
+            raise _ImageDeleted()
         now = datetime.now(UTC)
         rows = repo.commit_image(conn, ex, res, now, payloads)
         self.hooks.image_exposed(conn, ex.study_id, now)
@@ -513,12 +518,28 @@ class AcquisitionService:
     def _lang(self) -> str:
         return str(self._language())
 
+    def _say(self, en: str, zh: str) -> str:
+        """A failure text in the system language (TASK_Failure `message` and the exposure's `failure`):
+        the operator reads them at the console, like every other message of the service."""
+        return (zh or en) if self._lang() == "zh_CN" else (en or zh)
+
+    def _failed(self, en: str, zh: str, exc: BaseException) -> str:
+        """`what failed: why`; the why in the system language when the error carries both texts."""
+        if isinstance(exc, DrosError) and (exc.en or exc.zh):
+            why_en, why_zh = exc.en or exc.zh, exc.zh or exc.en
+        else:
+            why_en = why_zh = str(exc)
+        return self._say(f"{en}: {why_en}", f"{zh}：{why_zh}")
+
     # -- recovery -------------------------------------------------------------------------------
     async def recover(self) -> int:
         """Finish every exposure whose raw frame was kept but whose image was never committed."""
         cut_short = await self.db.read(repo.interrupted)
         for exposure_id, sop in cut_short:
-            reason = "the service stopped during the exposure, before the raw frame was kept"
+            reason = self._say(
+                "the service stopped during the exposure, before the raw frame was kept",
+                "曝光过程中服务停止，原始图像尚未保存",
+            )
             fail = ProgressMessage(status=Progress.FAILURE, sop=sop, message=reason).payload()
             await self.db.write(partial(_fail, exposure_id=exposure_id, reason=reason, payload=fail))
             log.warning("exposure %s of %s was cut short by a restart", exposure_id, sop)
@@ -537,7 +558,7 @@ class AcquisitionService:
                         worker.load_raw, folder / ex.raw_file, ex.rows, ex.cols, ex.raw_sha256
                     )
                 except worker.RawFrameDamaged as exc:
-                    reason = f"recovery after restart: {exc}"
+                    reason = self._say(f"recovery after restart: {exc.en}", f"重启后恢复失败：{exc.zh}")
                     fail = ProgressMessage(status=Progress.FAILURE, sop=ex.sop_instance_uid, message=reason).payload()
                     await self.db.write(partial(_fail, exposure_id=ex.exposure_id, reason=reason, payload=fail))
                     continue
@@ -601,6 +622,12 @@ def on_study_completed(conn: Any, study_id: str, now: datetime) -> int:
     from dros.domain.pacs.repo import enqueue_completed_study
 
     return int(enqueue_completed_study(conn, study_id, now))
+
+
+class _ImageDeleted(DrosError):
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.NOT_FOUND, field="instance_uid", en="the image was deleted during the exposure",
+                         zh="曝光过程中该图像已被删除")  # fmt: skip
 
 
 def _fail(conn: Any, *, exposure_id: str, reason: str, payload: bytes) -> repo.Rows:

@@ -27,7 +27,12 @@ _BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="acq-io")
 
 
 class RawFrameDamaged(RuntimeError):
-    """The kept raw frame is missing, truncated or fails its checksum."""
+    """The kept raw frame is missing, truncated or fails its checksum (`en`, `zh`: the reason)."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.en = en
+        self.zh = zh
 
 
 def keep_raw(path: Path, pixels: npt.NDArray[np.uint16]) -> str:
@@ -43,11 +48,14 @@ def load_raw(path: Path, rows: int, cols: int, sha256: str) -> npt.NDArray[np.ui
     try:
         blob = path.read_bytes()
     except FileNotFoundError:
-        raise RawFrameDamaged(f"raw frame {path.name} is missing") from None
+        raise RawFrameDamaged(f"raw frame {path.name} is missing", f"原始图像 {path.name} 丢失") from None
     if len(blob) != rows * cols * 2:
-        raise RawFrameDamaged(f"raw frame {path.name} has {len(blob)} bytes, expected {rows * cols * 2}")
+        raise RawFrameDamaged(
+            f"raw frame {path.name} has {len(blob)} bytes, expected {rows * cols * 2}",
+            f"原始图像 {path.name} 有 {len(blob)} 字节，应为 {rows * cols * 2}",
+        )
     if hashlib.sha256(blob).hexdigest() != sha256:
-        raise RawFrameDamaged(f"raw frame {path.name} fails its checksum")
+        raise RawFrameDamaged(f"raw frame {path.name} fails its checksum", f"原始图像 {path.name} 校验和不符")
     return np.frombuffer(blob, dtype="<u2").astype(np.uint16).reshape(rows, cols)
 
 

@@ -323,6 +323,7 @@ class ExposureResult:
     post: PostExposure
     frame: RawFrame | None
     frame_error: str = ""  # why there is no frame (detector timeout / error), localized by the caller
+    frame_fault: DrosError | None = None  # the same reason with its en/zh texts
     started_at: float = 0.0
     ended_at: float = 0.0
 

@@ -450,14 +450,17 @@ class DeviceManager:
         self._publish(EventKind.EXPOSURE, "ended", msgspec.to_builtins(post), tx, cid)
         frame = None
         frame_error = ""
+        frame_fault: DrosError | None = None
         try:
             await det.exposure_ended(post)
             frame = await det.read_frame(request.frame_timeout_s or self.frame_timeout_s)
         except DrosError as exc:
             frame_error = exc.describe("en_US")
+            frame_fault = exc
         self._publish(EventKind.EXPOSURE, "frame", {"frame_id": frame.frame_id if frame else None,
                                                     "error": frame_error}, tx, cid)  # fmt: skip
-        return ExposureResult(post=post, frame=frame, frame_error=frame_error, started_at=started_at, ended_at=ended_at)
+        return ExposureResult(post=post, frame=frame, frame_error=frame_error, frame_fault=frame_fault,
+                              started_at=started_at, ended_at=ended_at)  # fmt: skip
 
     async def _post_or_none(self, gen: Generator) -> PostExposure | None:
         read = getattr(gen, "read_post_exposure", None)
