@@ -3,8 +3,9 @@
 Connection rule (DuckDB allows one read-write process, and a connection object is not
 thread-safe): this object owns the single connection. Every write runs on ONE writer thread,
 inside BEGIN … COMMIT (rolled back on any exception), so each request's writes are atomic and
-writes never interleave. Reads run on a small pool of reader threads, each with its own
-`cursor()` of the same connection, and see committed data only. Nothing queries on the event
+writes never interleave. Reads run on a small pool of reader threads, each read on a fresh
+`cursor()` of the same connection that is closed after it (no transaction outlives its read), and
+see committed data only. Nothing queries on the event
 loop thread: async callers `await db.read(fn)` / `await db.write(fn)`.
 """
 
