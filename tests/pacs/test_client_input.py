@@ -30,3 +30,28 @@ def test_node_ids_out_of_range_are_refused_naming_id_never_a_500(client, auth_he
                 assert reply["code"] == "0x010001" and reply["data"]["field"] == "id" and text in reply["description"]
     # the largest id is still an id: no such node
     assert client.delete(f"{API}/manage/pacs/2147483647", headers=auth_headers()).status_code == 404
+
+
+def test_an_image_of_a_study_in_the_recycle_bin_cannot_be_sent(client, auth_headers, app):
+    """scp/study_store refused a binned study (404) while scp/store queued and sent its images."""
+    from tests.studies import expose, images_of, register
+
+    for lang, text in (("en_US", "Not found"), ("zh_CN", "未找到")):
+        h = auth_headers(language=lang)
+        study = register(client, h)
+        image = images_of(study)[0]
+        expose(app, study, image)
+        name = f"bin{lang[:2]}"
+        assert (
+            client.post(f"{API}/manage/pacs", headers=h, json={**NODE, "name": name, "is_enabled": True}).status_code
+            == 200
+        )
+        assert client.request("DELETE", f"{API}/study", headers=h, json=[study["study_id"]]).status_code == 200
+        r = client.post(
+            f"{API}/scp/store", headers=h, json={"sop_instance_uid": image["sop_instance_uid"], "pacs_name": name}
+        )
+        assert r.status_code == 404, r.text
+        reply = r.json()
+        assert reply["data"]["field"] == "sop_instance_uid" and text in reply["description"]
+        queue = client.get(f"{API}/scp/store", headers=h).json()["data"]
+        assert image["sop_instance_uid"] not in {t["sop_instance_uid"] for t in queue}

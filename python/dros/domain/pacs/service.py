@@ -139,8 +139,11 @@ class PacsService:
     async def store_image(self, sop_uid: str, pacs_name: str) -> StoreReply:
         def write(conn: Conn) -> list[str]:
             node = self._sendable_node(conn, pacs_name)
+            # an image of a study in the recycle bin is as gone as the study (study_store refuses it too)
             row = conn.execute(
-                "SELECT expose_status, image_file, is_deleted FROM image WHERE sop_instance_uid = ?", [sop_uid]
+                "SELECT i.expose_status, i.image_file, i.is_deleted OR s.is_deleted FROM image i "
+                "JOIN study s ON s.study_id = i.study_id WHERE i.sop_instance_uid = ?",
+                [sop_uid],
             ).fetchone()
             if row is None or row[2]:
                 raise not_found("sop_instance_uid", sop_uid)
