@@ -109,7 +109,7 @@ def test_clearing_the_bin_removes_them_too(client, auth_headers, app, settings):
     assert not study_files(settings.data_path, sid) and not (settings.data_path / "recycle_bin" / sid).exists()
 
 
-def test_a_purged_report_view_keeps_its_number_but_not_its_text(client, auth_headers, app):
+def test_a_purged_report_view_keeps_its_number_but_not_its_text(client, auth_headers, app, settings):
     """A deleted report instance purged with the bin: its version row keeps the number (numbers
     never repeat) and loses the report's text; its send tasks go."""
     h = auth_headers()
@@ -119,7 +119,12 @@ def test_a_purged_report_view_keeps_its_number_but_not_its_text(client, auth_hea
         lambda c: c.execute("SELECT sop_instance_uid FROM report_version WHERE study_id = ?", [sid]).fetchone()[0]
     )
     assert client.delete(f"{AUTH}/image/{version}", headers=h).status_code == 200
+    # the version's PDF goes to the bin with its DICOM instance (it stayed in the study's folder)
+    assert not {f"{version}.dcm", f"{version}.pdf"} & study_files(settings.data_path, sid)
+    views = settings.data_path / "recycle_bin" / "views"
+    assert (views / f"{version}.pdf").is_file()
     assert client.delete(f"{AUTH}/recycle_bin/clear", headers=h).status_code == 200
+    assert not list(views.glob(f"{version}.*"))
     content, tasks = app.state.db.read_sync(
         lambda c: (
             c.execute("SELECT content, author FROM report_version WHERE sop_instance_uid = ?", [version]).fetchone(),

@@ -28,7 +28,8 @@ from dros.store.db import Conn
 
 log = logging.getLogger("dros.files")
 
-FILE_SUFFIXES = (".dcm", ".webp", ".raw")
+# a view's files: its DICOM, thumbnail, raw frame — and a report instance's PDF (`<sop>.pdf`)
+FILE_SUFFIXES = (".dcm", ".webp", ".raw", ".pdf")
 # what atomic writers leave behind when they die before their rename: never an image yet
 TEMP_SUFFIXES = (".part", ".tmp")
 
