@@ -29,8 +29,9 @@ async def rig(
     offset_dn: float = 0.0,
     loop_time_s: float = 0.3,
     max_frame_bytes: int = 64 * 1024 * 1024,
+    render_apart: bool = False,
 ) -> AsyncIterator[tuple[DetectorSimulator, DetectorDriver]]:
-    sim = DetectorSimulator(profile, panel, replay=replay)
+    sim = DetectorSimulator(profile, panel, replay=replay, render_apart=render_apart)
     if control == "pty":
         path, _ = await sim.serve_pty()
         url = path

@@ -60,7 +60,8 @@ async def build_devices(settings: Settings, *, panel: Any = None) -> DeviceManag
             from dros.simulators.detector_frames import PanelResponse
 
             panel = panel or PanelResponse(dn_per_ugy=dev.detector_dn_per_ugy, offset_dn=dev.detector_offset_dn)
-            dsim = DetectorSimulator(dev.simulator_profile, panel)
+            # inside the service: a new view's large phantom renders in a helper process, not beside the loop
+            dsim = DetectorSimulator(dev.simulator_profile, panel, render_apart=True)
             closers.append(dsim.close)
             cport, dport = await dsim.serve_tcp("127.0.0.1", 0, 0)
             detector = DetectorDriver(

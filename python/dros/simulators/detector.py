@@ -120,6 +120,7 @@ class DetectorSimulator:
         sid_cm: float = 110.0,
         arm_window_s: float = 30.0,
         integration_max_s: float = 10.0,
+        render_apart: bool = False,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown simulator profile {profile!r} (instant, realistic)")
@@ -130,6 +131,7 @@ class DetectorSimulator:
         self.sid_cm = sid_cm
         self.arm_window_s = arm_window_s
         self.integration_max_s = integration_max_s
+        self.render_apart = render_apart  # inside the service: large phantoms in a helper process
         self.state = DetectorState.INIT
         self.errors: list[str] = []
         now = time.time()
@@ -516,7 +518,7 @@ class DetectorSimulator:
                 source = self.replay.next_path()
                 pixels = await asyncio.to_thread(ReplaySource.load, source)
             else:
-                pixels = await asyncio.to_thread(synthesize, beam, self.panel)
+                pixels = await asyncio.to_thread(synthesize, beam, self.panel, render_apart=self.render_apart)
             header, payload = await asyncio.to_thread(_pack_frame, frame_id, pixels, self.panel.bits)
         except ReplayError as exc:
             await self._wait_readout(started)

@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from dros import imaging
 from dros.device.detector_wire import ReadoutFailure, missing_file_message
+from dros.simulators import render_process
 
 Y80_UGY_PER_MAS = 50.0
 GRID_TRANSMISSION = 0.65
@@ -98,28 +99,42 @@ def phantom_seed(beam: Beam) -> int:
 
 
 @functools.lru_cache(maxsize=4)
-def _render(kind: str, width: int, height: int, seed: int, dose_scale: float) -> tuple[npt.NDArray[np.uint16], float]:
+def _render(
+    kind: str, width: int, height: int, seed: int, dose_scale: float, apart: bool = False
+) -> tuple[npt.NDArray[np.uint16], float]:
     """The phantom's raw frame and the median of its anatomy. Kept for the last few (view, dose step)
     pairs: a 3072² phantom takes 1–5 s on two busy cores, longer than a panel's readout; a repeated view
-    then costs only the scaling (≈ 0.1 s). The arrays are shared: never written to."""
+    then costs only the scaling (≈ 0.1 s). The arrays are shared: never written to. `apart`: large frames
+    are rendered in a helper process (the simulator runs inside the service: `render_process`)."""
+    if apart and width * height >= render_process.APART_MIN_PIXELS:
+        raw, median = render_process.render_apart(kind, width, height, seed, dose_scale)
+    else:
+        raw, median = render_phantom(kind, width, height, seed, dose_scale)
+    raw.setflags(write=False)
+    return raw, median
+
+
+def render_phantom(
+    kind: str, width: int, height: int, seed: int, dose_scale: float
+) -> tuple[npt.NDArray[np.uint16], float]:
     ph = imaging.phantom(kind, width, height, seed=seed, dose_scale=dose_scale)
     sub = (slice(None, None, 4), slice(None, None, 4))  # the median needs a sample, not 9 M pixels
     raw_sub = ph.raw[sub]
     anatomy = raw_sub[ph.anatomy_mask[sub] & (raw_sub > 0) & (raw_sub < 65535)]
     median = float(np.median(anatomy)) if anatomy.size else 0.0
-    ph.raw.setflags(write=False)
     return ph.raw, median
 
 
-def synthesize(beam: Beam, panel: PanelResponse) -> npt.NDArray[np.uint16]:
-    """A raw frame for `beam` as `panel` reads it out (CPU-heavy: run it in a thread)."""
+def synthesize(beam: Beam, panel: PanelResponse, *, render_apart: bool = False) -> npt.NDArray[np.uint16]:
+    """A raw frame for `beam` as `panel` reads it out (CPU-heavy: run it in a thread). `render_apart`: a new
+    large phantom is rendered in a helper process (for a simulator inside the service)."""
     kerma = air_kerma_ugy(beam.kv, beam.mas, beam.sid_cm)
     behind = kerma * float(np.exp(-water_mu_per_cm(beam.kv) * beam.thickness_cm))
     # Render near the final dose (the phantom's quantum noise follows its dose; steps of √2 so renders can
     # be reused) but where it never clips, then scale linearly so the median of the anatomy gets `behind`.
     wanted = min(max(behind * TYPICAL_ANATOMY_GAIN / PHANTOM_NOMINAL_UGY, RENDER_RANGE[0]), RENDER_RANGE[1])
     render = float(2.0 ** (round(math.log2(wanted) * 2) / 2))
-    raw, median = _render(panel.kind, panel.width, panel.height, phantom_seed(beam), render)
+    raw, median = _render(panel.kind, panel.width, panel.height, phantom_seed(beam), render, render_apart)
     if beam.thickness_cm > 0 and median > 0:
         scale = behind * PHANTOM_DN_PER_UGY / max(median, 1.0)
     else:  # no patient: the open field gets the beam
