@@ -43,6 +43,19 @@ class Code(msgspec.Struct, frozen=True, kw_only=True):
     coding_scheme_designator: str = "SCT"
 
 
+class RequestAttributes(msgspec.Struct, frozen=True, kw_only=True):
+    """One Request Attributes Sequence item (IHE Scheduled Workflow): the worklist order. The two
+    IDs are required; the rest may stay empty."""
+
+    requested_procedure_id: str
+    scheduled_procedure_step_id: str
+    accession_number: str = ""
+    requested_procedure_description: str = ""
+    requested_procedure_code: Code | None = None
+    scheduled_procedure_step_description: str = ""
+    scheduled_protocol_codes: tuple[Code, ...] = ()
+
+
 #: View Code Sequence items for the common View Position values (DICOM CID 4010 "DX View",
 #: SNOMED CT codes as in the standard's concept tables).
 VIEW_CODES: dict[str, Code] = {
@@ -99,6 +112,8 @@ class DxMetadata(msgspec.Struct, frozen=True, kw_only=True):
     accession_number: str = ""
     referring_physician_name: str = ""
     study_description: str = ""
+    # General Series: the worklist order(s) the image was acquired for (Request Attributes Sequence)
+    request_attributes: tuple[RequestAttributes, ...] = ()
 
     # General Series, DX Series, DX Anatomy Imaged, DX Positioning.
     # Series Laterality is not offered: the DX IOD forbids it next to Image Laterality (Type 1).

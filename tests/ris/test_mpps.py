@@ -236,11 +236,20 @@ def test_register_expose_complete_reaches_mpps_and_pacs(
             assert f"mAs {mas:.4g}, ms {ms:.4g}, EI {ei:.4g}" in ds.CommentsOnRadiationDose
 
         # the PACS has the images under the RIS's order, each one a valid DX
-        files = wait_for(lambda: store.files() if len(store.files()) == 2 else None, what="two images at the PACS")
+        files = wait_for(
+            lambda: store.files() if len(store.files()) == 2 else None, timeout=30, what="two images at the PACS"
+        )
         for f in files:
             got_ds = pydicom.dcmread(f)
             assert (got_ds.StudyInstanceUID, got_ds.AccessionNumber) == (STUDY_UID, "ACC-MPPS")
             assert dciodvfy_errors(str(f)) == [], f
+            # IHE SWF: the order in the Request Attributes Sequence
+            [ras] = got_ds.RequestAttributesSequence
+            assert (ras.RequestedProcedureID, ras.ScheduledProcedureStepID) == ("RP1", "SPS1")
+            assert (ras.AccessionNumber, ras.RequestedProcedureDescription) == ("ACC-MPPS", "Chest PA")
+            code = ras.RequestedProcedureCodeSequence[0]
+            assert (code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning) == ("RPC-CHEST", "LOCAL", "Chest PA")
+            assert ras.ScheduledProcedureStepDescription == "Chest PA step"
         rows = c.app.state.db.read_sync(
             lambda conn: conn.execute("SELECT kind, state FROM mpps_message ORDER BY seq").fetchall()
         )

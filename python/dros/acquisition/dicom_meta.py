@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from dros import imaging
+from dros.acquisition.order_attributes import request_attributes
 from dros.dx_metadata import VIEW_CODES, Code, DxMetadata
 from dros.settings import Settings
 
@@ -114,6 +115,7 @@ def build(
         "accession_number": slot.get("accession_number") or "",
         "referring_physician_name": slot.get("ref_physician") or "",
         "study_description": slot.get("study_description") or "",
+        "request_attributes": request_attributes(slot.get("worklist_entry")),
         "series_number": int(slot.get("series_sort") or 0) + 1,
         "series_description": slot.get("performed_protocol_code_meaning") or "",
         "body_part_examined": anatomy[0] if anatomy else "",

@@ -23,7 +23,8 @@ _SLOT_COLUMNS = (
     "s.variety, s.sex_neutered, s.specific_character_set, "
     "strftime(s.study_start_datetime, '%Y%m%d') AS study_date, strftime(s.study_start_datetime, '%H%M%S') AS study_time, "
     "e.sort AS series_sort, e.performed_protocol_code_meaning, "
-    "v.view_position, v.image_laterality, v.target_exi, v.work_station_id, v.apr_id"
+    "v.view_position, v.image_laterality, v.target_exi, v.work_station_id, v.apr_id, "
+    "w.entry_json AS worklist_entry"  # the worklist order of a study registered from the worklist
 )
 
 
@@ -33,6 +34,7 @@ def slot(conn: Conn, sop_uid: str) -> dict[str, Any] | None:
         f"SELECT {_SLOT_COLUMNS} FROM image i JOIN study s USING (study_id) "
         "JOIN series e ON e.series_instance_uid = i.series_instance_uid "
         "LEFT JOIN protocol_view v ON v.product = i.product AND v.view_id = i.view_id "
+        "LEFT JOIN worklist_study w ON w.study_id = i.study_id "
         "WHERE i.sop_instance_uid = ?",
         [sop_uid],
     )

@@ -10,7 +10,7 @@ use super::vr::{
     age, code_string, date, datetime, decimal, integer, invalid, no_control, one_of, person_name, rounded, text, time,
     uid_value,
 };
-use super::{CodeItem, DxMetadata, FOR_PRESENTATION, FOR_PROCESSING};
+use super::{CodeItem, DxMetadata, RequestAttributes, FOR_PRESENTATION, FOR_PROCESSING};
 use crate::error::{CoreError, CoreResult};
 
 type Module = CoreResult<()>;
@@ -67,6 +67,7 @@ pub fn build_dataset(m: &DxMetadata, rows: usize, columns: usize, max_pixel: u16
     sop_common(&mut o, m)?;
     patient(&mut o, m)?;
     general_study_and_series(&mut o, m)?;
+    request_attributes(&mut o, m)?;
     general_equipment(&mut o, m)?;
     general_image(&mut o, m)?;
     acquisition_dose(&mut o, m)?;
@@ -228,6 +229,47 @@ fn general_study_and_series(o: &mut InMemDicomObject, m: &DxMetadata) -> Module 
         m.instance_number.map(|n| integer("instance_number", n)).transpose()?.unwrap_or_default(),
     );
     Ok(())
+}
+
+/// General Series: Request Attributes Sequence, one item per worklist order the image fulfils.
+fn request_attributes(o: &mut InMemDicomObject, m: &DxMetadata) -> Module {
+    if m.request_attributes.is_empty() {
+        return Ok(());
+    }
+    let items = m.request_attributes.iter().map(request_item).collect::<CoreResult<Vec<_>>>()?;
+    put_seq(o, tags::REQUEST_ATTRIBUTES_SEQUENCE, items);
+    Ok(())
+}
+
+fn request_item(r: &RequestAttributes) -> CoreResult<InMemDicomObject> {
+    const F: &str = "request_attributes";
+    if r.requested_procedure_id.is_empty() || r.scheduled_procedure_step_id.is_empty() {
+        return Err(invalid(F, "requested_procedure_id and scheduled_procedure_step_id are required (Type 1C)"));
+    }
+    let mut item = InMemDicomObject::new_empty();
+    put_str(&mut item, tags::REQUESTED_PROCEDURE_ID, VR::SH, text(F, &r.requested_procedure_id, 16)?);
+    put_str(&mut item, tags::SCHEDULED_PROCEDURE_STEP_ID, VR::SH, text(F, &r.scheduled_procedure_step_id, 16)?);
+    put_opt_str(&mut item, tags::ACCESSION_NUMBER, VR::SH, text(F, &r.accession_number, 16)?);
+    put_opt_str(
+        &mut item,
+        tags::REQUESTED_PROCEDURE_DESCRIPTION,
+        VR::LO,
+        text(F, &r.requested_procedure_description, 64)?,
+    );
+    if r.requested_procedure_code.is_some() {
+        put_seq(&mut item, tags::REQUESTED_PROCEDURE_CODE_SEQUENCE, code_seq(F, &r.requested_procedure_code)?);
+    }
+    put_opt_str(
+        &mut item,
+        tags::SCHEDULED_PROCEDURE_STEP_DESCRIPTION,
+        VR::LO,
+        text(F, &r.scheduled_procedure_step_description, 64)?,
+    );
+    if !r.scheduled_protocol_codes.is_empty() {
+        let codes = r.scheduled_protocol_codes.iter().map(|c| code_item(F, c)).collect::<CoreResult<Vec<_>>>()?;
+        put_seq(&mut item, tags::SCHEDULED_PROTOCOL_CODE_SEQUENCE, codes);
+    }
+    Ok(item)
 }
 
 fn general_equipment(o: &mut InMemDicomObject, m: &DxMetadata) -> Module {

@@ -42,6 +42,22 @@ pub struct CodeItem {
     pub code_meaning: String,
 }
 
+/// One item of the Request Attributes Sequence (0040,0275), PS3.3 Table 10-9: the order (IHE
+/// Scheduled Workflow) an image was acquired for, as the modality worklist gave it. Requested
+/// Procedure ID and Scheduled Procedure Step ID are Type 1C there: required, since an item exists
+/// only for a scheduled procedure.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "python", derive(pyo3::FromPyObject))]
+pub struct RequestAttributes {
+    pub requested_procedure_id: String,
+    pub scheduled_procedure_step_id: String,
+    pub accession_number: String,
+    pub requested_procedure_description: String,
+    pub requested_procedure_code: Option<CodeItem>,
+    pub scheduled_procedure_step_description: String,
+    pub scheduled_protocol_codes: Vec<CodeItem>,
+}
+
 /// Everything the DX IOD needs that does not come from the pixels. Field names are the DICOM
 /// keywords in snake_case (Python `dros.dx_metadata.DxMetadata` has exactly these attributes);
 /// empty strings and `None` mean "unknown" and produce empty Type 2 attributes or omit Type 3 ones.
@@ -83,6 +99,8 @@ pub struct DxMetadata {
     pub accession_number: String,
     pub referring_physician_name: String,
     pub study_description: String,
+    // General Series: the worklist order(s) of the image (empty for an unscheduled study)
+    pub request_attributes: Vec<RequestAttributes>,
     // General Series, DX Series, DX Anatomy Imaged, DX Positioning
     pub series_instance_uid: String,
     pub series_number: Option<i64>,
