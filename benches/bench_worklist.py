@@ -1,6 +1,6 @@
 """Modality Worklist query: GET auth/worklist answering 500 entries, the C-FIND going over loopback
-to DCMTK wlmscpfs (entries parsed, mapped to catalog procedures, sorted, one page of 500 in the
-envelope). Target: ≤ 300 ms (median), asserted with --benchmark-enable; the suite's single run
+to DCMTK wlmscpfs and to Orthanc's ModalityWorklists plugin (entries parsed, mapped to catalog
+procedures, sorted, one page of 500 in the envelope). Target: ≤ 300 ms (median), asserted with --benchmark-enable; the suite's single run
 checks the count only."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import TestClient
 from tests.conftest import login
 from tests.ris.helpers import TODAY
-from tests.ris.peers import Order, Wlmscpfs
+from tests.ris.peers import Order, Wlmscpfs, orthanc_worklists, write_worklist_file
 
 from dros.app import create_app
 from dros.settings import Settings
@@ -28,35 +28,50 @@ def _enabled(config: pytest.Config) -> bool:
     return bool(config.getoption("benchmark_enable"))
 
 
-@pytest.fixture
-def wlm(tmp_path: Path) -> Iterator[Wlmscpfs]:
-    peer = Wlmscpfs(tmp_path / "wl")
-    # one file from dump2dcm, the rest are copies with their own patient, accession and UID
-    first = peer.add(
-        "e0000", Order("ACC00000", "P00000", "Wang^XiaoDong=王^小东", "1.2.826.0.1.3680043.8.498.1000", TODAY)
-    )
+def _orders(folder: Path, first: Path) -> None:
+    """One file from dump2dcm, the rest are copies with their own patient, accession and UID."""
     template = pydicom.dcmread(first)
     for i in range(1, N_ENTRIES):
         template.AccessionNumber = f"ACC{i:05d}"
         template.PatientID = f"P{i:05d}"
         template.StudyInstanceUID = f"1.2.826.0.1.3680043.8.498.{1000 + i}"
         template.ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime = f"{8 + i // 100:02d}{i % 60:02d}00"
-        template.save_as(peer.dir / f"e{i:04d}.wl")
-    try:
-        yield peer
-    finally:
-        peer.stop()
+        template.save_as(folder / f"e{i:04d}.wl")
+
+
+FIRST = Order("ACC00000", "P00000", "Wang^XiaoDong=王^小东", "1.2.826.0.1.3680043.8.498.1000", TODAY)
+
+
+@pytest.fixture(params=["wlmscpfs", "orthanc"])
+def wlm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """(port, AE title) of a worklist provider serving the 500 orders."""
+    if request.param == "wlmscpfs":
+        peer = Wlmscpfs(tmp_path / "wl")
+        _orders(peer.dir, peer.add("e0000", FIRST))
+        try:
+            yield peer.port, peer.aet
+        finally:
+            peer.stop()
+    else:
+        orthanc, db = orthanc_worklists(tmp_path)
+        try:
+            _orders(db, write_worklist_file(db, "e0000", FIRST))
+            yield orthanc.dicom_port, orthanc.aet
+        finally:
+            orthanc.stop()
 
 
 @pytest.mark.benchmark(group="worklist")
-def test_worklist_500_entries(benchmark: Any, wlm: Wlmscpfs, tmp_path: Path, pytestconfig: pytest.Config) -> None:
+def test_worklist_500_entries(
+    benchmark: Any, wlm: tuple[int, str], tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
     settings = Settings.load(
         environ={},
         overrides={"data_dir": str(tmp_path / "data"), "log_level": "WARNING", "dicom": {"scp_port": 0}},
     )
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         h = {"Authorization": f"Bearer {login(client, 'admin')}", "Product": "DROS", "Language": "en_US"}
-        node = {"name": "ris", "type": "PACS", "address": "127.0.0.1", "port": wlm.port, "aet": wlm.aet}
+        node = {"name": "ris", "type": "PACS", "address": "127.0.0.1", "port": wlm[0], "aet": wlm[1]}
         node |= {"aec": "DROS", "is_enabled": True, "is_default": False, "params": {"roles": ["worklist"]}}
         assert client.post(f"{API}/manage/pacs", headers=h, json=node).status_code == 200
         mapping = {"code_value": "RPC-CHEST", "coding_scheme": "LOCAL", "procedure_ids": ["P0-0002"]}
