@@ -136,7 +136,7 @@ async def _frames(drv: DetectorDriver, rounds: int) -> dict[str, Any]:
 
 
 async def _inprocess(rounds: int) -> dict[str, Any]:
-    sim = DetectorSimulator("instant", PanelResponse(width=SIZE, height=SIZE))
+    sim = DetectorSimulator("instant", PanelResponse(width=SIZE, height=SIZE), render_apart=True)  # as in the service
     cport, _ = await sim.serve_tcp()
     try:
         return await _frames(DetectorDriver(f"socket://127.0.0.1:{cport}"), rounds)
