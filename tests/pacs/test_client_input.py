@@ -55,3 +55,32 @@ def test_an_image_of_a_study_in_the_recycle_bin_cannot_be_sent(client, auth_head
         assert reply["data"]["field"] == "sop_instance_uid" and text in reply["description"]
         queue = client.get(f"{API}/scp/store", headers=h).json()["data"]
         assert image["sop_instance_uid"] not in {t["sop_instance_uid"] for t in queue}
+
+
+def test_queue_range_written_as_the_seed_writes_it_unencoded(client, auth_headers, app):
+    """The seed's `start_time=2025-06-19T00:00:00.000+08:00` put into a URL as it stands: `+` arrives as
+    a space, and the listing answered 400 instead of the day's tasks."""
+    from datetime import UTC, datetime
+
+    from dros.domain.pacs import repo
+    from dros.domain.pacs.schemas import NodeParams
+    from tests.studies import images_of, register
+
+    h = auth_headers()
+    study = register(client, h)
+    first, second = (i["sop_instance_uid"] for i in images_of(study)[:2])
+
+    def write(conn):
+        fields = {**NODE, "name": "seedday"}
+        node = repo.get_node(conn, repo.insert_node(conn, fields, NodeParams(), datetime.now(UTC)))
+        repo.enqueue(conn, [first], node, repo.MANUAL, datetime(2025, 6, 18, 17, 0, tzinfo=UTC))  # 06-19 01:00 +08
+        repo.enqueue(conn, [second], node, repo.MANUAL, datetime(2025, 6, 19, 17, 0, tzinfo=UTC))  # 06-20 01:00 +08
+
+    app.state.db.write_sync(write)
+    url = f"{API}/scp/store?start_time=2025-06-19T00:00:00.000+08:00&end_time=2025-06-19T23:59:59.999+08:00"
+    r = client.get(url, headers=h)
+    assert r.status_code == 200, r.text
+    assert [t["sop_instance_uid"] for t in r.json()["data"]] == [first]
+    # anything else with a space is still refused, naming the field
+    r = client.get(f"{API}/scp/store?start_time=2025-06-19 08:00", headers=h)
+    assert r.status_code == 400 and r.json()["data"]["field"] == "start_time"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post, put
@@ -29,6 +30,15 @@ from dros.envelope import Envelope, ok
 Time = Annotated[str | None, QueryParameter(max_length=40)]
 # node ids are DuckDB INTEGERs: a larger number is no node (and must not reach the database as one)
 NodeId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+
+
+# `…00.000 08:00`: the seed's own example (`+08:00`) put into a URL without encoding, where `+` reads as
+# a space; a space before a trailing hh:mm offset can mean nothing else
+_PLUS_AS_SPACE = re.compile(r"^(?P<time>\S+[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?) (?P<offset>\d{2}:\d{2})$")
+
+
+def query_offset(text: str) -> str:
+    return _PLUS_AS_SPACE.sub(r"\g<time>+\g<offset>", text.strip())
 
 
 def provide_pacs_service(request: Request[Any, Any, Any]) -> PacsService:
@@ -85,8 +95,8 @@ class ScpController(Controller):
     async def queue(
         self, pacs: PacsServiceDep, start_time: Time = None, end_time: Time = None
     ) -> Envelope[list[QueueEntry]]:
-        start = parse_time("start_time", start_time) if start_time else None
-        end = parse_time("end_time", end_time) if end_time else None
+        start = parse_time("start_time", query_offset(start_time)) if start_time else None
+        end = parse_time("end_time", query_offset(end_time)) if end_time else None
         check_time_range(start, end)
         # data is the JSON array the database rendered; its items are QueueEntry objects
         return ok(await pacs.queue(start, end))
