@@ -106,6 +106,10 @@ class SimState:
     exposures: int = 0
     exp_started: float = 0.0
     watchdog_s: float = 6.0
+    # what the AEC chambers see: the patient in the beam (water-equivalent) and the source-image distance
+    patient_cm: float = 20.0
+    sid_cm: float = 110.0
+    aec_cut: tuple[float, int] | None = None  # this exposure's planned end under AEC: (fraction, EndOfExposure)
 
 
 class GeneratorSimulator:
@@ -276,6 +280,8 @@ class GeneratorSimulator:
         elif fault == "noise":
             if self._send is not None and not self._silent():
                 self._send(os.urandom(max(1, int(arg))))  # line noise between frames, right now
+        elif fault == "patient":
+            self.s.patient_cm = max(0.0, float(arg))  # water-equivalent thickness the AEC chambers look through
         elif fault == "clear":
             self.inj = Injected()
         else:
@@ -523,13 +529,19 @@ class GeneratorSimulator:
         self._to(GeneratorState.EXP_IN_PROGRESS)
         if self.inj.stuck:
             return
-        duration = s.ms / 1000 if self.profile.real_time_exposure else 0.0
+        s.aec_cut = aec_cut(s) if s.tech_mode == int(TechMode.AEC) else None
+        fraction = s.aec_cut[0] if s.aec_cut else 1.0
+        duration = s.ms * fraction / 1000 if self.profile.real_time_exposure else 0.0
         self._timer("exposure", duration, self._exposure_done)
 
     def _exposure_done(self) -> None:
         self._timers.pop("exposure", None)
         if self.s.state == GeneratorState.EXP_IN_PROGRESS:
-            self._end_exposure(EndOfExposure.NORMAL)
+            cut = self.s.aec_cut
+            if cut is None:
+                self._end_exposure(EndOfExposure.NORMAL)
+            else:
+                self._end_exposure(EndOfExposure(cut[1]), cut[0])
             self._to(GeneratorState.WAIT_FOOT_RELEASE)  # one exposure per hand-switch press
 
     def _end_exposure(self, end: EndOfExposure, fraction: float = 1.0) -> None:
@@ -598,6 +610,31 @@ def _in(value: float, bounds: tuple[float, float]) -> float:
     if not lo - 1e-9 <= value <= hi + 1e-9:
         raise _Refused(Refusal.OUT_OF_RANGE)
     return value
+
+
+# --- AEC ---------------------------------------------------------------------------------------------
+
+#: Air kerma behind the patient at which the chambers end an exposure at density 0 (µGy; EI ≈ 250, the
+#: views' target), and the factor of one density step (−3…+3).
+AEC_TARGET_UGY = 2.5
+AEC_DENSITY_STEP = 1.25
+
+
+def aec_cut(s: SimState) -> tuple[float, int]:
+    """Where an AEC exposure ends, as (fraction of the set time, EndOfExposure): the chambers integrate the
+    kerma behind the patient — the detector simulator's own dose model (tube output ∝ kV², inverse square,
+    grid, water attenuation μ(kV)) — and stop the beam when it reaches the target for the density; an
+    unreachable target (no chamber selected, too little mAs) runs to the backup time/mAs and says so."""
+    from dros.simulators.detector_frames import anatomy_kerma_ugy
+
+    backup_mas = s.ma * s.ms / 1000
+    per_mas = anatomy_kerma_ugy(s.kv, 1.0, s.sid_cm, s.patient_cm)
+    if "1" not in s.aec_field or per_mas <= 0 or backup_mas <= 0:
+        return 1.0, int(EndOfExposure.BACKUP_TIMER)
+    needed_mas = AEC_TARGET_UGY * AEC_DENSITY_STEP**s.aec_density / per_mas
+    if needed_mas >= backup_mas:
+        return 1.0, int(EndOfExposure.BACKUP_TIMER)
+    return needed_mas / backup_mas, int(EndOfExposure.AEC)
 
 
 # --- command line ------------------------------------------------------------------------------------
