@@ -150,6 +150,39 @@ def test_processing_failure_is_told_in_the_system_language(
         listener.close()
 
 
+def test_image_deleted_while_processed_is_not_marked_exposed(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path, broker: Broker
+) -> None:
+    """The image row is deleted after its metadata was read, while its files are written: the commit that would
+    say Exposed refuses it in its own transaction, TASK_Failure."""
+    from dros.acquisition import worker
+
+    outputs = worker.write_outputs
+    deleted: list[str] = []
+
+    def delete_then_write(*args: Any) -> Any:
+        sop = deleted[0]
+        app_db.write_sync(lambda c: c.execute("UPDATE image SET is_deleted = true WHERE sop_instance_uid = ?", [sop]))
+        return outputs(*args)
+
+    monkeypatch.setattr("dros.lifespan.build_devices", device_builder(PanelResponse(width=512, height=512)))
+    monkeypatch.setattr(worker, "write_outputs", delete_then_write)
+    listener = Listener(broker.port)
+    try:
+        with _client(data_dir, broker) as (c, h):
+            app_db = c.app.state.db
+            sop = _ready(c, h)
+            deleted.append(sop)
+            assert c.post(f"{API}/trigger", headers=h).status_code == 200
+            end = listener.wait_end(sop)
+            assert end["status"] == "TASK_Failure", end
+            assert end["message"] == "image processing failed: the image was deleted during the exposure", end
+            expose_status, _image_file, state, failure, _kv, _mas = _image_state(c, sop)
+            assert (expose_status, state, failure) == ("Unexposed", "failed", end["message"])
+    finally:
+        listener.close()
+
+
 def test_broker_killed_and_restarted_mid_session(small_panel: None, data_dir: Path, broker: Broker) -> None:
     with _client(data_dir, broker, reconnect_s=1.5) as (c, h):
         sop = _ready(c, h)

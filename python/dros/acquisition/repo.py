@@ -144,6 +144,12 @@ class ImageResult(msgspec.Struct, kw_only=True):
     deviation_index: float | None
 
 
+def image_gone(conn: Conn, sop_uid: str) -> bool:
+    """The image was deleted (or never existed): checked inside the commit that would mark it Exposed."""
+    row = conn.execute("SELECT is_deleted FROM image WHERE sop_instance_uid = ?", [sop_uid]).fetchone()
+    return row is None or bool(row[0])
+
+
 def commit_image(conn: Conn, ex: ExposureRecord, res: ImageResult, now: datetime, payloads: Sequence[bytes]) -> Rows:
     """Durability point: the DX and thumbnail are in place; the image row says Exposed and carries
     everything the exposure produced. The study becomes InProgress on its first exposure."""

@@ -507,8 +507,7 @@ class AcquisitionService:
     def _commit_image(
         self, conn: Any, ex: repo.ExposureRecord, res: repo.ImageResult, payloads: list[bytes]
     ) -> repo.Rows:
-        slot = repo.slot(conn, ex.sop_instance_uid)  # deleted while it was processed: not Exposed after all
-        if slot is None or slot["image_deleted"]:
+        if repo.image_gone(conn, ex.sop_instance_uid):  # deleted while it was processed: not Exposed after all
             raise _ImageDeleted()
         now = datetime.now(UTC)
         rows = repo.commit_image(conn, ex, res, now, payloads)
