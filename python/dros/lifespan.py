@@ -20,6 +20,7 @@ from dros.auth.tokens import TokenService, load_or_create_secret
 from dros.buildinfo import collect_build_info
 from dros.device.setup import build_devices
 from dros.domain.protocol.install import install_catalog_task, install_icons_task
+from dros.domain.study import repo as study_repo
 from dros.domain.study.files import StudyFiles
 from dros.domain.study.service import StudyService
 from dros.mqtt.publisher import MqttPublisher
@@ -42,6 +43,8 @@ STARTUP_TASKS: list[StartupTask] = [
     lambda conn, settings: StudyFiles(settings.data_path).reconcile(conn),
     install_catalog_task,  # the pre-installed protocol catalog (no-op when this release is installed)
     install_icons_task,  # its position pictograms under <data_dir>/Image/Position
+    # worklist rows other writers marked stale, or new since a migration
+    lambda conn, settings: study_repo.refresh_stale_list_rows(conn),
 ]
 
 
@@ -51,7 +54,7 @@ def _run_task(task: StartupTask, conn: Conn, settings: Settings) -> None:
 
 def open_store(settings: Settings) -> Database:
     settings.data_path.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_path)
+    db = Database(settings.database_path, threads=settings.runtime.db_threads)
     try:
         applied = migrate(db)
         if applied:

@@ -120,6 +120,10 @@ class DeviceSettings(msgspec.Struct, frozen=True, kw_only=True):
 class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     # stop accepting, cancel queued database work, close: the worker is killed when this runs out
     shutdown_timeout_s: Annotated[int, msgspec.Meta(ge=1, le=60)] = 5
+    # DuckDB's worker threads. One: the service's queries are small (a page, a study), where a second
+    # thread costs more in hand-over than it saves (a worklist page: 2.5 ms CPU with one, 3.2 with two),
+    # and the two cores belong to the event loop and the imaging chain first
+    db_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # the event-loop lag probe (dros.runtime.loop_lag): wake-up interval, warning threshold, window
     loop_lag_interval_ms: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 5.0
     loop_lag_warn_ms: Annotated[float, msgspec.Meta(gt=0)] = 50.0

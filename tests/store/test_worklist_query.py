@@ -178,7 +178,7 @@ def test_count_and_page_come_from_one_snapshot(tmp_path):
         deadline = time.monotonic() + 6
         while written[0] < 150 and time.monotonic() < deadline:
             for deleted in (False, True):
-                count, studies = database.read_sync(
+                count, studies, _ = database.read_sync(
                     lambda c, d=deleted: repo.list_studies(
                         c, f if not d else repo.ListFilter(), deleted=d, page=1, page_size=10000
                     )

@@ -172,7 +172,8 @@ def commit_image(conn: Conn, ex: ExposureRecord, res: ImageResult, now: datetime
         [ex.acquired_at, ex.sop_instance_uid],
     )
     conn.execute(
-        "UPDATE study SET study_status = 'InProgress' WHERE study_id = ? AND study_status = 'Arrived'", [ex.study_id]
+        "UPDATE study SET study_status = 'InProgress', list_row = NULL WHERE study_id = ? AND study_status = 'Arrived'",
+        [ex.study_id],
     )
     return _progress(conn, payloads)
 
@@ -222,9 +223,11 @@ def study_state(conn: Conn, study_id: str) -> tuple[bool, str] | None:
 def set_study_status(conn: Conn, study_id: str, status: str, now: datetime) -> None:
     if status == "Completed":
         conn.execute(
-            "UPDATE study SET study_status = 'Completed', study_end_datetime = ? WHERE study_id = ?", [now, study_id]
+            "UPDATE study SET study_status = 'Completed', study_end_datetime = ?, list_row = NULL WHERE study_id = ?",
+            [now, study_id],
         )
     else:
         conn.execute(
-            "UPDATE study SET study_status = 'InProgress', study_end_datetime = NULL WHERE study_id = ?", [study_id]
+            "UPDATE study SET study_status = 'InProgress', study_end_datetime = NULL, list_row = NULL WHERE study_id = ?",
+            [study_id],
         )

@@ -30,9 +30,9 @@ Conn = duckdb.DuckDBPyConnection
 
 
 class Database:
-    def __init__(self, path: Path | str, *, readers: int = 4) -> None:
+    def __init__(self, path: Path | str, *, readers: int = 4, threads: int | None = None) -> None:
         self.path = str(path)
-        self._conn = duckdb.connect(self.path)
+        self._conn = duckdb.connect(self.path, config={} if threads is None else {"threads": threads})
         self._local = threading.local()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-writer")
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="duckdb-reader")

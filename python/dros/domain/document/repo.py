@@ -205,7 +205,8 @@ def insert_derived_image(
 
 def set_portrait(conn: Conn, study_id: str, file_name: str) -> None:
     conn.execute(
-        "UPDATE study SET portrait_status = 'Saved', portrait_file = ? WHERE study_id = ?", [file_name, study_id]
+        "UPDATE study SET portrait_status = 'Saved', portrait_file = ?, list_row = NULL WHERE study_id = ?",
+        [file_name, study_id],
     )
 
 

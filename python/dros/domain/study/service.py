@@ -325,10 +325,13 @@ class StudyService:
         if cached and (hit := self._lists.get(key, generation)) is not None:
             reply: StudyList = hit
             return reply
-        count, studies = await self.db.read(
+        found = await self.db.read(
             lambda conn: repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size)
         )
-        reply = StudyList(count=count, studies=studies)
+        if found.stale:
+            # rows another writer changed (acquisition, portrait): rendered again for the next pages
+            await self.db.write(repo.refresh_stale_list_rows)
+        reply = StudyList(count=found.total, studies=found.studies)
         self._lists.put(key, generation, reply)
         return reply
 
