@@ -14,7 +14,9 @@ publish (commit → subscriber). Meanwhile the event loop's wake-up lag is sampl
 includes the OS scheduler on shared cores) and every loop step is timed in CPU time of its thread (what our
 code makes the loop wait, `StepTimer` of bench_device).
 
-Targets (asserted only with --benchmark-enable): median ≤ 400 ms, p95 ≤ 600 ms, longest loop step ≤ 5 ms CPU.
+Targets (asserted only with --benchmark-enable): median ≤ 400 ms, p95 ≤ 600 ms, longest loop step ≤ 5 ms CPU,
+and, when the loop thread runs real-time as the served worker does where permitted (dros.runtime.priority),
+worst wall-clock wake-up lag ≤ 5 ms; at normal priority the lag is reported only (the scheduler's tick is 4 ms).
 With --benchmark-disable the suite runs 2 exposures to prove the bench works.
 """
 
@@ -165,6 +167,7 @@ def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: py
         sop = images_of(register(c, h))[0]["sop_instance_uid"]
         acq = c.app.state.acquisition
         probe = c.app.state.loop_lag
+        scheduling = c.app.state.loop_scheduling
         spans: list[float] = []
         stages: list[dict[str, float]] = []
         worst_lag: list[float] = []
@@ -217,6 +220,7 @@ def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: py
             "loop_lag_worst_busy_ms": round(max(worst_busy), 2),
             "load_avg_1min": round(os.getloadavg()[0], 2),
             "loop_step_max_cpu_ms": round(steps.max_ms, 2),
+            "loop_scheduling": scheduling,
             "loop_step_max_where": steps.where,
             "stages_median_ms": breakdown,
         }
@@ -227,3 +231,5 @@ def test_trigger_to_task_success(benchmark: Any, tmp_path: Path, monkeypatch: py
         assert med <= 400, f"median {med:.1f} ms"
         assert p95 <= 600, f"p95 {p95:.1f} ms"
         assert steps.max_ms <= 5.0, f"a loop step held the loop for {steps.max_ms:.1f} ms of CPU"
+        if scheduling != "normal":
+            assert max(worst_lag) <= 5.0, f"the loop woke {max(worst_lag):.1f} ms late"

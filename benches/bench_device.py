@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from dros.device.detector import DetectorDriver
 from dros.device.generator import GeneratorDriver
 from dros.device.manager import DeviceManager
 from dros.runtime.loop_lag import LoopLagProbe
+from dros.runtime.priority import raise_loop_thread
 
 
 @contextmanager
@@ -135,6 +137,8 @@ async def _load(
         # inside whichever loop step allocates at the wrong moment - a test-harness stall, not the layer's.
         gc.collect()
         gc.freeze()
+        # and its loop thread runs real-time where permitted (its own thread here: the policy stays with it)
+        scheduling = raise_loop_thread(1)
         async with LoopLagProbe(interval_s=0.001) as idle:
             await asyncio.sleep(0.5)
         stop = asyncio.Event()
@@ -188,6 +192,7 @@ async def _load(
             "exposures": done[0],
             "seconds": round(time.perf_counter() - t0, 2),
             "load_avg_1min": round(os.getloadavg()[0], 2),
+            "loop_scheduling": scheduling,
         }
     finally:
         gc.unfreeze()
@@ -208,7 +213,10 @@ def test_loop_stall_under_device_load(benchmark: Any, tmp_path: Path) -> None:
             gproc.stdin.flush()
             gproc.stdout.readline()
 
-        info = asyncio.run(_load(g["url"], d["control"], d["data"], seconds, exposures, noise))
+        with ThreadPoolExecutor(1, thread_name_prefix="bench-loop") as own_thread:
+            info = own_thread.submit(
+                asyncio.run, _load(g["url"], d["control"], d["data"], seconds, exposures, noise)
+            ).result()
     benchmark.extra_info.update(info)
     print(info)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
@@ -217,3 +225,5 @@ def test_loop_stall_under_device_load(benchmark: Any, tmp_path: Path) -> None:
         # The device layer's own stall; the wall-clock lag is reported beside its idle baseline and the load
         # average, since on two shared cores it is set by the OS scheduler (see the module docstring).
         assert info["loop_step_max_cpu_ms"] <= 5.0, info
+        if info["loop_scheduling"] != "normal":  # as served where permitted: the wake-up itself is bounded
+            assert info["loop_lag_worst_ms"] <= 5.0, info

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 from dros import _core
+from dros.runtime.allocator import tune_allocator
+
+# The served worker tunes glibc's allocator before its first thread allocates a frame; benchmarks
+# that start the app in-process have threads (rayon's, from phantoms) before the app starts, so the
+# process is tuned here, before any of them.
+tune_allocator()
 
 
 @pytest.fixture(scope="session", autouse=True)

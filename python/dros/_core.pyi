@@ -132,5 +132,8 @@ def phantom(
 ) -> Phantom:
     """Seeded synthetic raw frame with ground truth."""
 
+def imaging_pool_thread_ids() -> list[int]:
+    """OS thread ids of rayon's global pool (started if it was not), each named `dros-imaging`."""
+
 def _force_panic() -> None:
     """Panics inside the detached section; raises CorePanicError (boundary test)."""

@@ -148,6 +148,11 @@ def detect_collimation(raw: npt.NDArray[np.uint16]) -> Collimation:
     return _core.detect_collimation(raw)
 
 
+def pool_thread_ids() -> list[int]:
+    """OS thread ids of the chain's worker pool (rayon's; started if it was not)."""
+    return list(_core.imaging_pool_thread_ids())
+
+
 def presets() -> list[str]:
     """Names of the enhancement presets (`img_proc_id` values)."""
     return list(_core.presets())

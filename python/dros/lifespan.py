@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +15,7 @@ from functools import partial
 
 from litestar import Litestar
 
+from dros import imaging
 from dros.auth import passwords
 from dros.auth import users as user_store
 from dros.auth.throttle import LoginThrottle
@@ -24,9 +27,11 @@ from dros.domain.study import repo as study_repo
 from dros.domain.study.files import StudyFiles
 from dros.domain.study.service import StudyService
 from dros.mqtt.publisher import MqttPublisher
+from dros.runtime.allocator import tune_allocator
 from dros.runtime.loop_lag import LoopLagProbe
+from dros.runtime.priority import background_executor, lower_threads, raise_loop_thread
 from dros.runtime.stop_signal import on_stop_signal
-from dros.settings import Locale, Settings
+from dros.settings import Locale, RuntimeSettings, Settings
 from dros.store import system_settings
 from dros.store.db import Conn, Database
 from dros.store.migrate import migrate
@@ -73,6 +78,24 @@ def _stop_requested(db: Database) -> None:
     passwords.POOL.cancel_queued()
 
 
+def loop_first(loop: asyncio.AbstractEventLoop, rt: RuntimeSettings) -> str:
+    """The loop thread before everything heavy (dros.runtime.priority): real-time where the process
+    may; the imaging chain's pool and the default executor (`asyncio.to_thread`: file moves, report
+    rendering, ...) at a lower priority; the GIL handed over sooner. Returns the loop's scheduling."""
+    sys.setswitchinterval(rt.gil_switch_interval_ms / 1000)
+    scheduling = raise_loop_thread(rt.loop_realtime_priority)
+    loop.set_default_executor(background_executor(min(32, (os.cpu_count() or 1) + 4), "dros-bg"))
+    pool = imaging.pool_thread_ids()
+    lowered = lower_threads(pool)
+    log.info(
+        "event loop scheduling: %s; imaging pool: %d threads, %d at background priority",
+        scheduling,
+        len(pool),
+        lowered,
+    )
+    return scheduling
+
+
 def warn_default_passwords(names: list[str]) -> None:
     if names:
         log.warning(
@@ -84,6 +107,7 @@ def warn_default_passwords(names: list[str]) -> None:
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    tune_allocator()  # before the threads that allocate frames start (dros.runtime.allocator)
     db = open_store(settings)
     state = app.state
     state.db = db
@@ -115,6 +139,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         gc.collect()
         gc.freeze()
     state.loop_lag.start()
+    state.loop_scheduling = loop_first(asyncio.get_running_loop(), rt)
     on_stop_signal(asyncio.get_running_loop(), partial(_stop_requested, db))
     state.study_service = StudyService(db, settings)
     state.mqtt = MqttPublisher(db, settings.mqtt)

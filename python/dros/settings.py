@@ -125,6 +125,12 @@ class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     # and the two cores belong to the event loop and the imaging chain first
     db_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # the event-loop lag probe (dros.runtime.loop_lag): wake-up interval, warning threshold, window
+    # the event loop's thread under SCHED_FIFO at this priority when the process may (root,
+    # CAP_SYS_NICE or RLIMIT_RTPRIO); 0 = normal scheduling (dros.runtime.priority)
+    loop_realtime_priority: Annotated[int, msgspec.Meta(ge=0, le=49)] = 1
+    # how long a thread may hold the GIL while another waits for it: the loop waits at most this
+    # long for a thread that runs Python (CPython's default is 5 ms)
+    gil_switch_interval_ms: Annotated[float, msgspec.Meta(ge=0.1, le=100)] = 1.0
     loop_lag_interval_ms: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 5.0
     loop_lag_warn_ms: Annotated[float, msgspec.Meta(gt=0)] = 50.0
     loop_lag_window_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0

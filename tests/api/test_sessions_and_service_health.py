@@ -11,8 +11,10 @@ import pytest
 
 from dros.errors import ErrorCode
 from tests.conftest import login
+from tests.runtime.test_priority import MAY_RUN_REALTIME
 
 PW = "/dr/api/v1/auth/settings/password"
+
 HEALTH = "/dr/api/v1/auth/service/health"
 OPTIONS = "/dr/api/v1/auth/resource/options"
 
@@ -86,6 +88,7 @@ def test_health_reports_loop_lag_and_default_passwords(client, auth_headers):
     assert {"worst_ms", "recent_p99_ms", "recent_worst_ms", "stalls_over_warn"} <= set(lag)
     assert data["default_password_users"] == ["service", "admin", "mgr", "tech"]
     assert data["pid"] > 0 and data["uptime_s"] >= 0
+    assert data["loop_scheduling"] == ("fifo 1" if MAY_RUN_REALTIME else "normal")
     r = client.post(
         PW,
         headers=auth_headers("mgr"),

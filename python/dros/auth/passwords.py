@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from dros.runtime.priority import lower_this_thread
 from dros.runtime.stopping import await_queued, stopping_error
 
 T = TypeVar("T")
@@ -28,14 +29,6 @@ _hasher = PasswordHasher()
 # one argon2 at a time per spare core (at least one): argon2 itself runs its lanes in parallel
 HASH_CONCURRENCY = max(1, (os.cpu_count() or 1) - 1)
 HASH_THREAD_NICE = 19
-
-
-def _lower_priority() -> None:
-    # Linux: the nice value is per thread (and inherited by the threads argon2 starts)
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICE)
-    except (OSError, AttributeError):
-        pass
 
 
 class HashPool:
@@ -53,7 +46,7 @@ class HashPool:
             threading.Thread(target=self._work, name=f"argon2-{n}", daemon=True).start()
 
     def _work(self) -> None:
-        _lower_priority()
+        lower_this_thread(HASH_THREAD_NICE)  # and the threads argon2 starts inherit it
         while (item := self._queue.get()) is not None:
             call, fut = item
             if fut.cancelled():

@@ -7,6 +7,7 @@ mod dicom;
 mod errors;
 mod imaging;
 mod phantom;
+mod pool;
 mod uid;
 
 pub(crate) use errors::run_detached;
@@ -23,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dicom::init_pymodule(m)?;
     imaging::init_pymodule(m)?;
     phantom::init_pymodule(m)?;
+    pool::init_pymodule(m)?;
     Ok(())
 }
 

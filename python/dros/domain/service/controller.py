@@ -38,6 +38,7 @@ class ServiceController(Controller):
                 uptime_s=round(time.monotonic() - state.started_monotonic, 3),
                 data_dir=str(settings.data_path),
                 loop_lag=probe.snapshot(),
+                loop_scheduling=state.get("loop_scheduling", "normal"),
                 default_password_users=state.users.with_default_password(),
                 quarantine=await db.read(list_quarantine),
             )

@@ -16,6 +16,9 @@ class ServiceHealth(msgspec.Struct, kw_only=True):
     data_dir: str
     # event-loop lag: how late the loop woke a 5 ms timer (anything above a few ms means blocking work)
     loop_lag: LoopLagSnapshot
+    # how the event loop's thread is scheduled: "fifo 1" (real-time, runtime.loop_realtime_priority)
+    # or "normal" (not permitted or switched off)
+    loop_scheduling: str = "normal"
     # login users that still have the installation's default password (change it on installation)
     default_password_users: list[str] = msgspec.field(default_factory=list)
     # image files the start-up repair found no row for, moved to <data_dir>/quarantine (never
