@@ -59,8 +59,14 @@ def test_100_exposures_without_growth_of_files_or_memory(
 ) -> None:
     c, h = acq_client, acq_headers("tech")
     sop = images_of(register(c, h))[0]["sop_instance_uid"]
-    for _ in range(5):  # warm-up: caches, thread pools, buffers reach their working size
+    # Warm-up: caches, thread pools, buffers and the allocator's heap reach their working size. Measured
+    # (RSS outside DuckDB every 25 exposures): +8 MiB over the first 25, then +2 MiB over the next 75.
+    for _ in range(25):
         sop = expose_once(c, h, listener, sop)
+    # back-to-back exposures heat the simulated anode (225 kHU) to its limit after about 110: a cooled
+    # tube, as after a pause, lets the 100 measured ones run without a refusal
+    gsim, _ = c.app.state.devices.simulators
+    gsim.inject("heat", 0)
     gc.collect()
     fds0, rss0, db0 = open_fds(), rss_bytes(), duckdb_bytes(c)
     for _ in range(100):
@@ -70,7 +76,7 @@ def test_100_exposures_without_growth_of_files_or_memory(
     done = c.app.state.db.read_sync(
         lambda conn: conn.execute("SELECT count(*) FROM exposure WHERE state = 'done'").fetchone()[0]
     )
-    assert done == 105
+    assert done == 125
     print(
         f"fds {fds0} → {fds1}; RSS {rss0 / 2**20:.1f} → {rss1 / 2**20:.1f} MiB; "
         f"DuckDB {db0 / 2**20:.1f} → {db1 / 2**20:.1f} MiB"
