@@ -71,10 +71,19 @@ def plain(conn, f: repo.ListFilter, deleted: bool, page: int, page_size: int) ->
 def check(db: Database, f: repo.ListFilter, deleted: bool, page: int, page_size: int) -> None:
     def both(conn):
         fast = repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size)
-        return (fast[0], [s.study_id for s in fast[1]]), plain(conn, f, deleted, page, page_size)
+        # and against the filter's sort keys as the service keeps them for deep pages
+        keyed = repo.list_studies(
+            conn, f, deleted=deleted, page=page, page_size=page_size, keys=repo.sort_keys(conn, f, deleted=deleted)
+        )
+        return (
+            (fast.total, [s.study_id for s in fast.studies]),
+            (keyed.total, [s.study_id for s in keyed.studies]),
+            plain(conn, f, deleted, page, page_size),
+        )
 
-    got, want = db.read_sync(both)
+    got, keyed, want = db.read_sync(both)
     assert got == want, (f, deleted, page, page_size)
+    assert keyed == want, ("with sort keys", f, deleted, page, page_size)
 
 
 @pytest.mark.parametrize("page_size", [1, 7, 10, 64])
@@ -178,7 +187,7 @@ def test_count_and_page_come_from_one_snapshot(tmp_path):
         deadline = time.monotonic() + 6
         while written[0] < 150 and time.monotonic() < deadline:
             for deleted in (False, True):
-                count, studies, _ = database.read_sync(
+                count, studies, *_ = database.read_sync(
                     lambda c, d=deleted: repo.list_studies(
                         c, f if not d else repo.ListFilter(), deleted=d, page=1, page_size=10000
                     )

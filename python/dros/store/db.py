@@ -78,7 +78,8 @@ class Database:
     @property
     def generation(self) -> int:
         """Changes after every committed write, whatever it wrote: a result read at generation g is
-        still current while the generation is g."""
+        still current while the generation is g. Odd while a commit is under way: reads that ran
+        without a transaction between two equal, even readings saw no commit at all."""
         return self._generation
 
     def cancel_queued(self) -> None:
@@ -134,8 +135,13 @@ class Database:
         except BaseException:
             cur.execute("ROLLBACK")
             raise
-        cur.execute("COMMIT")
+        # odd while the commit is under way, so a reader that compares the generation before and
+        # after its reads sees every commit that could have become visible to them (a seqlock)
         self._generation += 1
+        try:
+            cur.execute("COMMIT")
+        finally:
+            self._generation += 1
         return result
 
 

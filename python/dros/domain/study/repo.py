@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from dros.domain.study.schemas import STUDY_STATUSES, Image, QuarantineEntry, Series, Study
 from dros.store.db import Conn
@@ -367,7 +368,8 @@ class ListFilter:
 
 
 # Ranks up to this depth come from DuckDB's `max(key, n)` aggregate (a bounded heap, ~0.5 ms per
-# 100,000 rows); deeper pages fetch every matching key into NumPy and pick the ranks there.
+# 100,000 rows); deeper pages fetch every matching key into NumPy (1.5-2 ms per 100,000), sorted,
+# and the service keeps them for the next deep page until a write (StudyService.list_studies).
 # DuckDB's Top-N operator and ORDER BY … OFFSET cost 7-13 ms per 100,000 rows instead.
 HEAP_DEPTH = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -425,16 +427,31 @@ class StudyPage(NamedTuple):
     total: int
     studies: list[Study]
     stale: int  # rows of the page read from their columns: their list row was marked stale
+    # every matching study's sort key, ascending, when this read fetched them (a deep page): the
+    # caller may keep them as the filter's index while the database generation stays the same
+    keys: SortKeys | None = None
 
 
-def list_studies(conn: Conn, f: ListFilter, *, deleted: bool, page: int, page_size: int) -> StudyPage:
+SortKeys = npt.NDArray[np.int64]
+
+
+def list_studies(
+    conn: Conn, f: ListFilter, *, deleted: bool, page: int, page_size: int, keys: SortKeys | None = None
+) -> StudyPage:
     """The count and one page, newest first (bin: most recently deleted first), study_id breaking
-    ties — from one snapshot. Two scans: the count with the sort keys down to the page (`key` =
-    microseconds of the sort column), then the list rows whose key lies within the page's key range."""
+    ties — from one snapshot. The ranks of the page come from the sort keys (`key` = microseconds
+    of the sort column): a bounded heap in DuckDB for the first pages, every key otherwise; then the
+    list rows whose key lies within the page's key range.
+
+    `keys`: the filter's sort keys as an earlier read returned them. The page is then read without
+    a transaction, and only the caller can tell whether that is one snapshot: it must check that no
+    write committed between that earlier read and the end of this one (`Database.generation`)."""
     where, params = _list_where(f, deleted)
     column = "deleted_at" if deleted else "study_start_datetime"
     offset = (page - 1) * page_size
     depth = offset + page_size
+    if keys is not None:
+        return _page_of(conn, where, params, column, keys, offset, page_size)
     with read_snapshot(conn):
         if depth <= HEAP_DEPTH:
             row = conn.execute(
@@ -445,32 +462,60 @@ def list_studies(conn: Conn, f: ListFilter, *, deleted: bool, page: int, page_si
                 return StudyPage(total, [], 0)
             high, low = top[offset], top[min(depth, total) - 1]
             above = top.index(high)  # keys sorted descending: how many rank before the first `high`
-        else:
-            keys = conn.execute(f"SELECT epoch_us({column}) AS k FROM study WHERE {where}", params).fetchnumpy()["k"]
-            total = len(keys)
-            if offset >= total:
-                return StudyPage(total, [], 0)
-            first, last = total - 1 - offset, total - 1 - (min(depth, total) - 1)  # ascending positions
-            ranked = np.partition(keys, [last, first])
-            high, low = int(ranked[first]), int(ranked[last])
-            above = int(np.count_nonzero(keys > high))
-        rows = conn.execute(
-            f"SELECT epoch_us({column}), study_id, list_row FROM study WHERE {where} AND {column} BETWEEN ? AND ?",
-            [*params, _EPOCH + timedelta(microseconds=low), _EPOCH + timedelta(microseconds=high)],
-        ).fetchall()
-        # a handful of rows: sorted here, which spares DuckDB a sort
-        rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
-        # they start at the first study with key `high`, i.e. at rank `above`
-        rows = rows[offset - above : offset - above + page_size]
-        stale = [r[1] for r in rows if r[2] is None]
-        by_id: dict[str, Study] = {}
-        if stale:
-            by_id = {
-                r[_STUDY_ID]: study_from_row(r)
-                for r in conn.execute(
-                    f"SELECT {_STUDY_SELECT} FROM study WHERE study_id IN (SELECT unnest(?::VARCHAR[]))", [stale]
-                ).fetchall()
-            }
+            return _rows_between(conn, where, params, column, total, high, low, offset - above, page_size)
+        keys = sort_keys(conn, f, deleted=deleted)
+        return _page_of(conn, where, params, column, keys, offset, page_size)._replace(keys=keys)
+
+
+def sort_keys(conn: Conn, f: ListFilter, *, deleted: bool) -> SortKeys:
+    """Every matching study's sort key (µs of the list's sort column), ascending."""
+    where, params = _list_where(f, deleted)
+    column = "deleted_at" if deleted else "study_start_datetime"
+    keys = conn.execute(f"SELECT epoch_us({column}) AS k FROM study WHERE {where}", params).fetchnumpy()["k"]
+    # nearly in order already (studies arrive in time order): the stable sort (timsort) is quick on that
+    return np.sort(np.asarray(keys, dtype=np.int64), kind="stable")
+
+
+def _page_of(
+    conn: Conn, where: str, params: list[Any], column: str, keys: SortKeys, offset: int, page_size: int
+) -> StudyPage:
+    total = len(keys)
+    if offset >= total:
+        return StudyPage(total, [], 0)
+    first, last = total - 1 - offset, max(0, total - offset - page_size)  # ascending positions
+    high, low = int(keys[first]), int(keys[last])
+    above = total - int(np.searchsorted(keys, high, side="right"))  # how many rank before the first `high`
+    return _rows_between(conn, where, params, column, total, high, low, offset - above, page_size)
+
+
+def _rows_between(
+    conn: Conn,
+    where: str,
+    params: list[Any],
+    column: str,
+    total: int,
+    high: int,
+    low: int,
+    skip: int,
+    page_size: int,
+) -> StudyPage:
+    """The page: the rows with keys in [low, high], newest first, after the first `skip` of them."""
+    rows = conn.execute(
+        f"SELECT epoch_us({column}), study_id, list_row FROM study WHERE {where} AND {column} BETWEEN ? AND ?",
+        [*params, _EPOCH + timedelta(microseconds=low), _EPOCH + timedelta(microseconds=high)],
+    ).fetchall()
+    # a handful of rows: sorted here, which spares DuckDB a sort
+    rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    rows = rows[skip : skip + page_size]
+    stale = [r[1] for r in rows if r[2] is None]
+    by_id: dict[str, Study] = {}
+    if stale:
+        by_id = {
+            r[_STUDY_ID]: study_from_row(r)
+            for r in conn.execute(
+                f"SELECT {_STUDY_SELECT} FROM study WHERE study_id IN (SELECT unnest(?::VARCHAR[]))", [stale]
+            ).fetchall()
+        }
     studies = [by_id[r[1]] if r[2] is None else study_from_list_row(r[2]) for r in rows]
     return StudyPage(total, studies, len(stale))
 

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,8 @@ class StudyService:
         self.ids = StudyIdGenerator(db.read_sync(repo.max_study_id))
         self.locks = study_locks(db)
         self._lists = GenerationCache()
+        # each filter's sort keys for deep pages (repo.list_studies), at most 8 filters (~0.8 MB each)
+        self._sort_keys = GenerationCache(max_entries=8)
 
     # ---- registration and edits ------------------------------------------------------------
     def _patient_fields(self, data: StudyCreate | StudyUpdate, product: Product, now: datetime) -> dict[str, Any]:
@@ -325,9 +328,21 @@ class StudyService:
         if cached and (hit := self._lists.get(key, generation)) is not None:
             reply: StudyList = hit
             return reply
-        found = await self.db.read(
-            lambda conn: repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size)
-        )
+        index = (f, deleted)
+        keys: repo.SortKeys | None = None
+        if page * page_size > repo.HEAP_DEPTH:
+            keys = self._sort_keys.get(index, generation)  # only ever kept under an even generation
+
+        def read(conn: Conn, keys: repo.SortKeys | None = keys) -> repo.StudyPage:
+            return repo.list_studies(conn, f, deleted=deleted, page=page, page_size=page_size, keys=keys)
+
+        found = await self.db.read(read)
+        if keys is not None and self.db.generation != generation:
+            # a write committed while the page was read against the keys of before it: read it
+            # again, count and page in one snapshot
+            found = await self.db.read(partial(read, keys=None))
+        elif found.keys is not None and generation % 2 == 0 and self.db.generation == generation:
+            self._sort_keys.put(index, generation, found.keys)
         if found.stale:
             # rows another writer changed (acquisition, portrait): rendered again for the next pages
             await self.db.write(repo.refresh_stale_list_rows)
