@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +28,7 @@ from dros.domain.study.service import StudyService
 from dros.mqtt.publisher import MqttPublisher
 from dros.runtime.allocator import tune_allocator
 from dros.runtime.loop_lag import LoopLagProbe
-from dros.runtime.priority import background_executor, lower_threads, raise_loop_thread
+from dros.runtime.priority import lower_threads, raise_loop_thread
 from dros.runtime.stop_signal import on_stop_signal
 from dros.settings import Locale, RuntimeSettings, Settings
 from dros.store import system_settings
@@ -78,13 +77,12 @@ def _stop_requested(db: Database) -> None:
     passwords.POOL.cancel_queued()
 
 
-def loop_first(loop: asyncio.AbstractEventLoop, rt: RuntimeSettings) -> str:
+def loop_first(rt: RuntimeSettings) -> str:
     """The loop thread before everything heavy (dros.runtime.priority): real-time where the process
-    may; the imaging chain's pool and the default executor (`asyncio.to_thread`: file moves, report
-    rendering, ...) at a lower priority; the GIL handed over sooner. Returns the loop's scheduling."""
+    may; the imaging chain's pool at a lower priority; the GIL handed over sooner. Returns the loop's
+    scheduling."""
     sys.setswitchinterval(rt.gil_switch_interval_ms / 1000)
     scheduling = raise_loop_thread(rt.loop_realtime_priority)
-    loop.set_default_executor(background_executor(min(32, (os.cpu_count() or 1) + 4), "dros-bg"))
     pool = imaging.pool_thread_ids()
     lowered = lower_threads(pool)
     log.info(
@@ -139,7 +137,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         gc.collect()
         gc.freeze()
     state.loop_lag.start()
-    state.loop_scheduling = loop_first(asyncio.get_running_loop(), rt)
+    state.loop_scheduling = loop_first(rt)
     on_stop_signal(asyncio.get_running_loop(), partial(_stop_requested, db))
     state.study_service = StudyService(db, settings)
     state.mqtt = MqttPublisher(db, settings.mqtt)

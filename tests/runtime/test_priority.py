@@ -1,5 +1,5 @@
-"""The event loop first: its thread real-time where permitted (threads it starts are not), every
-background thread at a lower priority, the imaging pool's threads included."""
+"""The event loop first: its thread real-time where permitted (threads it starts are not), the
+imaging pool's threads at a lower priority."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from dros import imaging
 from dros.runtime import priority
 from dros.runtime.priority import (
     BACKGROUND_NICE,
-    background_executor,
     loop_scheduling,
     lower_this_thread,
     lower_threads,
@@ -64,13 +63,6 @@ def test_a_refused_real_time_priority_is_logged_and_reported_as_normal(
     monkeypatch.setattr(priority.os, "sched_setscheduler", refuse)
     assert _in_thread(lambda: raise_loop_thread(1)) == "normal"
     assert "LimitRTPRIO=1" in caplog.text
-
-
-def test_background_executor_threads_run_at_the_background_nice_value() -> None:
-    with background_executor(2, "bg-test") as pool:
-        tids = {pool.submit(threading.get_native_id).result() for _ in range(4)}
-        nice = {_nice_of(tid) for tid in tids}
-    assert nice == {BACKGROUND_NICE}
 
 
 def test_lowering_never_raises_a_thread_that_already_runs_lower() -> None:

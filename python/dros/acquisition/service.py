@@ -34,6 +34,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -61,7 +62,6 @@ from dros.dx_metadata import DxMetadata
 from dros.errors import DrosError, ErrorCode
 from dros.mqtt.publisher import MqttPublisher
 from dros.mqtt.topics import Progress, ProgressMessage, TaskGlobalStatus
-from dros.runtime.priority import background_executor
 from dros.settings import Locale, Settings
 from dros.store.db import Database
 
@@ -131,7 +131,7 @@ class AcquisitionService:
         self._current: Inspection | None = None
         self._busy = False  # an exposure (or its processing) is running
         self._select = asyncio.Lock()
-        self._imaging = background_executor(1, "imaging")
+        self._imaging = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imaging")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._prep_waiters: dict[str, asyncio.Future[None]] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,10 @@ from dros import imaging
 from dros.direct_io import write_direct
 from dros.durable import durable_write
 from dros.dx_metadata import DxMetadata
-from dros.runtime.priority import background_executor
 
 #: Helpers that run beside the calling worker thread (checksum beside the raw write, thumbnail beside the
 #: DICOM write): both sides release the GIL, so the two halves overlap.
-_BESIDE = background_executor(2, "acq-io")
+_BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="acq-io")
 
 
 class RawFrameDamaged(RuntimeError):

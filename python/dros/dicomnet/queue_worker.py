@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -30,7 +31,6 @@ from dros.dicomnet.commitment import (
 from dros.dicomnet.log import DcmtkLog
 from dros.domain.pacs import repo
 from dros.domain.pacs.schemas import Node
-from dros.runtime.priority import background_executor
 from dros.store.db import Conn, Database
 
 log = logging.getLogger("dros.pacs.queue")
@@ -69,7 +69,7 @@ class SendWorker:
         self._assocs: set[Any] = set()
         # commitment transactions whose tasks are not marked yet → a report that came early
         self._inflight: dict[str, CommitmentResult | None] = {}
-        self._pool = background_executor(16, "pacs-send")
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pacs-send")
         self._thread = threading.Thread(target=self._run, name="pacs-dispatch", daemon=True)
 
     # -- life ----------------------------------------------------------------------------------

@@ -1,26 +1,29 @@
-"""The event loop first: its thread runs at a real-time priority where the process may, and every
-thread that does heavy work runs at a lower priority.
+"""The event loop first: its thread runs at a real-time priority where the process may, and the
+imaging chain's threads run at a lower priority than everything else.
 
 The loop thread drives the generator, publishes status and answers every request; the imaging
-chain (rayon's pool), file writes and hashing run beside it. On a two-core host those threads,
-at the loop's own priority, hold both cores while an image is processed, and a loop that wakes
-waits for the scheduler's next tick: 4 ms run-queue waits were measured on the loop thread during
-every exposure (`benches/bench_acquisition.py`). A lower priority (a higher nice value) lets the
-loop take a core as it wakes; the background work still gets every cycle the loop does not use.
+chain (rayon's pool) runs beside it and holds both cores of a two-core host while an image is
+processed. A loop that woke then waited for the scheduler's next tick: 4 ms run-queue waits were
+measured on the loop thread during every exposure (`benches/bench_acquisition.py`), and a lower
+priority for the chain alone did not take them away, since the fair scheduler lets a running
+thread finish its slice before a woken one of higher weight runs.
 
-A lower priority alone does not take the tick away: the fair scheduler lets a running thread
-finish its slice before a woken one of higher weight runs, so the loop still waited up to 4 ms.
 Under SCHED_FIFO the loop thread takes a core the moment it wakes (worst wake-up lag 5.7-8.6 ms
-with nice alone, median of the per-exposure worst 4 ms; 1.6 ms with the loop real-time). It is
-the way audio servers run their audio thread: the loop's steps are short (under 1.5 ms of CPU,
-measured), and the kernel's real-time throttling keeps 5 % of every core for everything else
-even if a bug made the loop spin. It needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO (the systemd
-unit grants `LimitRTPRIO=1`); without them the loop stays at normal priority and says so.
+with nice values alone, median of the per-exposure worst 4 ms; 2.8 ms and 1.3-1.5 ms with the loop
+real-time). It is the way audio servers run their audio thread: the loop's steps are short (under
+1.5 ms of CPU, measured), and the kernel's real-time throttling keeps 5 % of every core for
+everything else even if a bug made the loop spin. It needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO
+(the systemd unit grants `LimitRTPRIO=1`); without them the loop stays at normal priority and says so.
+
+Only threads that never hold the GIL while they work are lowered: rayon's pool (the chain runs
+detached from the interpreter) and argon2's (dros.auth.passwords). A lowered thread that runs
+Python would hold the GIL while other processes take its core, and the loop would wait for it:
+a priority inversion through the GIL. Executors that run Python stay at normal priority.
 
 Linux keeps the scheduling policy and nice value per thread, and a new thread inherits its
 creator's: the loop thread sets SCHED_RESET_ON_FORK, so threads and processes it starts begin at
-normal priority, and each background thread lowers itself, or is lowered by its id. Raising a
-nice value back needs privileges, so those calls only ever lower. Elsewhere they do nothing.
+normal priority. Raising a nice value back needs privileges, so these calls only ever lower.
+Elsewhere they do nothing.
 """
 
 from __future__ import annotations
@@ -29,12 +32,11 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger("dros.runtime")
 
-# Background work (imaging, raw and DICOM writes, file moves, report rendering): a tenth of the
-# loop's weight when both want a core. argon2 goes lower still (dros.auth.passwords).
+# the imaging chain's pool: a tenth of the weight of a normal thread when both want a core
+# (argon2 goes lower still: dros.auth.passwords)
 BACKGROUND_NICE = 10
 
 
@@ -57,13 +59,6 @@ def lower_this_thread(nice: int = BACKGROUND_NICE) -> bool:
 def lower_threads(thread_ids: Iterable[int], nice: int = BACKGROUND_NICE) -> int:
     """Lower each of `thread_ids`; returns how many run at `nice` or lower afterwards."""
     return sum(lower_thread(tid, nice) for tid in thread_ids)
-
-
-def background_executor(max_workers: int, thread_name_prefix: str, nice: int = BACKGROUND_NICE) -> ThreadPoolExecutor:
-    """A thread pool whose threads lower themselves as they start."""
-    return ThreadPoolExecutor(
-        max_workers=max_workers, thread_name_prefix=thread_name_prefix, initializer=lower_this_thread, initargs=(nice,)
-    )
 
 
 def raise_loop_thread(priority: int) -> str:
