@@ -1,0 +1,73 @@
+"""Image quality of the enhancement per preset (tests/imaging/image_quality.py says how each figure
+is measured). Targets (issue 13, point 4): insert CNR ≥ 1.5× the plain log image, halo at a metal edge
+≤ 5 % of the window, no grid-line moiré (≤ 1 % of the window here).
+
+What the chain does not meet yet is listed below with the measured figure; each listed case must
+still miss (the test fails when it is fixed, so the list shrinks)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from dros import imaging
+from tests.imaging.image_quality import DISC_DIAMETERS, Figures, measure, plain_log_chain
+
+CNR_GAIN_MIN = 1.5
+HALO_MAX = 0.05
+MOIRE_MAX = 0.01
+
+# Measured (seed 1): the coarsest disc gains least where the preset favours fine detail.
+KNOWN_LOW_CNR = {("extremity", 64): 1.42, ("vet_extremity", 64): 1.34}
+# Measured: 26-113 % of the window. The 3.5-log-unit step enters the pyramid whole; the coarse
+# levels are compressed (latitude) and the middle ones raised, so the step comes back as a band
+# in the tissue beside it. A limit on the log image at the anatomy's range before the pyramid,
+# or an edge-aware decomposition, would be the fix; not built.
+KNOWN_HALO = set(imaging.presets())
+# Measured: 5.6-9.0 % of the window at 0.080 cycles/px: the pyramid's first level samples every
+# second pixel, where the 0.42 c/px grid is 0.84 cycles per sample and folds to 0.16 (= 0.08 c/px).
+# Its 2 × 2 box reduction passes a quarter of the grid (|H| = cos(π f) = 0.25 at 0.42 c/px); a
+# binomial 5-tap reduction (|H| = cos⁴(π f) = 0.004) would suppress it; not built.
+KNOWN_MOIRE = set(imaging.presets())
+
+
+@cache
+def figures(preset: str) -> Figures:
+    return measure(preset)
+
+
+@pytest.mark.parametrize("preset", imaging.presets())
+def test_enhancement_raises_low_contrast_cnr(preset: str) -> None:
+    f = figures(preset)
+    for diameter, gain in zip(DISC_DIAMETERS, f.cnr_gain, strict=True):
+        if (preset, diameter) in KNOWN_LOW_CNR:
+            assert gain < CNR_GAIN_MIN, f"{preset} {diameter} px now gains {gain:.2f}: remove it from KNOWN_LOW_CNR"
+        else:
+            assert gain >= CNR_GAIN_MIN, f"{preset}: {diameter} px disc CNR only {gain:.2f}× the log image's"
+
+
+@pytest.mark.parametrize("preset", imaging.presets())
+def test_halo_at_a_metal_edge(preset: str) -> None:
+    halo = figures(preset).halo
+    if preset in KNOWN_HALO:
+        assert halo > HALO_MAX, f"{preset}: halo {100 * halo:.1f} % now meets the target: remove it from KNOWN_HALO"
+    else:
+        assert halo <= HALO_MAX, f"{preset}: halo {100 * halo:.1f} % of the window"
+
+
+@pytest.mark.parametrize("preset", imaging.presets())
+def test_no_grid_line_moire(preset: str) -> None:
+    f = figures(preset)
+    if preset in KNOWN_MOIRE:
+        assert f.moire > MOIRE_MAX, f"{preset}: moiré {100 * f.moire:.1f} % now meets the target: update KNOWN_MOIRE"
+    else:
+        assert f.moire <= MOIRE_MAX, f"{preset}: moiré {100 * f.moire:.1f} % at {f.moire_cycles_per_px:.3f} c/px"
+
+
+def test_the_measures_see_nothing_in_a_plain_log_image() -> None:
+    """The yardstick: a linear display of ln(raw) has no halo, no moiré and the log image's CNR."""
+    f = measure("default", chain=plain_log_chain)
+    assert all(abs(g - 1.0) < 0.02 for g in f.cnr_gain), f.cnr_gain
+    assert f.halo < 0.01, f.halo
+    assert f.moire < 0.002, f.moire
