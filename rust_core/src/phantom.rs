@@ -16,7 +16,8 @@
 //!
 //! [`Physics::Wide`] widens this per frame (see its doc): penumbra σ 1–8 px, blade transmission
 //! 0–40 %, scatter fraction to 60 %, heel ±15 %, rotation ±45°, tight collimation with thick anatomy
-//! filling the field.
+//! filling the field, gain seams between detector tiles, stationary grid lines near Nyquist, a panel
+//! that saturates in direct exposure, metal implants, paediatric small fields.
 //!
 //! Independence from the detector: this module uses nothing of the detection code (its own field
 //! geometry, signed distance, rasteriser and gain; `tests/imaging/test_phantom_truth.py` enforces it)
@@ -246,6 +247,18 @@ pub struct SceneParams {
     pub scatter_to_primary: f64,
     pub heel: f64,
     pub dn_per_ugy: f64,
+    /// Metal implants `(cx, cy, half length, half width, cos, sin, μ)`: rotated boxes,
+    /// `|dx·cos + dy·sin| ≤ half length ∧ |−dx·sin + dy·cos| ≤ half width`, inside the body only,
+    /// added to A after its clamp: `A = min(A + Σ μ, IMPLANT_MAX_ATTENUATION)` where any covers the pixel.
+    pub implants: Vec<[f64; 7]>,
+    /// Detector tiles (columns, rows) and their residual gains, row-major.
+    pub tiles: (usize, usize),
+    pub tile_gain: Vec<f64>,
+    /// Grid lines (cycles per pixel, modulation, phase, 1 = lines across x / 0 = across y).
+    pub grid: Option<[f64; 4]>,
+    /// The raw value at which the panel saturates.
+    pub saturation_dn: f64,
+    pub paediatric: bool,
 }
 
 /// A generated frame with its ground truth.
@@ -310,7 +323,12 @@ struct Scene {
     penumbra_scale: f64,
     /// (cx, cy, hw, hh, transmission).
     markers: Vec<[f64; 5]>,
+    /// (cx, cy, half length, half width, cos, sin, μ): rotated boxes of metal inside the body.
+    implants: Vec<[f64; 7]>,
 }
+
+/// Metal in the patient reaches this attenuation at most (log units, 0.15 % transmission).
+pub const IMPLANT_MAX_ATTENUATION: f64 = 6.5;
 
 impl Scene {
     #[inline]
@@ -347,7 +365,21 @@ impl Scene {
             a += e.mu * e.chord(x, y);
         }
         a += self.tex_amp * self.texture(x, y) * (c * 4.0).min(1.0);
-        a.clamp(0.0, self.max_attenuation)
+        let a = a.clamp(0.0, self.max_attenuation);
+        let metal: f64 = self
+            .implants
+            .iter()
+            .filter(|m| {
+                let (dx, dy) = (x - m[0], y - m[1]);
+                (dx * m[4] + dy * m[5]).abs() <= m[2] && (-dx * m[5] + dy * m[4]).abs() <= m[3]
+            })
+            .map(|m| m[6])
+            .sum();
+        if metal > 0.0 {
+            (a + metal).min(IMPLANT_MAX_ATTENUATION)
+        } else {
+            a
+        }
     }
 
     #[inline]
@@ -393,6 +425,18 @@ struct WideDraws {
     penumbra_sigma: f64,
     scatter_to_primary: f64,
     heel: f64,
+    /// Detector tiles (columns, rows) and each tile's residual gain after flat-field calibration.
+    tiles: (usize, usize),
+    tile_gain: Vec<f64>,
+    /// Stationary anti-scatter grid: (cycles per pixel, modulation, phase, lines across x).
+    grid: Option<[f64; 4]>,
+    /// The panel saturates at this fraction of the nominal open-field signal.
+    saturation: Option<f64>,
+    /// Metal implants: (u, v) in the body's own axes as fractions of its semi-axes, half length and
+    /// half width as fractions of the smaller semi-axis, angle (degrees), attenuation (log units).
+    implants: Vec<[f64; 6]>,
+    /// A child: a small field of this fraction of the panel (2–6 %) and aspect, with a small body in it.
+    paediatric: Option<(f64, f64)>,
 }
 
 impl WideDraws {
@@ -407,7 +451,47 @@ impl WideDraws {
             penumbra_sigma: r.range(1.0, 8.0),
             scatter_to_primary: r.range(0.15, 1.5),
             heel: r.range(0.03, 0.15),
+            tiles: (0, 0),
+            tile_gain: Vec::new(),
+            grid: None,
+            saturation: None,
+            implants: Vec::new(),
+            paediatric: None,
         }
+        .more(&mut r)
+    }
+
+    fn more(mut self, r: &mut Rng) -> Self {
+        self.tiles = (1 + (r.next_u64() % 3) as usize, 1 + (r.next_u64() % 2) as usize);
+        self.tile_gain = (0..self.tiles.0 * self.tiles.1).map(|_| 1.0 + r.range(-0.03, 0.03)).collect();
+        if r.chance(0.5) {
+            self.grid = Some([r.range(0.35, 0.49), r.range(0.02, 0.15), r.range(0.0, std::f64::consts::TAU), {
+                if r.chance(0.5) {
+                    1.0
+                } else {
+                    0.0
+                }
+            }]);
+        }
+        if r.chance(0.25) {
+            self.saturation = Some(r.range(0.5, 0.95));
+        }
+        if r.chance(0.35) {
+            for _ in 0..1 + (r.next_u64() % 3) as usize {
+                self.implants.push([
+                    r.range(-0.5, 0.5),
+                    r.range(-0.5, 0.5),
+                    r.range(0.08, 0.3),
+                    r.range(0.01, 0.04),
+                    r.range(-90.0, 90.0),
+                    r.range(2.0, 4.5),
+                ]);
+            }
+        }
+        if r.chance(0.15) {
+            self.paediatric = Some((r.range(0.02, 0.06), r.range(0.7, 1.4)));
+        }
+        self
     }
 }
 
@@ -423,8 +507,11 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDr
     let field = match spec.kind {
         FieldKind::Open => Field::Open,
         FieldKind::Rect => {
-            let area = if rng.chance(0.25) { rng.range(0.05, 0.1) } else { rng.range(0.15, 0.8) } * wf * hf;
-            let aspect = rng.range(0.7, 1.4);
+            let mut area = if rng.chance(0.25) { rng.range(0.05, 0.1) } else { rng.range(0.15, 0.8) } * wf * hf;
+            let mut aspect = rng.range(0.7, 1.4);
+            if let Some((frac, asp)) = wide.and_then(|wd| wd.paediatric) {
+                (area, aspect) = (frac * wf * hf, asp);
+            }
             let mut hw = 0.5 * (area * aspect).sqrt();
             let mut hh = 0.5 * (area / aspect).sqrt();
             hw = hw.min(0.5 * wf * 0.95);
@@ -457,7 +544,10 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDr
             };
             let cx = wf * (0.5 + rng.range(-off, off));
             let cy = hf * (0.5 + rng.range(-off, off));
-            Field::Circle { cx, cy, r }
+            match wide.and_then(|wd| wd.paediatric) {
+                Some((frac, _)) => Field::Circle { cx, cy, r: (frac * wf * hf / std::f64::consts::PI).sqrt() },
+                None => Field::Circle { cx, cy, r },
+            }
         }
     };
     // Field extent on the panel, to place the anatomy where it will be seen.
@@ -495,6 +585,20 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDr
         mu = wd.body_mu;
     }
     let body = Ellipse { cx: bcx, cy: bcy, a: ba, b: bb, cos: bc, sin: bs, mu };
+    // Implants sit in the body, in its own axes: a plate, a nail, a screw.
+    let implants: Vec<[f64; 7]> = wide
+        .map(|wd| {
+            wd.implants
+                .iter()
+                .map(|&[u, v, len, wid, deg, mu]| {
+                    let (ic, is) = (deg.to_radians().cos(), deg.to_radians().sin());
+                    let (px, py) = (u * ba, v * bb);
+                    let short = ba.min(bb);
+                    [bcx + px * bc - py * bs, bcy + px * bs + py * bc, len * short, wid * short, ic, is, mu]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut inner = Vec::new();
     for _ in 0..1 + (rng.next_u64() % 3) as usize {
         let d: f64 = rng.range(-90.0, 90.0);
@@ -572,6 +676,50 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDr
         leak,
         penumbra_scale,
         markers,
+        implants,
+    }
+}
+
+/// What the panel and the grid in front of it add (wide physics; identity otherwise): the
+/// residual gain of each tile after flat-field calibration, stationary grid lines, saturation.
+struct Panel {
+    tile_w: usize,
+    tile_h: usize,
+    cols: usize,
+    gains: Vec<f64>,
+    grid: Option<[f64; 4]>,
+    saturation_dn: f64,
+}
+
+impl Panel {
+    fn new(wide: Option<&WideDraws>, w: usize, h: usize, k0_dn: f64) -> Self {
+        match wide {
+            None => Panel { tile_w: w, tile_h: h, cols: 1, gains: vec![1.0], grid: None, saturation_dn: 65535.0 },
+            Some(wd) => Panel {
+                tile_w: w.div_ceil(wd.tiles.0),
+                tile_h: h.div_ceil(wd.tiles.1),
+                cols: wd.tiles.0,
+                gains: wd.tile_gain.clone(),
+                grid: wd.grid,
+                saturation_dn: wd.saturation.map_or(65535.0, |f| (f * k0_dn).min(65535.0)),
+            },
+        }
+    }
+
+    #[inline]
+    fn gain(&self, x: usize, y: usize) -> f64 {
+        self.gains[(y / self.tile_h) * self.cols + x / self.tile_w]
+    }
+
+    #[inline]
+    fn grid(&self, x: f64, y: f64) -> f64 {
+        match self.grid {
+            None => 1.0,
+            Some([f, m, phase, across_x]) => {
+                let t = if across_x > 0.5 { x } else { y };
+                1.0 - m * 0.5 * (1.0 + (std::f64::consts::TAU * f * t + phase).cos())
+            }
+        }
     }
 }
 
@@ -637,6 +785,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
         spr = wd.scatter_to_primary;
     }
     let (sg, gw, gh, cell) = scatter_grid(&scene, spr);
+    let panel = Panel::new(wide.as_ref(), w, h, scene.k0_dn);
     let seed = spec.seed;
     let mut raw = vec![0u16; w * h];
     let mut direct = vec![false; w * h];
@@ -666,9 +815,9 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
                 let (ix, fx) = (gx as usize, gx - gx.floor());
                 let s = (sg[iy * gw + ix] * (1.0 - fx) + sg[iy * gw + ix + 1] * fx) * (1.0 - fy)
                     + (sg[(iy + 1) * gw + ix] * (1.0 - fx) + sg[(iy + 1) * gw + ix + 1] * fx) * fy;
-                let signal = p + s;
+                let signal = (p + s) * panel.grid(xf, yf);
                 let v = signal + (0.5 * signal).sqrt() * r.normal() + 3.0 * r.normal();
-                row[x] = v.round().clamp(0.0, 65535.0) as u16;
+                row[x] = (v * panel.gain(x, y)).round().clamp(0.0, panel.saturation_dn) as u16;
                 let inside = scene.field.signed_distance(xf, yf) >= 0.0;
                 frow[x] = inside;
                 drow[x] = inside && a < DIRECT_MAX_ATTENUATION && mk.is_none();
@@ -712,6 +861,12 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
         scatter_to_primary: spr,
         heel: scene.heel,
         dn_per_ugy: DN_PER_UGY,
+        implants: scene.implants.clone(),
+        tiles: wide.as_ref().map_or((1, 1), |wd| wd.tiles),
+        tile_gain: panel.gains.clone(),
+        grid: panel.grid,
+        saturation_dn: panel.saturation_dn,
+        paediatric: wide.as_ref().is_some_and(|wd| wd.paediatric.is_some()),
     };
     Ok(Phantom {
         raw: Array2::from_shape_vec(shape, raw).map_err(|e| CoreError::InvalidArgument(e.to_string()))?,

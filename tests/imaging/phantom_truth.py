@@ -111,6 +111,12 @@ def attenuation(scene: dict[str, Any], width: int, height: int) -> F64:
     texture = _smooth_weights(y.ravel(), height, n) @ tex @ _smooth_weights(x.ravel(), width, n).T
     a = a + scene["tex_amp"] * texture * np.minimum(cb * 4.0, 1.0)
     a = np.clip(a, 0.0, scene["max_attenuation"])
+    # metal implants (wide physics): added after the clamp, up to their own limit
+    metal = np.zeros_like(a)
+    for cx, cy, half_len, half_wid, c, s, mu in scene.get("implants", []):
+        dx, dy = x - cx, y - cy
+        metal = metal + mu * ((np.abs(dx * c + dy * s) <= half_len) & (np.abs(-dx * s + dy * c) <= half_wid))
+    a = np.where(metal > 0.0, np.minimum(a + metal, scene.get("implant_max_attenuation", np.inf)), a)
     out[y0:y1, x0:x1] = np.where(cb > 0.0, a, 0.0)
     return out
 

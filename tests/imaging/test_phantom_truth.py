@@ -13,14 +13,16 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from dros import imaging
 from tests.imaging import phantom_truth
-from tests.imaging.phantom_truth import field_mask, truth
+from tests.imaging.phantom_truth import attenuation, field_mask, truth
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "rust_core" / "src"
@@ -162,3 +164,73 @@ def test_numpy_truth_does_not_import_dros() -> None:
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not any(m.split(".")[0] in {"dros", "tests"} for m in imported), imported
+
+
+def test_wide_physics_draws_detector_and_patient_effects_over_their_ranges() -> None:
+    """Gain seams between tiles, grid lines near Nyquist, saturation, metal implants, paediatric fields."""
+    n = 300
+    sc = [imaging.phantom("rect", 64, 64, seed=s, physics="wide").scene for s in range(n)]
+    gains = [g for s in sc for g in s["tile_gain"]]
+    assert 0.97 <= min(gains) < 0.975 and 1.025 < max(gains) <= 1.03
+    assert sum(s["tiles"] != (1, 1) for s in sc) > n // 2
+    grids = [s["grid"] for s in sc if s["grid"] is not None]
+    assert 0.4 * n < len(grids) < 0.6 * n
+    assert all(0.35 <= g[0] <= 0.49 and 0.02 <= g[1] <= 0.15 for g in grids)
+    assert {g[3] for g in grids} == {0.0, 1.0}
+    saturated = sum(s["saturation_dn"] < 65535 for s in sc)
+    assert 0.15 * n < saturated < 0.35 * n
+    implants = [m for s in sc for m in s["implants"]]
+    assert 0.25 * n < sum(bool(s["implants"]) for s in sc) < 0.45 * n
+    assert all(2.0 <= m[6] <= 4.5 for m in implants)
+    children = [s for s in sc if s["paediatric"]]
+    assert 0.08 * n < len(children) < 0.22 * n
+    for s in children:
+        hw, hh = s["field"]["half_size"]
+        assert 0.02 <= 4 * hw * hh / (64 * 64) <= 0.06
+    classic = imaging.phantom("rect", 64, 64, seed=1).scene
+    assert classic["implants"] == [] and classic["grid"] is None and classic["saturation_dn"] == 65535
+
+
+def _wide(kind: str, want: Callable[[dict[str, Any]], bool], size: int = 256) -> imaging.Phantom:
+    for seed in range(2000):
+        if want(imaging.phantom(kind, 16, 16, seed=seed, physics="wide").scene):
+            return imaging.phantom(kind, size, size, seed=seed, physics="wide", defects=False)
+    raise AssertionError("no such frame in 2000 seeds")
+
+
+def test_grid_lines_are_in_the_raw_frame_at_their_frequency() -> None:
+    ph = _wide("none", lambda s: s["grid"] is not None and s["grid"][3] == 1.0 and s["grid"][1] > 0.08)
+    f0 = ph.scene["grid"][0]
+    profile = ph.raw.astype(np.float64).mean(axis=0)
+    spectrum = np.abs(np.fft.rfft(profile - profile.mean()))
+    freq = np.fft.rfftfreq(len(profile))
+    assert abs(freq[int(np.argmax(spectrum[freq > 0.3])) + int(np.sum(freq <= 0.3))] - f0) < 0.01
+
+
+def test_a_saturating_panel_clips_direct_exposure_flat() -> None:
+    ph = _wide("none", lambda s: s["saturation_dn"] < 0.6 * s["dn_per_ugy"] * 10)
+    top = round(ph.scene["saturation_dn"])
+    assert ph.raw.max() == top
+    assert np.mean(ph.raw[ph.direct_mask] == top) > 0.9
+
+
+def test_tile_gains_make_seams_in_direct_exposure() -> None:
+    ph = _wide("none", lambda s: s["tiles"][0] >= 2 and abs(s["tile_gain"][1] / s["tile_gain"][0] - 1) > 0.02
+               and s["grid"] is None and s["saturation_dn"] == 65535)  # fmt: skip
+    seam = -(-256 // ph.scene["tiles"][0])  # first tile's width
+    left, right = ph.raw[:, seam - 1].astype(np.float64), ph.raw[:, seam].astype(np.float64)
+    both = ph.direct_mask[:, seam - 1] & ph.direct_mask[:, seam]
+    assert both.sum() > 20
+    g = ph.scene["tile_gain"]
+    assert abs(np.median(right[both] / left[both]) - g[1] / g[0]) < 0.01
+
+
+def test_implants_are_metal_in_the_raw_frame_and_anatomy_in_the_truth() -> None:
+    ph = _wide("none", lambda s: bool(s["implants"]))
+    t = truth(ph.scene, 256, 256)
+    assert (t.anatomy == ph.anatomy_mask).all()
+    a = attenuation(ph.scene, 256, 256)
+    metal = a > ph.scene["max_attenuation"]
+    assert metal.any()
+    # darker than the tissue, though scatter (up to 60 % of the signal) fills much of its shadow
+    assert np.median(ph.raw[metal]) < 0.5 * np.median(ph.raw[t.anatomy & ~metal])

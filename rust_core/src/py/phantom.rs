@@ -12,7 +12,7 @@ use super::imaging::{collimation_to_py, PyCollimation};
 use super::run_detached;
 use crate::collimation::{Collimation, HalfPlane};
 use crate::error::CoreError;
-use crate::phantom::{generate, Field, FieldKind, PhantomSpec, Physics, SceneParams};
+use crate::phantom::{generate, Field, FieldKind, PhantomSpec, Physics, SceneParams, IMPLANT_MAX_ATTENUATION};
 
 #[pyclass(name = "Phantom", module = "dros._core", frozen, get_all)]
 pub struct PyPhantom {
@@ -87,6 +87,13 @@ fn scene_to_py<'py>(py: Python<'py>, sc: &SceneParams, kind: FieldKind) -> PyRes
     d.set_item("scatter_to_primary", sc.scatter_to_primary)?;
     d.set_item("heel", sc.heel)?;
     d.set_item("dn_per_ugy", sc.dn_per_ugy)?;
+    d.set_item("implants", sc.implants.iter().map(|m| m.to_vec()).collect::<Vec<_>>())?;
+    d.set_item("implant_max_attenuation", IMPLANT_MAX_ATTENUATION)?;
+    d.set_item("tiles", sc.tiles)?;
+    d.set_item("tile_gain", sc.tile_gain.clone())?;
+    d.set_item("grid", sc.grid.map(|g| g.to_vec()))?;
+    d.set_item("saturation_dn", sc.saturation_dn)?;
+    d.set_item("paediatric", sc.paediatric)?;
     Ok(d)
 }
 
