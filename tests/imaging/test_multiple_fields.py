@@ -5,12 +5,12 @@ must never black out one. The frames are drawn here with NumPy (rectangular fiel
 transmission around them, an elliptical body in each, scatter, Poisson noise), independent of the
 Rust phantom, which draws one field per frame.
 
-Measured: with three fields the detected rectangle encloses all three. With two, the detector takes one
-field for the collimated one and shutters the other as if it were blade shadow: the second exposure's
-anatomy is blacked out. Those layouts are listed in KNOWN_HIDDEN_FIELD; each must still hide a field, so
-the test fails (and the list shrinks) when the detector learns to keep every field. A fix would check,
-after a rectangle is found, whether outside it there is a region exposed like its inside (primary, not
-leakage or scatter) and then widen the shutter to the fields' hull or drop it."""
+With three fields side by side the detected rectangle encloses all three. With two, the detector used
+to take one field for the collimated one and shutter the other as blade shadow, blacking out the second
+exposure's anatomy. It now checks, after a shutter is found, whether the frame is exposed outside it like
+the field's own direct exposure (`collimation::exposed_outside`): then there is another field, and the
+frame is left without a shutter. A layout listed in KNOWN_HIDDEN_FIELD must still hide a field (the test
+fails when it is fixed); none is listed."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ LAYOUTS: dict[str, list[Box]] = {
     "two of unequal size": [(100, 300, 1300, 1750), (1450, 700, 1950, 1300)],
     "three side by side": [(80, 200, 640, 1800), (740, 200, 1300, 1800), (1400, 200, 1960, 1800)],
 }
-KNOWN_HIDDEN_FIELD = {"two side by side", "two stacked", "two of unequal size"}
+KNOWN_HIDDEN_FIELD: set[str] = set()
 
 
 def frame(fields: list[Box], seed: int = 1) -> npt.NDArray[np.uint16]:

@@ -429,5 +429,66 @@ pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
     } else {
         Collimation::none(frame.width, frame.height)
     };
+    // Two or three fields on one plate: a shutter fitted to one of them would black out the others.
+    let collimation =
+        if exposed_outside(&collimation, low) { Collimation::none(frame.width, frame.height) } else { collimation };
     Detection { collimation, t_rect, t_circle }
+}
+
+/// Outside the field and clear of its edge, at least this share of the frame is exposed like the
+/// field's own direct exposure: another field, not blade shadow.
+pub const SECOND_FIELD_SHARE: f64 = 0.01;
+/// Log units below the field's direct exposure (its 99th percentile) that still count as exposed:
+/// heel effect and fall-off move the open-field level by up to ±20 % (0.22), while a blade passes
+/// at most 40 % (−0.92) and the scatter under it fades away from the field.
+pub const SECOND_FIELD_LEVEL: f64 = 0.3;
+/// The field must show direct exposure (its 99th percentile this far above its median: more than
+/// the thin and thick parts of a body differ) for its level to be known; a field of anatomy alone,
+/// whose brightest part blade leakage can match, is left as detected.
+pub const DIRECT_ABOVE_MEDIAN: f64 = 0.8;
+/// Pixels within this share of the frame's larger side from the edge (penumbra, scatter spill)
+/// belong to neither side.
+pub const EDGE_CLEARANCE: f64 = 0.03;
+/// Between two fields lies blade shadow: the band just outside the edge (one clearance wide) must be
+/// darker than the exposed level outside by this much (log units). Blade leakage with its scatter
+/// is brightest right at the edge and fades away from it, so a single field fails this.
+pub const SHADOW_BELOW: f64 = 0.5;
+
+/// Whether the frame holds exposure outside `c` that only another field can explain.
+pub fn exposed_outside(c: &Collimation, low: &LowRes) -> bool {
+    if c.kind == CollimationKind::None {
+        return false;
+    }
+    let clear = EDGE_CLEARANCE * c.width.max(c.height) as f64;
+    let (w, h) = (low.log.width, low.log.height);
+    let (mut inside, mut outside, mut band) = (Vec::new(), Vec::new(), Vec::new());
+    for y in 0..h {
+        for x in 0..w {
+            let (fx, fy) = low.to_full(x as f64, y as f64);
+            let d = c.signed_distance(fx, fy);
+            if d >= clear {
+                inside.push(low.log.at(x, y));
+            } else if d <= -2.0 * clear {
+                outside.push(low.log.at(x, y));
+            } else if d <= -clear {
+                band.push(low.log.at(x, y));
+            }
+        }
+    }
+    if inside.len() < 64 || outside.is_empty() || band.is_empty() {
+        return false;
+    }
+    inside.sort_by(|a, b| a.total_cmp(b));
+    let median = inside[inside.len() / 2] as f64;
+    let top = inside[(inside.len() * 99) / 100] as f64;
+    if top - median < DIRECT_ABOVE_MEDIAN {
+        return false;
+    }
+    let level = (top - SECOND_FIELD_LEVEL) as f32;
+    let bright = outside.iter().filter(|&&v| v >= level).count();
+    if (bright as f64) < SECOND_FIELD_SHARE * (w * h) as f64 {
+        return false;
+    }
+    band.sort_by(|a, b| a.total_cmp(b));
+    (band[band.len() / 2] as f64) <= level as f64 - SHADOW_BELOW
 }
