@@ -112,22 +112,38 @@ impl Plane {
         let w2 = self.width.div_ceil(factor);
         let h2 = self.height.div_ceil(factor);
         let mut out = vec![0.0f32; w2 * h2];
-        out.par_chunks_mut(w2).enumerate().for_each(|(j, orow)| {
-            let y0 = j * factor;
-            let y1 = (y0 + factor).min(self.height);
-            let mut acc = vec![0.0f64; w2];
-            let mut cnt = vec![0u32; w2];
-            for y in y0..y1 {
-                let r = self.row(y);
-                for (x, v) in r.iter().enumerate() {
-                    acc[x / factor] += *v as f64;
-                    cnt[x / factor] += 1;
+        // Sums in f64, each block row by row and left to right: the order (hence the rounding) of
+        // a per-pixel accumulation, without its per-pixel index division.
+        out.par_chunks_mut(w2).enumerate().for_each_init(
+            || vec![0.0f64; w2],
+            |acc, (j, orow)| {
+                let y0 = j * factor;
+                let y1 = (y0 + factor).min(self.height);
+                acc.fill(0.0);
+                for y in y0..y1 {
+                    let r = self.row(y);
+                    if factor == 2 {
+                        for (a, p) in acc.iter_mut().zip(r.chunks_exact(2)) {
+                            *a = *a + p[0] as f64 + p[1] as f64;
+                        }
+                        if r.len() % 2 == 1 {
+                            acc[w2 - 1] += r[r.len() - 1] as f64;
+                        }
+                    } else {
+                        for (a, block) in acc.iter_mut().zip(r.chunks(factor)) {
+                            for v in block {
+                                *a += *v as f64;
+                            }
+                        }
+                    }
                 }
-            }
-            for i in 0..w2 {
-                orow[i] = (acc[i] / cnt[i].max(1) as f64) as f32;
-            }
-        });
+                let rows = (y1 - y0) as f64;
+                for (i, (o, a)) in orow.iter_mut().zip(acc.iter()).enumerate() {
+                    let cols = (self.width - i * factor).min(factor) as f64;
+                    *o = (a / (rows * cols)) as f32;
+                }
+            },
+        );
         Plane { data: out, width: w2, height: h2 }
     }
 }

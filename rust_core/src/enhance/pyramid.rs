@@ -37,26 +37,52 @@ fn up_table(n_target: usize, n_src: usize) -> Vec<(usize, usize, f32)> {
         .collect()
 }
 
-/// One expanded row `y` of `src` at width `w` (height table `ty`, width table `tx`).
+/// `src` expanded 2× along the row into `out` (`out.len()` is `2n` or `2n − 1`): the weights of
+/// `up_table` (0 at the first target, then 0.25 / 0.75 in turn, all exact in f32) written without
+/// its per-pixel index gather, so the loop vectorises and gives the same values bit for bit.
 #[inline]
-fn up_row(src: &Plane, ty: &(usize, usize, f32), tx: &[(usize, usize, f32)], tmp: &mut [f32], out: &mut [f32]) {
+fn expand_row(src: &[f32], out: &mut [f32]) {
+    let n = src.len();
+    debug_assert!(out.len() == 2 * n || out.len() + 1 == 2 * n);
+    out[0] = src[0];
+    for (o, p) in out[1..].chunks_exact_mut(2).zip(src.windows(2)) {
+        let (a, b) = (p[0], p[1]);
+        o[0] = a + (b - a) * 0.25;
+        o[1] = a + (b - a) * 0.75;
+    }
+    if out.len() == 2 * n && n > 1 {
+        let a = src[n - 1];
+        out[2 * n - 1] = a + (a - a) * 0.25;
+    } else if out.len() == 2 && n == 1 {
+        out[1] = src[0];
+    }
+}
+
+/// One expanded row `y` of `src` at width `out.len()` (height table entry `ty`).
+#[inline]
+fn up_row(src: &Plane, ty: &(usize, usize, f32), tmp: &mut [f32], out: &mut [f32]) {
     let (r0, r1, fy) = (src.row(ty.0), src.row(ty.1), ty.2);
     for ((t, a), b) in tmp.iter_mut().zip(r0).zip(r1) {
         *t = a + (b - a) * fy;
     }
-    for (o, &(i0, i1, fx)) in out.iter_mut().zip(tx) {
-        let (a, b) = (tmp[i0], tmp[i1]);
-        *o = a + (b - a) * fx;
-    }
+    expand_row(tmp, out);
 }
 
-fn upsample(src: &Plane, w: usize, h: usize) -> Plane {
-    let tx = up_table(w, src.width);
-    let ty = up_table(h, src.height);
+/// `R_k = up(R_{k+1}) + F_k(G_k − up(G_{k+1}))`, row by row: the detail plane is never stored.
+fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve) -> Plane {
+    let (w, h) = (g.width, g.height);
+    let ty = up_table(h, g_next.height);
     let mut data = vec![0.0f32; w * h];
-    data.par_chunks_mut(w)
-        .enumerate()
-        .for_each_init(|| vec![0.0f32; src.width], |tmp, (y, row)| up_row(src, &ty[y], &tx, tmp, row));
+    data.par_chunks_mut(w).enumerate().for_each_init(
+        || (vec![0.0f32; g_next.width], vec![0.0f32; w]),
+        |(tmp, ug), (y, row)| {
+            up_row(g_next, &ty[y], tmp, ug);
+            up_row(r_next, &ty[y], tmp, row);
+            for ((o, gv), u) in row.iter_mut().zip(g.row(y)).zip(ug.iter()) {
+                *o += curve.apply(gv - u);
+            }
+        },
+    );
     Plane { data, width: w, height: h }
 }
 
@@ -94,21 +120,29 @@ impl Curve {
     }
 }
 
-/// Robust σ (1.4826·median|x|) of a level's values inside the field, on at most ~200k samples.
-fn field_sigma(plane: &Plane, level_scale: usize, coll: &Collimation) -> Option<f32> {
-    let stride = ((plane.width * plane.height) / 200_000).max(1);
+/// Robust σ (1.4826·median|d|) of the detail `d = G_k − up(G_{k+1})` inside the field, on at
+/// most ~200k samples, each computed on its own as `rebuild_level` computes it.
+fn detail_sigma(g: &Plane, g_next: &Plane, level_scale: usize, coll: &Collimation) -> Option<f32> {
+    let (w, h) = (g.width, g.height);
+    let stride = ((w * h) / 200_000).max(1);
     let s = level_scale as f64;
     let c = (s - 1.0) / 2.0;
-    let mut v: Vec<f32> = plane
-        .data
-        .iter()
-        .enumerate()
+    let tx = up_table(w, g_next.width);
+    let ty = up_table(h, g_next.height);
+    let mut v: Vec<f32> = (0..w * h)
+        .into_par_iter()
         .step_by(stride)
-        .filter(|(i, _)| {
-            let (x, y) = ((i % plane.width) as f64 * s + c, (i / plane.width) as f64 * s + c);
+        .filter(|i| {
+            let (x, y) = ((i % w) as f64 * s + c, (i / w) as f64 * s + c);
             coll.signed_distance(x, y) >= 0.0
         })
-        .map(|(_, d)| d.abs())
+        .map(|i| {
+            let ((x0, x1, fx), (y0, y1, fy)) = (tx[i % w], ty[i / w]);
+            let (r0, r1) = (g_next.row(y0), g_next.row(y1));
+            let a = r0[x0] + (r1[x0] - r0[x0]) * fy;
+            let b = r0[x1] + (r1[x1] - r0[x1]) * fy;
+            (g.data[i] - (a + (b - a) * fx)).abs()
+        })
         .collect();
     if v.len() < 16 {
         return None;
@@ -149,32 +183,19 @@ pub fn enhance(
     };
     let top = gs.len() + 1; // index of the coarsest level (the residual)
 
-    // Details of levels 1..top-1.
-    let mut details: Vec<Plane> = (1..top)
-        .map(|k| {
-            let (gk, gn) = (level(k), level(k + 1));
-            let mut d = upsample(gn, gk.width, gk.height);
-            d.data.par_iter_mut().zip(gk.data.par_iter()).for_each(|(u, g)| *u = g - *u);
-            d
-        })
-        .collect();
-
     // Noise of level 0, sampled: every 8th row, every 2nd column.
     let sigma0 = {
-        let mut v = Vec::new();
-        let mut y = 0;
-        while y < h {
-            let yy = (y as f64 - 0.5) * 0.5;
-            let mut x = 0;
-            while x < w {
-                if coll.signed_distance(x as f64, y as f64) >= 0.0 {
+        let mut v: Vec<f32> = (0..h.div_ceil(8))
+            .into_par_iter()
+            .flat_map_iter(|j| {
+                let y = 8 * j;
+                let yy = (y as f64 - 0.5) * 0.5;
+                (0..w).step_by(2).filter(move |&x| coll.signed_distance(x as f64, y as f64) >= 0.0).map(move |x| {
                     let up = g1.bilinear((x as f64 - 0.5) * 0.5, yy) as f32;
-                    v.push((lut[frame.get(x, y) as usize] - up).abs());
-                }
-                x += 2;
-            }
-            y += 8;
-        }
+                    (lut[frame.get(x, y) as usize] - up).abs()
+                })
+            })
+            .collect();
         if v.len() >= 16 {
             let mid = v.len() / 2;
             let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
@@ -184,12 +205,6 @@ pub fn enhance(
         }
     };
     let gain = |k: usize| p.gains[k.min(p.gains.len() - 1)];
-    for (i, d) in details.iter_mut().enumerate() {
-        let k = i + 1;
-        let sigma = if k < p.noise_levels { field_sigma(d, 1 << k, coll) } else { None };
-        let curve = Curve::new(gain(k), p, sigma);
-        d.data.par_iter_mut().for_each(|v| *v = curve.apply(*v));
-    }
     let curve0 = Curve::new(gain(0), p, if p.noise_levels > 0 { sigma0 } else { None });
 
     // Latitude compression of the residual around its in-field mean.
@@ -212,38 +227,39 @@ pub fn enhance(
     }
     // Rebuild R_{top-1} .. R_1.
     for k in (1..top).rev() {
-        let d = &details[k - 1];
-        let mut up = upsample(&r, d.width, d.height);
-        up.data.par_iter_mut().zip(d.data.par_iter()).for_each(|(u, dv)| *u += dv);
-        r = up;
+        let (gk, gn) = (level(k), level(k + 1));
+        let sigma = if k < p.noise_levels { detail_sigma(gk, gn, 1 << k, coll) } else { None };
+        r = rebuild_level(&r, gk, gn, &Curve::new(gain(k), p, sigma));
     }
-    drop(details);
     let r1 = r;
 
     // Display mapping from the processed anatomy (field minus direct exposure) at half resolution.
     let (m, scale) = {
         let stride = ((r1.width * r1.height) / 300_000).max(1);
-        let mut v: Vec<f32> = r1
-            .data
-            .iter()
-            .enumerate()
+        let (mw, mf) = (markers.1, markers.2);
+        let mut v: Vec<f32> = (0..r1.data.len())
+            .into_par_iter()
             .step_by(stride)
-            .filter(|(i, _)| {
+            .filter(|&i| {
                 let (x, y) = ((i % r1.width) as f64 * 2.0 + 0.5, (i / r1.width) as f64 * 2.0 + 0.5);
-                let (mw, mf) = (markers.1, markers.2);
                 let mi = (y as usize / mf) * mw + (x as usize / mf).min(mw - 1);
                 coll.signed_distance(x, y) >= 0.0
-                    && !direct.map(|d| d[*i]).unwrap_or(false)
+                    && !direct.map(|d| d[i]).unwrap_or(false)
                     && !markers.0.get(mi).copied().unwrap_or(false)
             })
-            .map(|(_, r)| *r)
+            .map(|i| r1.data[i])
             .collect();
         if v.len() < 16 {
             (0.0f32, 0.0f32)
         } else {
-            v.sort_by(|a, b| a.total_cmp(b));
-            let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
-            let (p1, p99) = (q(0.01), q(0.99));
+            // Two selections give the sorted array's entries at those ranks, without the sort.
+            let n = v.len();
+            let rank = |f: f64| ((n - 1) as f64 * f).round() as usize;
+            let (k1, k99) = (rank(0.01), rank(0.99));
+            let (_, p99, _) = v.select_nth_unstable_by(k99, |a, b| a.total_cmp(b));
+            let p99 = *p99;
+            let (_, p1, _) = v[..k99.max(k1 + 1)].select_nth_unstable_by(k1, |a, b| a.total_cmp(b));
+            let (p1, p99) = (*p1, p99);
             let spread = p99 - p1;
             (0.5 * (p1 + p99), if spread > 1e-4 { p.anatomy_span / spread } else { 0.0 })
         }
@@ -257,29 +273,33 @@ pub fn enhance(
     let mid = 2048.0f32 + 0.5; // +0.5: round-half-up by truncation (values are clamped >= 0)
     let maxv = OUTPUT_MAX as f32;
     out.par_chunks_mut(w).enumerate().for_each_init(
-        || (vec![0.0f32; w1 + 2], vec![0.0f32; w1 + 2]),
-        |(pg, pr), (y, orow)| {
+        || (vec![0.0f32; w1 + 2], vec![0.0f32; w1 + 2], vec![0.0f32; w], vec![0.0f32; w]),
+        |(pg, pr, ug, ur), (y, orow)| {
             let (y0, y1, fy) = ty[y];
-            for (dst, src) in [(&mut *pg, g1), (&mut *pr, &r1)] {
+            for (dst, up, src) in [(&mut *pg, &mut *ug, g1), (&mut *pr, &mut *ur, &r1)] {
                 let (a, b) = (src.row(y0), src.row(y1));
                 for i in 0..w1 {
                     dst[i + 1] = a[i] + (b[i] - a[i]) * fy;
                 }
                 dst[0] = dst[1];
                 dst[w1 + 1] = dst[w1];
-            }
-            let raw = frame.row(y);
-            let px = |x: usize, ug: f32, ur: f32| -> u16 {
-                let d0 = lut[raw[x] as usize] - ug;
-                let v = ur + curve0.apply(d0);
-                (mid + (m - v) * scale).clamp(0.0, maxv + 0.49) as u16
-            };
-            for i in 0..w1 {
-                let x = 2 * i;
-                orow[x] = px(x, 0.25 * pg[i] + 0.75 * pg[i + 1], 0.25 * pr[i] + 0.75 * pr[i + 1]);
-                if x + 1 < w {
-                    orow[x + 1] = px(x + 1, 0.75 * pg[i + 1] + 0.25 * pg[i + 2], 0.75 * pr[i + 1] + 0.25 * pr[i + 2]);
+                for (o, q) in up.chunks_exact_mut(2).zip(dst.windows(3)) {
+                    o[0] = 0.25 * q[0] + 0.75 * q[1];
+                    o[1] = 0.75 * q[1] + 0.25 * q[2];
                 }
+                if w % 2 == 1 {
+                    up[w - 1] = 0.25 * dst[w1 - 1] + 0.75 * dst[w1];
+                }
+            }
+            // Separate loops: the two table look-ups are gathers, the rest vectorises.
+            for (u, r) in ug.iter_mut().zip(frame.row(y)) {
+                *u = lut[*r as usize] - *u;
+            }
+            for (v, d0) in ur.iter_mut().zip(ug.iter()) {
+                *v += curve0.apply(*d0);
+            }
+            for (o, v) in orow.iter_mut().zip(ur.iter()) {
+                *o = (mid + (m - v) * scale).clamp(0.0, maxv + 0.49) as u16;
             }
         },
     );
