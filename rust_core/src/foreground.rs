@@ -105,22 +105,28 @@ fn dilate(m: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
     out
 }
 
-/// Maximum of `v` over a (2r+1)² box, ignoring `-inf`; separable, O(n·r) (r is small).
+/// Maximum of `v` over a (2r+1)² box, ignoring `-inf`; separable, O(n·r) (r is small). Each pass
+/// takes the maximum with whole shifted rows, so the loops vectorise; rows run in parallel.
 fn box_max(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let mut t = vec![f32::NEG_INFINITY; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-            t[y * w + x] = v[y * w + a..y * w + b].iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let mut t = v.to_vec();
+    t.par_chunks_mut(w).zip(v.par_chunks(w)).for_each(|(trow, vrow)| {
+        for k in 1..=r.min(w.saturating_sub(1)) {
+            for (o, x) in trow[..w - k].iter_mut().zip(&vrow[k..]) {
+                *o = o.max(*x);
+            }
+            for (o, x) in trow[k..].iter_mut().zip(&vrow[..w - k]) {
+                *o = o.max(*x);
+            }
         }
-    }
+    });
     let mut out = vec![f32::NEG_INFINITY; w * h];
-    for y in 0..h {
-        let (a, b) = (y.saturating_sub(r), (y + r + 1).min(h));
-        for x in 0..w {
-            out[y * w + x] = (a..b).map(|j| t[j * w + x]).fold(f32::NEG_INFINITY, f32::max);
+    out.par_chunks_mut(w).enumerate().for_each(|(y, orow)| {
+        for j in y.saturating_sub(r)..(y + r + 1).min(h) {
+            for (o, x) in orow.iter_mut().zip(&t[j * w..(j + 1) * w]) {
+                *o = o.max(*x);
+            }
         }
-    }
+    });
     out
 }
 
@@ -392,15 +398,16 @@ pub fn detect(
         }
         (all, any)
     };
+    // Reduced column of each half-resolution column (an index division hoisted out of the loops).
+    let lxs: Vec<usize> = (0..hw).map(|hx| (hx / q).min(w - 1)).collect();
     let mut half = vec![false; hw * hh];
     half.par_chunks_mut(hw).enumerate().for_each(|(hy, row)| {
-        let ly = (hy / q).min(h - 1);
+        let lrow = (hy / q).min(h - 1) * w;
         let grow_ = g1.row(hy);
-        for hx in 0..hw {
-            let lx = (hx / q).min(w - 1);
-            let li = ly * w + lx;
+        for (hx, (o, &lx)) in row.iter_mut().zip(&lxs).enumerate() {
+            let li = lrow + lx;
             if zone[li] && grow_[hx] >= b[li] - dh {
-                row[hx] = if deep[li] { true } else { in_field(hx as isize, hy as isize).0 };
+                *o = if deep[li] { true } else { in_field(hx as isize, hy as isize).0 };
             }
         }
     });
@@ -415,32 +422,36 @@ pub fn detect(
         }
         true
     };
-    let mut add = Vec::new();
-    for hy in 0..hh {
-        let ly = (hy / q).min(h - 1);
-        for hx in 0..hw {
-            let li = ly * w + (hx / q).min(w - 1);
-            if !zone[li] || deep[li] || half[hy * hw + hx] {
-                continue;
-            }
-            let (_, any) = in_field(hx as isize, hy as isize);
-            if !any || core(hx, hy) {
-                continue;
-            }
-            'n: for dy in -2isize..=2 {
-                for dx in -2isize..=2 {
-                    let (nx, ny) = (hx as isize + dx, hy as isize + dy);
-                    if nx >= 0 && ny >= 0 && (nx as usize) < hw && (ny as usize) < hh {
-                        let (nx, ny) = (nx as usize, ny as usize);
-                        if half[ny * hw + nx] && core(nx, ny) {
-                            add.push(hy * hw + hx);
-                            break 'n;
+    let half_ = &half;
+    let add: Vec<usize> = (0..hh)
+        .into_par_iter()
+        .flat_map_iter(|hy| {
+            let lrow = (hy / q).min(h - 1) * w;
+            let (lxs, zone, deep, core) = (&lxs, &zone, &deep, &core);
+            (0..hw).filter_map(move |hx| {
+                let li = lrow + lxs[hx];
+                if !zone[li] || deep[li] || half_[hy * hw + hx] {
+                    return None;
+                }
+                let (_, any) = in_field(hx as isize, hy as isize);
+                if !any || core(hx, hy) {
+                    return None;
+                }
+                for dy in -2isize..=2 {
+                    for dx in -2isize..=2 {
+                        let (nx, ny) = (hx as isize + dx, hy as isize + dy);
+                        if nx >= 0 && ny >= 0 && (nx as usize) < hw && (ny as usize) < hh {
+                            let (nx, ny) = (nx as usize, ny as usize);
+                            if half_[ny * hw + nx] && core(nx, ny) {
+                                return Some(hy * hw + hx);
+                            }
                         }
                     }
                 }
-            }
-        }
-    }
+                None
+            })
+        })
+        .collect();
     for i in add {
         half[i] = true;
     }

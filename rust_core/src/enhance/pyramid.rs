@@ -115,7 +115,9 @@ impl Curve {
     /// Nearest table entry: the step (2.4e-4 log units) is far below the noise.
     #[inline]
     fn apply(&self, d: f32) -> f32 {
-        let i = ((d.abs() * self.scale) as usize).min(LUT_SIZE - 1);
+        // Through i32 (the cast that vectorises); |d|·scale is never negative, so the index is
+        // the same as through usize.
+        let i = ((d.abs() * self.scale) as i32).min(LUT_SIZE as i32 - 1) as usize;
         self.table[i].copysign(d)
     }
 }
@@ -299,7 +301,8 @@ pub fn enhance(
                 *v += curve0.apply(*d0);
             }
             for (o, v) in orow.iter_mut().zip(ur.iter()) {
-                *o = (mid + (m - v) * scale).clamp(0.0, maxv + 0.49) as u16;
+                // Clamped to 0‥4095.49 first, so the (vectorising) i32 cast truncates to the same u16.
+                *o = (mid + (m - v) * scale).clamp(0.0, maxv + 0.49) as i32 as u16;
             }
         },
     );
