@@ -234,8 +234,9 @@ pub fn detect(
         let y1 = ((y + 1) as f64 * f - 1.0).min((coll.height - 1) as f64);
         [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].iter().all(|&(a, b)| coll.signed_distance(a, b) >= 0.0)
     };
-    let blk_all: Vec<bool> = (0..w * h).map(|i| corner_in(i % w, i / w)).collect();
+    let blk_all: Vec<bool> = (0..w * h).into_par_iter().map(|i| corner_in(i % w, i / w)).collect();
     let blk_any: Vec<bool> = (0..w * h)
+        .into_par_iter()
         .map(|i| {
             let (cx, cy) = low.to_full((i % w) as f64, (i / w) as f64);
             coll.signed_distance(cx, cy) >= -0.75 * f
@@ -458,6 +459,52 @@ pub fn detect(
     Some(Direct { half, width: hw, height: hh })
 }
 
+/// Direct exposure at full resolution, and the anatomy = field − direct exposure − markers
+/// (`w`×`h`, row-major). Both depend on a pixel only through its half-resolution pixel (the
+/// reduction factor is even) and its row's field span: each half-resolution pixel is decided
+/// once per row pair.
+pub fn full_masks(
+    g1: &Plane,
+    low: &LowRes,
+    coll: &Collimation,
+    marks: &Markers,
+    direct: Option<&Direct>,
+    w: usize,
+    h: usize,
+) -> (Vec<bool>, Vec<bool>) {
+    let (lw, lf) = (low.log.width, low.factor);
+    let hw = g1.width;
+    let lxs: Vec<usize> = (0..hw).map(|hx| (2 * hx / lf).min(lw - 1)).collect();
+    let mut fg = vec![false; w * h];
+    let mut anatomy = vec![false; w * h];
+    fg.par_chunks_mut(2 * w).zip(anatomy.par_chunks_mut(2 * w)).enumerate().for_each_init(
+        || (vec![false; hw], vec![false; hw]),
+        |(hdirect, hanat), (hy, (fpair, apair))| {
+            let spans: Vec<(usize, usize)> =
+                (2 * hy..(2 * hy + 2).min(h)).map(|y| coll.row_span(y)).filter(|(a, b)| a < b).collect();
+            let (Some(x0), Some(x1)) = (spans.iter().map(|s| s.0).min(), spans.iter().map(|s| s.1).max()) else {
+                return;
+            };
+            let m0 = (2 * hy / lf).min(low.log.height - 1) * lw;
+            let grow_ = g1.row(hy);
+            let drow = direct.map(|d| &d.half[hy * d.width..][..d.width]);
+            for hx in x0 / 2..x1.div_ceil(2) {
+                let g = drow.is_some_and(|d| d[hx]);
+                hdirect[hx] = g;
+                hanat[hx] = !g && !marks.is_marker(m0 + lxs[hx], grow_[hx]);
+            }
+            for ((frow, arow), y) in fpair.chunks_mut(w).zip(apair.chunks_mut(w)).zip(2 * hy..) {
+                let (a, b) = coll.row_span(y);
+                for x in a..b {
+                    frow[x] = hdirect[x / 2];
+                    arow[x] = hanat[x / 2];
+                }
+            }
+        },
+    );
+    (fg, anatomy)
+}
+
 /// A lead marker passes a few percent of the beam: far darker (in signal) than its surroundings,
 /// unlike any bone. Reduced pixels whose log signal lies more than `MARKER_DROP` below the mean of
 /// their in-field neighbourhood (radius `MARKER_RADIUS` reduced pixels) are markers; the mask is
@@ -498,6 +545,7 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     let f = low.factor as f64;
     let l = &low.log.data;
     let sd: Vec<f64> = (0..w * h)
+        .into_par_iter()
         .map(|i| {
             let (fx, fy) = low.to_full((i % w) as f64, (i / w) as f64);
             coll.signed_distance(fx, fy)

@@ -244,6 +244,7 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
     };
     let cn = neighbours(&dead_cols);
     let rn = neighbours(&dead_rows);
+    let dead_col_list: Vec<usize> = (0..w).filter(|&x| dead_cols[x]).collect();
     let mut out = frame.data.to_vec();
     out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
         if dead_rows[y] {
@@ -253,11 +254,9 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
                 row[x] = ((ra[x] as u32 + rb[x] as u32) / 2) as u16;
             }
         }
-        for x in 0..w {
-            if dead_cols[x] {
-                let (a, b) = cn[x];
-                row[x] = ((row[a] as u32 + row[b] as u32) / 2) as u16;
-            }
+        for &x in &dead_col_list {
+            let (a, b) = cn[x];
+            row[x] = ((row[a] as u32 + row[b] as u32) / 2) as u16;
         }
     });
     Some(out)

@@ -9,7 +9,6 @@
 use std::time::Instant;
 
 use ndarray::Array2;
-use rayon::prelude::*;
 
 use crate::apply::apply_shutter;
 use crate::auto_wwwl;
@@ -100,39 +99,7 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     let marks = foreground::markers(&low, &coll);
     let direct = foreground::detect(&low, &g1, &coll, &marks.mask, field, w);
     let (lw, lf) = (low.log.width, low.factor);
-    // Direct exposure at full resolution, and the anatomy = field − direct exposure − markers.
-    // Both depend on the pixel only through its half-resolution pixel (the reduction factor is
-    // even) and the row's field span: each half-resolution pixel is decided once per row pair.
-    let hw = g1.width;
-    let lxs: Vec<usize> = (0..hw).map(|hx| (2 * hx / lf).min(lw - 1)).collect();
-    let mut fg = vec![false; w * h];
-    let mut anatomy = vec![false; w * h];
-    fg.par_chunks_mut(2 * w).zip(anatomy.par_chunks_mut(2 * w)).enumerate().for_each_init(
-        || (vec![false; hw], vec![false; hw]),
-        |(hdirect, hanat), (hy, (fpair, apair))| {
-            let spans: Vec<(usize, usize)> =
-                (2 * hy..(2 * hy + 2).min(h)).map(|y| coll.row_span(y)).filter(|(a, b)| a < b).collect();
-            let (Some(x0), Some(x1)) = (spans.iter().map(|s| s.0).min(), spans.iter().map(|s| s.1).max()) else {
-                return;
-            };
-            let m0 = (2 * hy / lf).min(low.log.height - 1) * lw;
-            let grow_ = g1.row(hy);
-            let drow = direct.as_ref().map(|d| &d.half[hy * d.width..][..d.width]);
-            for hx in x0 / 2..x1.div_ceil(2) {
-                let g = drow.is_some_and(|d| d[hx]);
-                hdirect[hx] = g;
-                hanat[hx] = !g && !marks.is_marker(m0 + lxs[hx], grow_[hx]);
-            }
-            for ((frow, arow), y) in fpair.chunks_mut(w).zip(apair.chunks_mut(w)).zip(2 * hy..) {
-                let (a, b) = coll.row_span(y);
-                for x in a..b {
-                    frow[x] = hdirect[x / 2];
-                    arow[x] = hanat[x / 2];
-                }
-            }
-        },
-    );
-    timings.push(("foreground", t.elapsed().as_secs_f64()));
+    let t_foreground = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
     let mut image = enhance::pyramid::enhance(
@@ -144,8 +111,14 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
         (&marks.mask, lw, lf),
         &params.enhance,
     );
+    let t_enhance = t.elapsed().as_secs_f64();
+    // The full-resolution masks only once the enhancement's planes are gone: the peak memory is
+    // then lower by two masks. Their time is the foreground stage's.
+    let t = Instant::now();
+    let (fg, anatomy) = foreground::full_masks(&g1, &low, &coll, &marks, direct.as_ref(), w, h);
     drop(g1);
-    timings.push(("enhance", t.elapsed().as_secs_f64()));
+    timings.push(("foreground", t_foreground + t.elapsed().as_secs_f64()));
+    timings.push(("enhance", t_enhance));
 
     let t = Instant::now();
     apply_shutter(&mut image, w, &coll, params.enhance.soft_border_px as f64);
