@@ -50,11 +50,9 @@ fn expand_row(src: &[f32], out: &mut [f32]) {
         o[0] = a + (b - a) * 0.25;
         o[1] = a + (b - a) * 0.75;
     }
-    if out.len() == 2 * n && n > 1 {
-        let a = src[n - 1];
-        out[2 * n - 1] = a + (a - a) * 0.25;
-    } else if out.len() == 2 && n == 1 {
-        out[1] = src[0];
+    if out.len() == 2 * n {
+        // Both table indices are the last source pixel: a + (a − a)·0.25 = a for finite values.
+        out[2 * n - 1] = src[n - 1];
     }
 }
 
