@@ -495,9 +495,24 @@ pub fn full_masks(
             }
             for ((frow, arow), y) in fpair.chunks_mut(w).zip(apair.chunks_mut(w)).zip(2 * hy..) {
                 let (a, b) = coll.row_span(y);
-                for x in a..b {
-                    frow[x] = hdirect[x / 2];
-                    arow[x] = hanat[x / 2];
+                // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
+                let even = a + a % 2;
+                if a < even && a < b {
+                    (frow[a], arow[a]) = (hdirect[a / 2], hanat[a / 2]);
+                }
+                let pairs = b.saturating_sub(even) / 2;
+                let (f2, a2) = (&mut frow[even..even + 2 * pairs], &mut arow[even..even + 2 * pairs]);
+                for ((fp, ap), (d, n)) in f2
+                    .chunks_exact_mut(2)
+                    .zip(a2.chunks_exact_mut(2))
+                    .zip(hdirect[even / 2..].iter().zip(&hanat[even / 2..]))
+                {
+                    fp.fill(*d);
+                    ap.fill(*n);
+                }
+                let end = even + 2 * pairs;
+                if end < b {
+                    (frow[end], arow[end]) = (hdirect[end / 2], hanat[end / 2]);
                 }
             }
         },

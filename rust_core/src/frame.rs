@@ -245,7 +245,8 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
     let cn = neighbours(&dead_cols);
     let rn = neighbours(&dead_rows);
     let dead_col_list: Vec<usize> = (0..w).filter(|&x| dead_cols[x]).collect();
-    let mut out = frame.data.to_vec();
+    // The copy is made row by row in the repair pass: both threads share it and its page faults.
+    let mut out = vec![0u16; w * h];
     out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
         if dead_rows[y] {
             let (a, b) = rn[y];
@@ -253,6 +254,8 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
             for x in 0..w {
                 row[x] = ((ra[x] as u32 + rb[x] as u32) / 2) as u16;
             }
+        } else {
+            row.copy_from_slice(frame.row(y));
         }
         for &x in &dead_col_list {
             let (a, b) = cn[x];

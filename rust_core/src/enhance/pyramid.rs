@@ -295,11 +295,9 @@ pub fn enhance(
             for (u, r) in ug.iter_mut().zip(frame.row(y)) {
                 *u = lut[*r as usize] - *u;
             }
-            for (v, d0) in ur.iter_mut().zip(ug.iter()) {
-                *v += curve0.apply(*d0);
-            }
-            for (o, v) in orow.iter_mut().zip(ur.iter()) {
-                // Clamped to 0‥4095.49 first, so the (vectorising) i32 cast truncates to the same u16.
+            for ((o, v), d0) in orow.iter_mut().zip(ur.iter()).zip(ug.iter()) {
+                let v = v + curve0.apply(*d0);
+                // Clamped to 0‥4095.49 first, so the i32 cast truncates to the same u16.
                 *o = (mid + (m - v) * scale).clamp(0.0, maxv + 0.49) as i32 as u16;
             }
         },
