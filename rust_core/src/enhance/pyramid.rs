@@ -129,7 +129,7 @@ fn detail_sigma(g: &Plane, g_next: &Plane, level_scale: usize, coll: &Collimatio
     let c = (s - 1.0) / 2.0;
     let tx = up_table(w, g_next.width);
     let ty = up_table(h, g_next.height);
-    let mut v: Vec<f32> = (0..w * h)
+    let mut v: Vec<u32> = (0..w * h)
         .into_par_iter()
         .step_by(stride)
         .filter(|i| {
@@ -141,15 +141,76 @@ fn detail_sigma(g: &Plane, g_next: &Plane, level_scale: usize, coll: &Collimatio
             let (r0, r1) = (g_next.row(y0), g_next.row(y1));
             let a = r0[x0] + (r1[x0] - r0[x0]) * fy;
             let b = r0[x1] + (r1[x1] - r0[x1]) * fy;
-            (g.data[i] - (a + (b - a) * fx)).abs()
+            (g.data[i] - (a + (b - a) * fx)).abs().to_bits()
         })
         .collect();
+    abs_median(&mut v).map(|m| 1.4826 * m)
+}
+
+/// Gaussian-like stack G2..GK: 2×2 box reductions of `g1` down to about 24 pixels, six at most.
+fn stack(g1: &Plane) -> Vec<Plane> {
+    let mut gs: Vec<Plane> = Vec::new();
+    loop {
+        let last = gs.last().unwrap_or(g1);
+        if last.width.min(last.height) <= 24 || gs.len() >= 6 {
+            break;
+        }
+        gs.push(last.downsample_box(2));
+    }
+    gs
+}
+
+/// Median of non-negative values: their bit patterns sort as the values do (`total_cmp`), and
+/// integers select faster.
+fn abs_median(v: &mut [u32]) -> Option<f32> {
     if v.len() < 16 {
         return None;
     }
     let mid = v.len() / 2;
-    let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-    Some(1.4826 * *m)
+    let (_, m, _) = v.select_nth_unstable(mid);
+    Some(f32::from_bits(*m))
+}
+
+/// Noise σ of level 0 (`ln(raw) − up(G_1)`), sampled: every 8th row, every 2nd column.
+fn level0_sigma(frame: &Frame<'_>, lut: &[f32], g1: &Plane, coll: &Collimation) -> Option<f32> {
+    let (w, h) = (frame.width, frame.height);
+    let mut v: Vec<u32> = (0..h.div_ceil(8))
+        .into_par_iter()
+        .flat_map_iter(|j| {
+            let y = 8 * j;
+            let yy = (y as f64 - 0.5) * 0.5;
+            (0..w).step_by(2).filter(move |&x| coll.signed_distance(x as f64, y as f64) >= 0.0).map(move |x| {
+                let up = g1.bilinear((x as f64 - 0.5) * 0.5, yy) as f32;
+                (lut[frame.get(x, y) as usize] - up).abs().to_bits()
+            })
+        })
+        .collect();
+    abs_median(&mut v).map(|m| 1.4826 * m)
+}
+
+/// Latitude compression of the residual (level `top`) around its in-field mean.
+fn compress_residual(mut r: Plane, top: usize, coll: &Collimation, latitude: f32) -> Plane {
+    let s = 1usize << top;
+    let c = (s as f64 - 1.0) / 2.0;
+    let (mut acc, mut n) = (0.0f64, 0usize);
+    for (i, v) in r.data.iter().enumerate() {
+        let (x, y) = ((i % r.width) as f64 * s as f64 + c, (i / r.width) as f64 * s as f64 + c);
+        if coll.signed_distance(x, y) >= 0.0 {
+            acc += *v as f64;
+            n += 1;
+        }
+    }
+    let m = if n > 0 { (acc / n as f64) as f32 } else { r.data.iter().sum::<f32>() / r.data.len().max(1) as f32 };
+    for v in r.data.iter_mut() {
+        *v = m + (*v - m) * latitude;
+    }
+    r
+}
+
+/// `total_cmp`'s order as an integer key (an involution: applied twice it gives the bits back).
+#[inline]
+fn total_key(bits: i32) -> i32 {
+    bits ^ (((bits >> 31) as u32) >> 1) as i32
 }
 
 /// Runs the enhancement and writes the 12-bit display image (before the shutter).
@@ -165,15 +226,8 @@ pub fn enhance(
     p: &EnhanceParams,
 ) -> Vec<u16> {
     let (w, h) = (frame.width, frame.height);
-    // Gaussian-like stack G2..GK (G1 is borrowed).
-    let mut gs: Vec<Plane> = Vec::new();
-    loop {
-        let last = gs.last().unwrap_or(g1);
-        if last.width.min(last.height) <= 24 || gs.len() >= 6 {
-            break;
-        }
-        gs.push(last.downsample_box(2));
-    }
+    // The noise selections run serially: each overlaps with parallel work that does not need it.
+    let (sigma0, gs) = rayon::join(|| level0_sigma(frame, lut, g1, coll), || stack(g1));
     let level = |k: usize| -> &Plane {
         if k == 1 {
             g1
@@ -182,62 +236,28 @@ pub fn enhance(
         }
     };
     let top = gs.len() + 1; // index of the coarsest level (the residual)
-
-    // Noise of level 0, sampled: every 8th row, every 2nd column.
-    let sigma0 = {
-        let mut v: Vec<f32> = (0..h.div_ceil(8))
-            .into_par_iter()
-            .flat_map_iter(|j| {
-                let y = 8 * j;
-                let yy = (y as f64 - 0.5) * 0.5;
-                (0..w).step_by(2).filter(move |&x| coll.signed_distance(x as f64, y as f64) >= 0.0).map(move |x| {
-                    let up = g1.bilinear((x as f64 - 0.5) * 0.5, yy) as f32;
-                    (lut[frame.get(x, y) as usize] - up).abs()
-                })
-            })
-            .collect();
-        if v.len() >= 16 {
-            let mid = v.len() / 2;
-            let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-            Some(1.4826 * *m)
-        } else {
-            None
-        }
-    };
     let gain = |k: usize| p.gains[k.min(p.gains.len() - 1)];
     let curve0 = Curve::new(gain(0), p, if p.noise_levels > 0 { sigma0 } else { None });
+    let sigma = |k: usize| if k < p.noise_levels { detail_sigma(level(k), level(k + 1), 1 << k, coll) } else { None };
 
-    // Latitude compression of the residual around its in-field mean.
-    let mut r = level(top).clone();
-    {
-        let s = 1usize << top;
-        let c = (s as f64 - 1.0) / 2.0;
-        let (mut acc, mut n) = (0.0f64, 0usize);
-        for (i, v) in r.data.iter().enumerate() {
-            let (x, y) = ((i % r.width) as f64 * s as f64 + c, (i / r.width) as f64 * s as f64 + c);
-            if coll.signed_distance(x, y) >= 0.0 {
-                acc += *v as f64;
-                n += 1;
+    // Rebuild R_{top-1} .. R_2 while level 1's noise is estimated, then R_1.
+    let (sigma1, r) = rayon::join(
+        || if top > 1 { sigma(1) } else { None },
+        || {
+            let mut r = compress_residual(level(top).clone(), top, coll, p.latitude);
+            for k in (2..top).rev() {
+                r = rebuild_level(&r, level(k), level(k + 1), &Curve::new(gain(k), p, sigma(k)));
             }
-        }
-        let m = if n > 0 { (acc / n as f64) as f32 } else { r.data.iter().sum::<f32>() / r.data.len().max(1) as f32 };
-        for v in r.data.iter_mut() {
-            *v = m + (*v - m) * p.latitude;
-        }
-    }
-    // Rebuild R_{top-1} .. R_1.
-    for k in (1..top).rev() {
-        let (gk, gn) = (level(k), level(k + 1));
-        let sigma = if k < p.noise_levels { detail_sigma(gk, gn, 1 << k, coll) } else { None };
-        r = rebuild_level(&r, gk, gn, &Curve::new(gain(k), p, sigma));
-    }
-    let r1 = r;
+            r
+        },
+    );
+    let r1 = if top > 1 { rebuild_level(&r, g1, level(2), &Curve::new(gain(1), p, sigma1)) } else { r };
 
     // Display mapping from the processed anatomy (field minus direct exposure) at half resolution.
     let (m, scale) = {
         let stride = ((r1.width * r1.height) / 300_000).max(1);
         let (mw, mf) = (markers.1, markers.2);
-        let mut v: Vec<f32> = (0..r1.data.len())
+        let mut v: Vec<i32> = (0..r1.data.len())
             .into_par_iter()
             .step_by(stride)
             .filter(|&i| {
@@ -247,7 +267,7 @@ pub fn enhance(
                     && !direct.map(|d| d[i]).unwrap_or(false)
                     && !markers.0.get(mi).copied().unwrap_or(false)
             })
-            .map(|i| r1.data[i])
+            .map(|i| total_key(r1.data[i].to_bits() as i32))
             .collect();
         if v.len() < 16 {
             (0.0f32, 0.0f32)
@@ -256,10 +276,11 @@ pub fn enhance(
             let n = v.len();
             let rank = |f: f64| ((n - 1) as f64 * f).round() as usize;
             let (k1, k99) = (rank(0.01), rank(0.99));
-            let (_, p99, _) = v.select_nth_unstable_by(k99, |a, b| a.total_cmp(b));
+            let (_, p99, _) = v.select_nth_unstable(k99);
             let p99 = *p99;
-            let (_, p1, _) = v[..k99.max(k1 + 1)].select_nth_unstable_by(k1, |a, b| a.total_cmp(b));
-            let (p1, p99) = (*p1, p99);
+            let (_, p1, _) = v[..k99.max(k1 + 1)].select_nth_unstable(k1);
+            let value = |k: i32| f32::from_bits(total_key(k) as u32);
+            let (p1, p99) = (value(*p1), value(p99));
             let spread = p99 - p1;
             (0.5 * (p1 + p99), if spread > 1e-4 { p.anatomy_span / spread } else { 0.0 })
         }
