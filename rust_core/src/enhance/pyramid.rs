@@ -226,8 +226,7 @@ pub fn enhance(
     p: &EnhanceParams,
 ) -> Vec<u16> {
     let (w, h) = (frame.width, frame.height);
-    // The noise selections run serially: each overlaps with parallel work that does not need it.
-    let (sigma0, gs) = rayon::join(|| level0_sigma(frame, lut, g1, coll), || stack(g1));
+    let gs = stack(g1);
     let level = |k: usize| -> &Plane {
         if k == 1 {
             g1
@@ -237,21 +236,16 @@ pub fn enhance(
     };
     let top = gs.len() + 1; // index of the coarsest level (the residual)
     let gain = |k: usize| p.gains[k.min(p.gains.len() - 1)];
+    let sigma0 = level0_sigma(frame, lut, g1, coll);
     let curve0 = Curve::new(gain(0), p, if p.noise_levels > 0 { sigma0 } else { None });
     let sigma = |k: usize| if k < p.noise_levels { detail_sigma(level(k), level(k + 1), 1 << k, coll) } else { None };
 
-    // Rebuild R_{top-1} .. R_2 while level 1's noise is estimated, then R_1.
-    let (sigma1, r) = rayon::join(
-        || if top > 1 { sigma(1) } else { None },
-        || {
-            let mut r = compress_residual(level(top).clone(), top, coll, p.latitude);
-            for k in (2..top).rev() {
-                r = rebuild_level(&r, level(k), level(k + 1), &Curve::new(gain(k), p, sigma(k)));
-            }
-            r
-        },
-    );
-    let r1 = if top > 1 { rebuild_level(&r, g1, level(2), &Curve::new(gain(1), p, sigma1)) } else { r };
+    // Rebuild R_{top-1} .. R_2, then R_1.
+    let mut r = compress_residual(level(top).clone(), top, coll, p.latitude);
+    for k in (2..top).rev() {
+        r = rebuild_level(&r, level(k), level(k + 1), &Curve::new(gain(k), p, sigma(k)));
+    }
+    let r1 = if top > 1 { rebuild_level(&r, g1, level(2), &Curve::new(gain(1), p, sigma(1))) } else { r };
 
     // Display mapping from the processed anatomy (field minus direct exposure) at half resolution.
     let (m, scale) = {
