@@ -43,8 +43,13 @@ def test_broker_log_rotates_and_stays_within_its_bound(tmp_path: Path) -> None:
     for p in files:
         # a file rotates before the line that would take it over the bound
         assert p.stat().st_size <= MAX_BYTES, (p.name, p.stat().st_size)
+    # the broker's own lines, not an empty file. Which of them a rotated file holds depends on how the
+    # broker batched the burst: connections and closes may each fill a whole file.
     newest = (conf_dir / "mosquitto.log.1").read_text()
-    assert "New connection from 127.0.0.1" in newest  # the broker's own lines, not an empty file
+    lines = newest.splitlines()
+    assert lines and all(("New connection from 127.0.0.1" in ln or "closed its connection" in ln) for ln in lines), (
+        newest[:300]
+    )
     assert sum(p.stat().st_size for p in files) <= (BACKUPS + 1) * MAX_BYTES
 
 
