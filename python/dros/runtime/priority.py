@@ -9,8 +9,8 @@ priority for the chain alone did not take them away, since the fair scheduler le
 thread finish its slice before a woken one of higher weight runs.
 
 Under SCHED_FIFO the loop thread takes a core the moment it wakes (worst wake-up lag 5.7-8.6 ms
-with nice values alone, median of the per-exposure worst 4 ms; 2.8 ms and 1.3-1.5 ms with the loop
-real-time). It is the way audio servers run their audio thread: the loop's steps are short (under
+with nice values alone, median of the per-exposure worst 4 ms; 1.9-4.2 ms and 1.1-1.5 ms with the
+loop real-time). It is the way audio servers run their audio thread: the loop's steps are short (under
 1.5 ms of CPU, measured), and the kernel's real-time throttling keeps 5 % of every core for
 everything else even if a bug made the loop spin. It needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO
 (the systemd unit grants `LimitRTPRIO=1`); without them the loop stays at normal priority and says so.
@@ -52,7 +52,7 @@ def lower_thread(thread_id: int, nice: int) -> bool:
 
 
 def lower_this_thread(nice: int = BACKGROUND_NICE) -> bool:
-    """Lower the calling thread (an executor's `initializer`, or a thread's first call)."""
+    """Lower the calling thread (a worker thread's first call, before it takes work)."""
     return lower_thread(threading.get_native_id(), nice)
 
 
