@@ -144,12 +144,13 @@ def test_chain_targets_and_ratio(benchmark: Any, frames: dict[str, imaging.Phant
     for kind in KINDS:
         acc = info[f"accuracy_{kind}"]
         assert acc["rust"]["iou"] >= 0.98 and acc["rust"]["kind_ok"]
+        assert acc["numpy"]["iou"] >= 0.98 and acc["numpy"]["kind_ok"], acc["numpy"]
         # Same quality: the baseline implements the same stages; EI within 1 % of each other.
         assert acc["numpy"]["ei"] == pytest.approx(acc["rust"]["ei"], rel=0.01)
     if not benchmark.enabled:
         return  # timings of single runs on a loaded CI machine are not evidence; see the report
     assert rm <= CHAIN_TARGET_S, f"chain median {rm * 1e3:.1f} ms > {CHAIN_TARGET_S * 1e3:.0f} ms"
-    assert nm / rm >= 3.0, f"only {nm / rm:.2f}x faster than the NumPy/OpenCV baseline"
+    assert nm / rm >= 5.0, f"only {nm / rm:.2f}x faster than the NumPy/OpenCV baseline"
     slower = {s: v for s, v in stages.items() if v["rust_ms"] > v["numpy_ms"]}
     assert not slower, f"stages slower than the baseline: {slower}"
 
