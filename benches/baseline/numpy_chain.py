@@ -29,6 +29,7 @@ LOWRES_TARGET = 400
 OUTPUT_MAX = 4095
 GAINS = [1.0, 1.2, 1.4, 1.5, 1.4, 1.2, 1.0, 1.0]  # "default" preset
 POWER, REF_AMP, CORING, NOISE_LEVELS, LATITUDE, SPAN = 0.7, 0.15, 1.5, 2, 0.6, 2600.0
+BINOMIAL = np.array([1, 3, 3, 1], np.float32) / 8
 LOG_LUT = np.log(np.maximum(np.arange(65536, dtype=np.float64), 1)).astype(np.float32)
 
 
@@ -527,7 +528,10 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     raw = _repair_lines(np.ascontiguousarray(raw))
     h, w = raw.shape
     lg = cv2.LUT(raw, LOG_LUT) if False else LOG_LUT[raw]  # cv2.LUT only handles 8-bit indices
-    g1 = cv2.resize(lg, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    # level 1 as rust_core's frame::half_log: binomial [1 3 3 1]/8 on each axis, every second pixel
+    g1 = np.ascontiguousarray(
+        cv2.sepFilter2D(lg, -1, BINOMIAL, BINOMIAL, anchor=(1, 1), borderType=cv2.BORDER_REPLICATE)[::2, ::2]
+    )
     f = _lowres_factor(w, h)
     low = cv2.resize(
         g1, (-(-g1.shape[1] // (f // 2)), -(-g1.shape[0] // (f // 2))), interpolation=cv2.INTER_AREA

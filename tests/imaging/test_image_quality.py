@@ -25,11 +25,9 @@ KNOWN_LOW_CNR = {("extremity", 64): 1.42, ("vet_extremity", 64): 1.34}
 # in the tissue beside it. A limit on the log image at the anatomy's range before the pyramid,
 # or an edge-aware decomposition, would be the fix; not built.
 KNOWN_HALO = set(imaging.presets())
-# Measured: 5.6-9.0 % of the window at 0.080 cycles/px: the pyramid's first level samples every
-# second pixel, where the 0.42 c/px grid is 0.84 cycles per sample and folds to 0.16 (= 0.08 c/px).
-# Its 2 × 2 box reduction passes a quarter of the grid (|H| = cos(π f) = 0.25 at 0.42 c/px); a
-# binomial 5-tap reduction (|H| = cos⁴(π f) = 0.004) would suppress it; not built.
-KNOWN_MOIRE = set(imaging.presets())
+# Was 5.6-9.0 % of the window at 0.080 cycles/px: the 0.42 c/px grid folded by the 2 × 2 box mean that
+# made the pyramid's first level. Its binomial reduction (frame::half_log) passes 1.6 % of it: 0.6-0.8 %.
+KNOWN_MOIRE: set[str] = set()
 
 
 @cache

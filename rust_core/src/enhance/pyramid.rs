@@ -1,6 +1,7 @@
 //! Multi-scale (Laplacian-pyramid) contrast equalisation in the log domain.
 //!
-//! Pyramid: level 1 is the 2×2 box mean of `ln(raw)` (shared with collimation); each next level
+//! Pyramid: level 1 is `ln(raw)` reduced by a binomial [1 3 3 1]/8 filter (`frame::half_log`, shared
+//! with collimation; it keeps grid lines near Nyquist from folding into moiré); each next level
 //! is a 2×2 box reduction; expansion is bilinear. Details `d_k = G_k − up(G_{k+1})` pass through a
 //! per-level curve (gain, non-linear detail gain, noise coring on the finest levels), the coarse
 //! residual is compressed (latitude), and the image is rebuilt coarse to fine. Level 0 (full
