@@ -458,10 +458,11 @@ impl WideDraws {
             implants: Vec::new(),
             paediatric: None,
         }
-        .more(&mut r)
+        .with_panel_and_patient_draws(&mut r)
     }
 
-    fn more(mut self, r: &mut Rng) -> Self {
+    /// The detector and patient effects, drawn after the field's so that those keep their values.
+    fn with_panel_and_patient_draws(mut self, r: &mut Rng) -> Self {
         self.tiles = (1 + (r.next_u64() % 3) as usize, 1 + (r.next_u64() % 2) as usize);
         self.tile_gain = (0..self.tiles.0 * self.tiles.1).map(|_| 1.0 + r.range(-0.03, 0.03)).collect();
         if r.chance(0.5) {
