@@ -43,7 +43,12 @@ OPEN_FIELD_UGY = 10.0
 DISC_DIAMETERS = (8, 16, 32, 64)
 DISC_CONTRAST = 0.03  # extra log-attenuation of a disc
 DISC_ROW = 1000
-PLATE = (200, 700, 900, 1200)  # rows, columns: top, bottom, left, right
+Plate = tuple[int, int, int, int]  # rows, columns: top, bottom, left, right
+# Centred on the body's thickest part, where a one-sided view of the tissue around it errs most.
+PLATE: Plate = (500, 900, 620, 920)
+# A second place, narrower and lower on the body's slope, for a confirmation run: the chain's
+# constants were chosen on `PLATE` with seed 1 (tests/imaging/test_image_quality.py).
+PLATE_ELSEWHERE: Plate = (700, 1100, 600, 800)
 PLATE_MU = 3.5
 GRID_FREQUENCY = 0.42  # cycles per pixel
 GRID_MODULATION = 0.10
@@ -70,7 +75,7 @@ def disc_centres() -> list[tuple[int, int, float]]:
     return [(DISC_ROW, 300 + i * 160, d / 2) for i, d in enumerate(DISC_DIAMETERS)]
 
 
-def frame(seed: int, *, plate: bool = True, grid: bool = False) -> Frame:
+def frame(seed: int, *, plate: Plate | None = PLATE, grid: bool = False) -> Frame:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     e = ((xx - SIZE / 2) / (0.44 * SIZE)) ** 2 + ((yy - SIZE / 2) / (0.48 * SIZE)) ** 2
@@ -79,8 +84,8 @@ def frame(seed: int, *, plate: bool = True, grid: bool = False) -> Frame:
     mu[body] = 1.0 + 0.8 * np.sqrt(1 - e[body])
     for cy, cx, r in disc_centres():
         mu[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] += DISC_CONTRAST
-    if plate:
-        top, bottom, left, right = PLATE
+    if plate is not None:
+        top, bottom, left, right = plate
         mu[top:bottom, left:right] += PLATE_MU
     dose = OPEN_FIELD_UGY * np.exp(-mu)
     if grid:
@@ -114,21 +119,21 @@ class Figures:
     moire_cycles_per_px: float
 
 
-def measure(preset: str, seed: int = 1, chain: Chain = dros_chain) -> Figures:
-    with_plate, without_plate = frame(seed), frame(seed, plate=False)
+def measure(preset: str, seed: int = 1, chain: Chain = dros_chain, plate: Plate = PLATE) -> Figures:
+    with_plate, without_plate = frame(seed, plate=plate), frame(seed, plate=None)
     processed, _ = chain(without_plate, preset)
     log = np.log(np.maximum(without_plate, 1).astype(np.float64))
     gains = tuple(cnr(processed, *d) / cnr(log, *d) for d in disc_centres())
 
     metal, metal_window = chain(with_plate, preset)
-    top, bottom, left, right = PLATE
+    top, bottom, left, right = plate
     pa = metal[top + 50 : bottom - 50].mean(axis=0)
     pb = processed[top + 50 : bottom - 50].mean(axis=0)
     halo_left = _fitted_residual(pa, pb, slice(left - 150, left - 1), slice(left - 450, left - 250))
-    halo_right = _fitted_residual(pa, pb, slice(right + 1, right + 150), slice(right + 200, right + 300))
+    halo_right = _fitted_residual(pa, pb, slice(right + 1, right + 150), slice(right + 250, right + 450))
     halo = max(halo_left, halo_right) / metal_window
 
-    lined, lined_window = chain(frame(seed, plate=False, grid=True), preset)
+    lined, lined_window = chain(frame(seed, plate=None, grid=True), preset)
     rows, cols = slice(500, 1000), slice(400, 1136)
     diff = (lined - processed)[rows, cols].mean(axis=0)
     diff -= diff.mean()
