@@ -29,6 +29,7 @@ LOWRES_TARGET = 400
 OUTPUT_MAX = 4095
 GAINS = [1.0, 1.2, 1.4, 1.5, 1.4, 1.2, 1.0, 1.0]  # "default" preset
 POWER, REF_AMP, CORING, NOISE_LEVELS, LATITUDE, SPAN = 0.7, 0.15, 1.5, 2, 0.6, 2600.0
+METAL_BELOW_MEDIAN, HOLE_WEIGHT = 2.0, 1e-3
 BINOMIAL = np.array([1, 3, 3, 1], np.float32) / 8
 LOG_LUT = np.log(np.maximum(np.arange(65536, dtype=np.float64), 1)).astype(np.float32)
 
@@ -460,13 +461,69 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
     return half
 
 
-def enhance(lg: np.ndarray, g1: np.ndarray, fmask: np.ndarray, anat: np.ndarray) -> np.ndarray:
+def anatomy_half(g1: np.ndarray, fmask: np.ndarray, direct: np.ndarray | None) -> np.ndarray | None:
+    """Level-1 pixels the pyramid may see, as enhance::fill::anatomy_mask: in the field (both
+    full-resolution columns of the row through the pixel's centre), not direct exposure, not
+    metal (more than 2 log units below the anatomy's median), each grown by 2. None: all are."""
+    hh = g1.shape[0]
+    h, w = fmask.shape
+    rows = fmask[np.minimum(2 * np.arange(hh) + 1, h - 1)]
+    if w % 2:
+        rows = np.pad(rows, ((0, 0), (0, 1)))
+    inside = rows[:, 0::2] & rows[:, 1::2]
+    tissue = inside & ~direct if direct is not None else inside
+    sample = g1[::4, ::4][tissue[::4, ::4]]
+    if sample.size < 64:
+        return None
+    excluded = ~tissue | (g1 < float(np.median(sample)) - METAL_BELOW_MEDIAN)
+    anatomy = ~cv2.dilate(excluded.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    n = int(np.count_nonzero(anatomy))
+    return None if n == anatomy.size or n < 0.01 * anatomy.size else anatomy
+
+
+def fill_levels(g1: np.ndarray, anatomy: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Push-pull as enhance::fill::fill: levels 2.. holding anatomy's own mean where they hold any
+    (the fill elsewhere), each level's anatomy share (at least 1e-3), and the fill of level 2."""
+
+    def half(a):
+        return cv2.resize(a, ((a.shape[1] + 1) // 2, (a.shape[0] + 1) // 2), interpolation=cv2.INTER_AREA)
+
+    a = anatomy.astype(np.float32)
+    s, wt = [half(g1 * a)], [half(a)]
+    while min(s[-1].shape) > 4:
+        s.append(half(s[-1]))
+        wt.append(half(wt[-1]))
+    overall = float(s[-1].sum() / wt[-1].sum()) if wt[-1].sum() > 0 else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(wt[-1] > 0, s[-1] / wt[-1], overall)
+        means = [np.where(wt[-1] > 0, s[-1] / wt[-1], f)]
+        for k in range(len(s) - 2, -1, -1):
+            f = s[k] + (1 - wt[k]) * cv2.resize(f, (s[k].shape[1], s[k].shape[0]), interpolation=cv2.INTER_LINEAR)
+            means.insert(0, np.where(wt[k] > 0, s[k] / wt[k], f).astype(np.float32))
+    return means, [np.maximum(x, HOLE_WEIGHT) for x in wt], f.astype(np.float32)
+
+
+def enhance(
+    lg: np.ndarray, g1: np.ndarray, fmask: np.ndarray, anat: np.ndarray, direct: np.ndarray | None
+) -> np.ndarray:
     _h, _w = lg.shape
-    gs = [g1]
-    while min(gs[-1].shape) > 24 and len(gs) < 7:
-        gs.append(
-            cv2.resize(gs[-1], ((gs[-1].shape[1] + 1) // 2, (gs[-1].shape[0] + 1) // 2), interpolation=cv2.INTER_AREA)
-        )
+    depth = 0
+    while min(-(-g1.shape[0] // 2**depth), -(-g1.shape[1] // 2**depth)) > 24 and depth < 6:
+        depth += 1
+    anatomy = anatomy_half(g1, fmask, direct)
+    if anatomy is None:
+        gs = [g1]
+        for _ in range(depth):
+            gs.append(
+                cv2.resize(
+                    gs[-1], ((gs[-1].shape[1] + 1) // 2, (gs[-1].shape[0] + 1) // 2), interpolation=cv2.INTER_AREA
+                )
+            )
+        weights = None
+    else:
+        means, wts, fill2 = fill_levels(g1, anatomy)
+        f1 = np.where(anatomy, g1, cv2.resize(fill2, (g1.shape[1], g1.shape[0]), interpolation=cv2.INTER_LINEAR))
+        gs, weights = [f1, *means[:depth]], wts[:depth]
 
     def up(a, shape):
         return cv2.resize(a, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -486,25 +543,42 @@ def enhance(lg: np.ndarray, g1: np.ndarray, fmask: np.ndarray, anat: np.ndarray)
         cv2.resize(fmask.view(np.uint8), (g.shape[1], g.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
         for g in gs
     ]
-    details = [gs[k] - up(gs[k + 1], gs[k].shape) for k in range(len(gs) - 1)]
+    if anatomy is not None:
+        fm[0] = fm[0] & anatomy  # level 1's noise is measured on anatomy
     d0 = lg - up(g1, lg.shape)
     sig0 = 1.4826 * float(np.median(np.abs(d0[::8, ::2][fmask[::8, ::2]]))) if fmask.any() else 0.0
-    for k, d in enumerate(details):
-        lvl = k + 1
-        sig = 1.4826 * float(np.median(np.abs(d[fm[k]]))) if lvl < NOISE_LEVELS and fm[k].any() else 0.0
-        details[k] = apply_curve(d, curve(GAINS[lvl], sig))
     r = gs[-1].copy()
     mean = float(r[fm[-1]].mean()) if fm[-1].any() else float(r.mean())
     r = mean + (r - mean) * LATITUDE
-    for k in range(len(details) - 1, -1, -1):
-        r = details[k] + up(r, details[k].shape)
+    for k in range(len(gs) - 2, -1, -1):
+        lvl = k + 1
+        if weights is None:
+            d = gs[k] - up(gs[k + 1], gs[k].shape)
+        else:
+            # normalised expansion: anatomy's values wherever there are any (see rust_core)
+            uw = up(weights[k], gs[k].shape)
+            d = gs[k] - up(weights[k] * gs[k + 1], gs[k].shape) / uw
+            r = up(weights[k] * r, gs[k].shape) / uw
+        sig = 1.4826 * float(np.median(np.abs(d[fm[k]]))) if lvl < NOISE_LEVELS and fm[k].any() else 0.0
+        enhanced = apply_curve(d, curve(GAINS[lvl], sig))
+        if weights is None:
+            r = enhanced + up(r, gs[k].shape)
+        else:
+            trust = np.minimum(uw, 1.0) ** 2
+            r = r + trust * enhanced + (1 - trust) * LATITUDE * d
+    if anatomy is not None:
+        r = r + (g1 - gs[0]) * LATITUDE  # what the fill replaced, at the latitude
     a1 = cv2.resize(anat.view(np.uint8), (r.shape[1], r.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
     if a1.sum() >= 16:
         p1, p99 = np.percentile(r[a1], [1, 99])
         m, scale = 0.5 * (p1 + p99), (SPAN / (p99 - p1) if p99 - p1 > 1e-4 else 0.0)
     else:
         m, scale = 0.0, 0.0
-    v = up(r, lg.shape) + apply_curve(d0, curve(GAINS[0], sig0))
+    fine = apply_curve(d0, curve(GAINS[0], sig0))
+    if anatomy is not None:
+        seen = np.repeat(np.repeat(anatomy, 2, 0), 2, 1)[:_h, :_w]
+        fine = np.where(seen, fine, LATITUDE * d0)
+    v = up(r, lg.shape) + fine
     return np.clip(2048.5 + (m - v) * scale, 0, OUTPUT_MAX + 0.49).astype(np.uint16)
 
 
@@ -626,7 +700,7 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     t["foreground"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    img = enhance(lg, g1, fmask, anat)
+    img = enhance(lg, g1, fmask, anat, half)
     t["enhance"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     img[~fmask] = 0
