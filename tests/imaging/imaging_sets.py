@@ -9,6 +9,13 @@ Two disjoint seed ranges:
   the first ``SUITE_FRAMES``; the whole 300 run with
   ``.venv/bin/python -m tests.imaging.imaging_sets held-out`` (≈ 10 min on 2 shared cores).
 
+The wide physics (``--physics wide``, issue 13: soft penumbra, blade transmission, heavy scatter,
+tight fields …) has a development set of its own, seeds ``WIDE_DEVELOPMENT_FIRST`` …
+``WIDE_DEVELOPMENT_FIRST + 299`` (7,160,000–7,160,299), laid out like the held-out set: the
+development formula's seeds are the classic phantom's tuning frames, and a range of its own keeps
+the wide tuning frames apart from them, from the held-out set and from the confirmation set
+7,150,000–7,150,059.
+
 The EI linearity pairs use their own held-out range (``HELD_OUT_EI_FIRST`` …). Truth comes from
 ``phantom_truth`` (NumPy, from the phantom's scene numbers), never from the detector.
 """
@@ -34,6 +41,7 @@ HELD_OUT_FIRST = 7_130_000
 HELD_OUT_FRAMES = 300
 SUITE_FRAMES = 90
 HELD_OUT_EI_FIRST = 7_140_000
+WIDE_DEVELOPMENT_FIRST = 7_160_000
 # Targets of issue 13 on the held-out set.
 IOU_MIN = 0.98
 IOU_MEDIAN = 0.995
@@ -53,15 +61,23 @@ class FrameSpec:
     physics: str = "classic"
 
 
-def held_out(n: int = HELD_OUT_FRAMES, physics: str = "classic") -> list[FrameSpec]:
+def _cycle(first: int, n: int, physics: str) -> list[FrameSpec]:
     out = []
     for i in range(n):
         w, h = SIZES[(i // 3) % 3]
-        out.append(FrameSpec(KINDS[i % 3], w, h, HELD_OUT_FIRST + i, physics))
+        out.append(FrameSpec(KINDS[i % 3], w, h, first + i, physics))
     return out
 
 
-def development(per_case: int = 30) -> list[FrameSpec]:
+def held_out(n: int = HELD_OUT_FRAMES, physics: str = "classic") -> list[FrameSpec]:
+    return _cycle(HELD_OUT_FIRST, n, physics)
+
+
+def development(per_case: int = 30, physics: str = "classic") -> list[FrameSpec]:
+    """The tuning frames: classic, `per_case` per kind and size; wide, the first `9·per_case` of the
+    wide development range."""
+    if physics == "wide":
+        return _cycle(WIDE_DEVELOPMENT_FIRST, 9 * per_case, physics)
     return [
         FrameSpec(k, w, h, 10_000 * w + 100 * KINDS.index(k) + i)
         for k in KINDS
@@ -159,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=HELD_OUT_FRAMES)
     ap.add_argument("--json", help="write every frame's figures here")
     a = ap.parse_args(argv)
-    specs = held_out(a.frames, a.physics) if a.set == "held-out" else development()
+    if a.set == "held-out":
+        specs = held_out(a.frames, a.physics)
+    else:
+        specs = development(physics=a.physics)[: a.frames]
     t0 = time.time()
     results = []
     for i, s in enumerate(specs):

@@ -256,6 +256,16 @@ use crate::frame::{Frame, Plane};
 /// of the beam while the densest anatomy still passes ≳ 7 %, so real shutter edges clear this
 /// by a wide margin; lung/soft-tissue boundaries (≲ 0.35) do not.
 pub const STEP_MIN: f64 = 0.4;
+/// Log units below the clip level at which a sample still counts as clipped.
+pub const CLIP_NEAR: f64 = 0.02;
+
+/// A weaker step still counts where it is a step and not a slope: blade transmission up to 40 %
+/// under heavy scatter leaves 0.2–0.4 across a soft edge, while gain seams between detector tiles
+/// stay below 0.06. It must then exceed the fall-off just outside the edge (from `STEP_REACH` to
+/// `3·STEP_REACH`) by `STEP_EXCESS`: the scatter halo outside a field falls off as steeply as it
+/// steps, so any outline drawn in it would otherwise pass.
+pub const STEP_WEAK: f64 = 0.15;
+pub const STEP_EXCESS: f64 = 0.1;
 /// Distance (low-res pixels) either side of an edge at which the step is measured.
 pub const STEP_REACH: f64 = 2.0;
 /// Fraction of a candidate outline that must show the step for the candidate to count.
@@ -268,6 +278,46 @@ pub struct LowRes {
     pub factor: usize,
     pub gx: Vec<f32>,
     pub gy: Vec<f32>,
+    /// Log level at which the panel clipped, if a plateau of it shows (see [`clip_level`]).
+    pub clip: Option<f32>,
+}
+
+/// Share of the reduced image that must sit exactly at its top level for that level to be the
+/// panel's saturation rather than one bright block.
+pub const CLIP_PLATEAU_SHARE: f64 = 0.0025;
+
+/// The panel's saturation level in the reduced log image: a panel that clips in direct exposure
+/// leaves a plateau of blocks whose every pixel read the same top value, so their log means are
+/// bit-identical; noise makes any other level's blocks all differ. Dead pixels (65535) only lift
+/// single blocks above it, so the level is the most repeated value among the brightest blocks.
+pub fn clip_level(log: &Plane) -> Option<f32> {
+    let n = log.data.len();
+    let need = ((CLIP_PLATEAU_SHARE * n as f64).ceil() as usize).max(8);
+    if n < 2 * need {
+        return None;
+    }
+    let mut top = log.data.clone();
+    let k = n - 8 * need.min(n / 8);
+    top.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    let mut top = top.split_off(k);
+    top.sort_unstable_by(|a, b| b.total_cmp(a));
+    let (mut best, mut best_n) = (None, 0usize);
+    let mut i = 0;
+    while i < top.len() {
+        let mut j = i;
+        while j < top.len() && top[j] == top[i] {
+            j += 1;
+        }
+        if j - i > best_n {
+            (best, best_n) = (Some(top[i]), j - i);
+        }
+        i = j;
+    }
+    if best_n >= need {
+        best
+    } else {
+        None
+    }
 }
 
 impl LowRes {
@@ -286,7 +336,8 @@ impl LowRes {
                 }
             }
         }
-        LowRes { log, factor, gx, gy }
+        let clip = clip_level(&log);
+        LowRes { log, factor, gx, gy, clip }
     }
 
     /// Full-resolution coordinates of a low-res position.
@@ -318,6 +369,30 @@ impl LowRes {
             return None;
         }
         Some(self.log.bilinear(ix, iy) - self.log.bilinear(ox, oy))
+    }
+
+    /// Whether a side sample counts for (`Some(true)`), against (`Some(false)`) or not at all
+    /// (`None`: off the image, or the panel clipped the field side, which then cannot show a step
+    /// larger than the clip allows: blade transmission and scatter can bring the shadow side up to
+    /// the clip level as well).
+    #[inline]
+    pub fn step_holds(&self, px: f64, py: f64, nx: f64, ny: f64) -> Option<bool> {
+        let step = self.step(px, py, nx, ny)?;
+        if step >= STEP_MIN {
+            return Some(true);
+        }
+        if step >= STEP_WEAK {
+            let far = 3.0 * STEP_REACH;
+            let slope_out = self.log.bilinear(px - STEP_REACH * nx, py - STEP_REACH * ny)
+                - self.log.bilinear(px - far * nx, py - far * ny);
+            if step - slope_out >= STEP_EXCESS {
+                return Some(true);
+            }
+        }
+        match self.clip {
+            Some(c) if self.log.bilinear(px + STEP_REACH * nx, py + STEP_REACH * ny) >= c as f64 - CLIP_NEAR => None,
+            _ => Some(false),
+        }
     }
 
     /// Pixels with a gradient of at least `min_mag`, as `(x, y, gx, gy)`; the gradient is capped at

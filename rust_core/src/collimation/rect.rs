@@ -1,4 +1,6 @@
-//! `collimator_rect`: rectangular shutters, axis-aligned or rotated up to ±20°.
+//! `collimator_rect`: rectangular shutters at any rotation. A rectangle turned by θ ± 90° is the
+//! same rectangle, so searching θ in [−45°, 45°) covers every rotation; the reported angle is the
+//! sides' mean normal folded into (−45°, 45°].
 //!
 //! Coarse stage on the reduced log image: for each candidate angle, signed gradients are
 //! projected onto the two rectangle axes and accumulated by line offset (a polarity-aware Hough
@@ -13,8 +15,14 @@ use rayon::prelude::*;
 use super::{edge_offset, Collimation, HalfPlane, LowRes, SUPPORT_MIN};
 use crate::frame::Frame;
 
-/// Largest shutter rotation searched, degrees.
-pub const MAX_ANGLE_DEG: f64 = 20.0;
+/// Half the rotation range searched, degrees (all of it: see the module doc).
+pub const MAX_ANGLE_DEG: f64 = 45.0;
+/// Shortest visible outline of a rectangle, as a share of the frame's shorter side.
+pub const MIN_OUTLINE: f64 = 0.3;
+/// Share of a side's visible samples that must be informative (not clipped on the field side).
+pub const MIN_INFORMATIVE: f64 = 0.33;
+/// Least Hough evidence (summed capped log gradient along the line) for a candidate side.
+pub const MIN_EVIDENCE: f64 = 5.0;
 
 pub struct RectCoarse {
     /// Kept sides in low-res coordinates.
@@ -80,13 +88,13 @@ fn score(prof: &[Vec<f64>; 2]) -> f64 {
     prof.iter().map(|p| peak(p, 1.0).map(|x| x.1).unwrap_or(0.0) + peak(p, -1.0).map(|x| x.1).unwrap_or(0.0)).sum()
 }
 
-/// (good, total) samples along `side` inside the image and inside the other sides.
-fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usize) {
+/// (good, informative, visible) samples along `side` inside the image and inside the other sides.
+fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usize, usize) {
     let (w, h) = (low.log.width as f64, low.log.height as f64);
     let diag = (w * w + h * h).sqrt();
     let (tx, ty) = (-side.ny, side.nx);
     let (bx, by) = (side.rho * side.nx, side.rho * side.ny);
-    let (mut good, mut total) = (0, 0);
+    let (mut good, mut total, mut visible) = (0, 0, 0);
     let mut t = -diag;
     while t <= diag {
         let (px, py) = (bx + t * tx, by + t * ty);
@@ -94,14 +102,15 @@ fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usiz
         if !low.inside(px, py) || others.iter().any(|o| o.distance(px, py) < 3.0) {
             continue;
         }
-        if let Some(step) = low.step(px, py, side.nx, side.ny) {
+        if low.step(px, py, side.nx, side.ny).is_some() {
+            visible += 1;
+        }
+        if let Some(holds) = low.step_holds(px, py, side.nx, side.ny) {
             total += 1;
-            if step >= super::STEP_MIN {
-                good += 1;
-            }
+            good += holds as usize;
         }
     }
-    (good, total)
+    (good, total, visible)
 }
 
 /// Coarse rectangle on the reduced image.
@@ -124,8 +133,8 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
         best.1
     };
     let n = MAX_ANGLE_DEG as i32;
-    let a0 = best_of((-n..=n).map(|d| d as f64).collect());
-    let angle = best_of((-10..=10).map(|k| (a0 + k as f64 * 0.1).clamp(-MAX_ANGLE_DEG, MAX_ANGLE_DEG)).collect());
+    let a0 = best_of((-n..n).map(|d| d as f64).collect());
+    let angle = best_of((-10..=10).map(|k| a0 + k as f64 * 0.1).collect());
     let (prof, mins) = profiles(&edges, w, h, angle);
     let (s, c) = angle.to_radians().sin_cos();
     let dirs = [(c, s), (-s, c)];
@@ -152,9 +161,10 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
     // A side must carry a fair share of the strongest side's edge evidence; weak peaks are
     // anatomy or noise and would only cut the real sides short during the support check.
     let strongest = cand.iter().map(|c| c.1).fold(0.0, f64::max);
+
     let mut sides: Vec<HalfPlane> =
-        cand.into_iter().filter(|c| c.1 >= 8.0 && c.1 >= 0.2 * strongest).map(|c| c.0).collect();
-    let mut stats: Vec<(usize, usize)> = Vec::new();
+        cand.into_iter().filter(|c| c.1 >= MIN_EVIDENCE && c.1 >= 0.2 * strongest).map(|c| c.0).collect();
+    let mut stats: Vec<(usize, usize, usize)> = Vec::new();
     // Drop the least supported side one at a time: removing a side lengthens its neighbours.
     while !sides.is_empty() {
         stats = sides
@@ -166,7 +176,14 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
                 support(low, sd, &others)
             })
             .collect();
-        let ratio = |&(g, t): &(usize, usize)| if t >= 12 { g as f64 / t as f64 } else { 0.0 };
+        // Clipped samples prove nothing either way, but a side seen mostly through them is unproven.
+        let ratio = |&(g, t, v): &(usize, usize, usize)| {
+            if t >= 12 && t as f64 >= MIN_INFORMATIVE * v as f64 {
+                g as f64 / t as f64
+            } else {
+                0.0
+            }
+        };
         let (worst, wr) = stats.iter().enumerate().map(|(i, s)| (i, ratio(s))).fold((0, f64::INFINITY), |a, b| {
             if b.1 < a.1 {
                 b
@@ -180,10 +197,13 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
         sides.remove(worst);
         stats.clear();
     }
-    if sides.is_empty() {
+    let (g, t, v) = stats.iter().fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+    // A lone short side cutting a corner off the frame is a skin line or a bone, not a shutter: a
+    // field's visible outline spans a fair part of the frame (a 2 % paediatric field's outline is
+    // about 0.56 of the shorter side).
+    if sides.is_empty() || (v as f64) < MIN_OUTLINE * w.min(h) as f64 {
         return empty;
     }
-    let (g, t) = stats.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     RectCoarse { sides, angle_deg: angle, support: if t > 0 { g as f64 / t as f64 } else { 0.0 } }
 }
 
