@@ -9,6 +9,11 @@
 //! processed detail to `up(R_1)` and writes the 12-bit output directly, which keeps the extra
 //! memory to about 1.5× the raw frame on top of the output.
 //!
+//! When level 1 has pixels that are not anatomy (metal, direct exposure, outside the field:
+//! `fill.rs`), the levels below hold anatomy's own mean, expansion is normalised by each level's
+//! anatomy share, a detail's curve fades with that share, and what the fill replaced is put back
+//! at the latitude on level 1 and at level 0: strong steps never enter the pyramid, so no halo.
+//!
 //! Display mapping: output = 2048 + S·(m − v), inverted so that attenuating anatomy is bright
 //! (MONOCHROME2): the 1st–99th percentile of the processed anatomy maps onto `anatomy_span`
 //! around 2048 (m is their midpoint); clamped to 0‥4095, so nothing can wrap around.
