@@ -163,33 +163,67 @@ pub fn half_log(frame: &Frame<'_>, lut: &[f32]) -> Plane {
     let h2 = frame.height.div_ceil(2);
     let mut out = vec![0.0f32; w2 * h2];
     let (w, h) = (frame.width, frame.height);
-    // one log row padded by its edge pixel: one before, two after (room for an odd width's last pair)
-    let padded = w + 3;
-    out.par_chunks_mut(w2).enumerate().for_each_init(
-        || (vec![0.0f32; w2], vec![0.0f32; padded]),
-        |(acc, log), (j, orow)| {
-            acc.fill(0.0);
-            for (k, weight) in [1.0f32, 3.0, 3.0, 1.0].into_iter().enumerate() {
-                let y = (2 * j + k).saturating_sub(1).min(h - 1);
-                let row = frame.row(y);
-                for (l, &v) in log[1..=w].iter_mut().zip(row) {
-                    *l = lut[v as usize];
+    // Rows in bands, so each raw row is read, logged and filtered along x once (output row j
+    // reads raw rows 2j−1 … 2j+2, which it shares two by two with its neighbours); only a band's
+    // first output row filters all four.
+    const BAND: usize = 16;
+    out.par_chunks_mut(w2 * BAND).enumerate().for_each_init(
+        || (HalfRow::new(w), [vec![0.0f32; w2], vec![0.0f32; w2], vec![0.0f32; w2], vec![0.0f32; w2]]),
+        |(row, hs), (band, orows)| {
+            let raw_row = |k: isize| frame.row(k.clamp(0, h as isize - 1) as usize);
+            for (jj, orow) in orows.chunks_mut(w2).enumerate() {
+                let j = (band * BAND + jj) as isize;
+                if jj == 0 {
+                    for (k, hk) in hs.iter_mut().enumerate() {
+                        row.filter(raw_row(2 * j - 1 + k as isize), lut, hk);
+                    }
+                } else {
+                    hs.rotate_left(2);
+                    let [.., h2r, h3r] = hs;
+                    row.filter(raw_row(2 * j + 1), lut, h2r);
+                    row.filter(raw_row(2 * j + 2), lut, h3r);
                 }
-                log[0] = log[1];
-                log[w + 1] = log[w];
-                log[w + 2] = log[w];
-                // output i reads padded columns 2i .. 2i+3 (raw columns 2i-1 .. 2i+2)
-                for (i, a) in acc.iter_mut().enumerate() {
-                    let s = &log[2 * i..2 * i + 4];
-                    *a += weight * (s[0] + 3.0 * (s[1] + s[2]) + s[3]);
+                let [a, b, c, d] = &*hs;
+                for ((((o, a), b), c), d) in orow.iter_mut().zip(a).zip(b).zip(c).zip(d) {
+                    *o = (((a + 3.0 * b) + 3.0 * c) + d) * (1.0 / 64.0);
                 }
-            }
-            for (o, a) in orow.iter_mut().zip(acc.iter()) {
-                *o = a * (1.0 / 64.0);
             }
         },
     );
     Plane { data: out, width: w2, height: h2 }
+}
+
+/// One raw row's log, filtered along x by [1 3 3 1] at every second column, edges repeated.
+/// The log is kept as its even and odd columns of the edge-padded row (`even[k]` = raw column
+/// 2k−1, `odd[k]` = raw column 2k), so the filter reads both contiguously and vectorises.
+struct HalfRow {
+    even: Vec<f32>,
+    odd: Vec<f32>,
+}
+
+impl HalfRow {
+    fn new(w: usize) -> Self {
+        let n = w.div_ceil(2) + 1;
+        HalfRow { even: vec![0.0f32; n], odd: vec![0.0f32; n] }
+    }
+
+    #[inline]
+    fn filter(&mut self, row: &[u16], lut: &[f32], out: &mut [f32]) {
+        let (even, odd) = (&mut self.even, &mut self.odd);
+        let last = lut[row[row.len() - 1] as usize];
+        even[0] = lut[row[0] as usize];
+        let pairs = row.len() / 2;
+        for ((o, e), p) in odd.iter_mut().zip(even[1..].iter_mut()).zip(row.chunks_exact(2)) {
+            *o = lut[p[0] as usize];
+            *e = lut[p[1] as usize];
+        }
+        odd[pairs..].fill(last);
+        even[pairs + 1..].fill(last);
+        // output i reads raw columns 2i-1 .. 2i+2
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = even[i] + 3.0 * (odd[i] + even[i + 1]) + odd[i + 1];
+        }
+    }
 }
 
 /// Smallest even reduction factor that brings the longest side to at most `target` pixels.

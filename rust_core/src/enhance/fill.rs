@@ -31,13 +31,7 @@ pub const MIN_ANATOMY_SHARE: f64 = 0.01;
 /// exposure, not metal, each grown by `EXCLUSION_MARGIN`. `None` when every pixel is.
 pub fn anatomy_mask(g1: &Plane, coll: &Collimation, direct: Option<&[bool]>) -> Option<Vec<bool>> {
     let (w, h) = (g1.width, g1.height);
-    // Field span of each half-resolution row: the full-resolution row through its centre.
-    let spans: Vec<(usize, usize)> = (0..h)
-        .map(|j| {
-            let (x0, x1) = coll.row_span((2 * j + 1).min(coll.height.saturating_sub(1)));
-            (x0.div_ceil(2), (x1 / 2).min(w))
-        })
-        .collect();
+    let spans = half_spans(coll, w, h);
     let is_direct = |i: usize| direct.map(|d| d[i]).unwrap_or(false);
     // Median of the anatomy, sampled.
     let mut sample: Vec<u32> = (0..h)
@@ -67,6 +61,17 @@ pub fn anatomy_mask(g1: &Plane, coll: &Collimation, direct: Option<&[bool]>) -> 
         return None;
     }
     Some(anatomy)
+}
+
+/// Field span of each half-resolution row (`w`×`h`): the full-resolution row through its
+/// centre, in whole half-resolution pixels.
+pub fn half_spans(coll: &Collimation, w: usize, h: usize) -> Vec<(usize, usize)> {
+    (0..h)
+        .map(|j| {
+            let (x0, x1) = coll.row_span((2 * j + 1).min(coll.height.saturating_sub(1)));
+            (x0.div_ceil(2), (x1 / 2).min(w))
+        })
+        .collect()
 }
 
 /// `f32` order as an unsigned key (finite values), and back.

@@ -114,6 +114,23 @@ fn rebuild_level_weighted(
     Plane { data, width: w, height: h }
 }
 
+/// The display mapping `2048 + S·(m − v)`, rounded and clamped to the 12-bit range.
+#[derive(Clone, Copy)]
+struct Display {
+    m: f32,
+    scale: f32,
+}
+
+impl Display {
+    #[inline]
+    fn apply(self, v: f32) -> u16 {
+        // +0.5: round half up by truncation; clamped to 0‥4095.49 first, so the cast truncates
+        // to the same u16 (and a NaN, which `max` drops, cannot reach it).
+        let x = (2048.5 + (self.m - v) * self.scale).max(0.0).min(OUTPUT_MAX as f32 + 0.49);
+        x as i32 as u16
+    }
+}
+
 /// Tabulated detail curve `F(d) = sign(d)·g·|d|·boost(|d|)·coring(|d|)`.
 struct Curve {
     table: Vec<f32>,
@@ -212,18 +229,20 @@ fn abs_median(v: &mut [u32]) -> Option<f32> {
     Some(f32::from_bits(*m))
 }
 
-/// Noise σ of level 0 (`ln(raw) − up(G_1)`), sampled: every 8th row, every 2nd column.
+/// Noise σ of level 0 (`ln(raw) − up(G_1)`) inside the field, sampled: every 16th row (its
+/// field span), every 2nd column, with `up(G_1)` expanded exactly as the final pass expands it.
 fn level0_sigma(frame: &Frame<'_>, lut: &[f32], g1: &Plane, coll: &Collimation) -> Option<f32> {
     let (w, h) = (frame.width, frame.height);
-    let mut v: Vec<u32> = (0..h.div_ceil(8))
+    let ty = up_table(h, g1.height);
+    let mut v: Vec<u32> = (0..h.div_ceil(16))
         .into_par_iter()
         .flat_map_iter(|j| {
-            let y = 8 * j;
-            let yy = (y as f64 - 0.5) * 0.5;
-            (0..w).step_by(2).filter(move |&x| coll.signed_distance(x as f64, y as f64) >= 0.0).map(move |x| {
-                let up = g1.bilinear((x as f64 - 0.5) * 0.5, yy) as f32;
-                (lut[frame.get(x, y) as usize] - up).abs().to_bits()
-            })
+            let y = 16 * j;
+            let (x0, x1) = coll.row_span(y);
+            let (mut tmp, mut up) = (vec![0.0f32; g1.width], vec![0.0f32; w]);
+            up_row(g1, &ty[y], &mut tmp, &mut up);
+            let raw = frame.row(y);
+            (x0..x1).step_by(2).map(move |x| (lut[raw[x] as usize] - up[x]).abs().to_bits())
         })
         .collect();
     abs_median(&mut v).map(|m| 1.4826 * m)
@@ -318,13 +337,14 @@ pub fn enhance(
     let (m, scale) = {
         let stride = ((r1.width * r1.height) / 300_000).max(1);
         let (mw, mf) = (markers.1, markers.2);
+        let spans = fill::half_spans(coll, r1.width, r1.height);
         let mut v: Vec<i32> = (0..r1.data.len())
             .into_par_iter()
             .step_by(stride)
             .filter(|&i| {
-                let (x, y) = ((i % r1.width) as f64 * 2.0 + 0.5, (i / r1.width) as f64 * 2.0 + 0.5);
-                let mi = (y as usize / mf) * mw + (x as usize / mf).min(mw - 1);
-                coll.signed_distance(x, y) >= 0.0
+                let (x, y) = (i % r1.width, i / r1.width);
+                let mi = (2 * y / mf) * mw + (2 * x / mf).min(mw - 1);
+                (spans[y].0..spans[y].1).contains(&x)
                     && !direct.map(|d| d[i]).unwrap_or(false)
                     && !markers.0.get(mi).copied().unwrap_or(false)
             })
@@ -348,43 +368,33 @@ pub fn enhance(
     };
 
     // Final pass, fused: level-0 detail, its curve, the expanded R1 and the display mapping.
-    // The 2x bilinear expansion has fixed weights (0.25/0.75), done on edge-padded rows.
     let ty = up_table(h, g1.height);
     let w1 = g1.width;
     let mut out = vec![0u16; w * h];
-    let mid = 2048.0f32 + 0.5; // +0.5: round-half-up by truncation (values are clamped >= 0)
-    let maxv = OUTPUT_MAX as f32;
+    let display = Display { m, scale };
+    let latitude = p.latitude;
     out.par_chunks_mut(w).enumerate().for_each_init(
-        || (vec![0.0f32; w1 + 2], vec![0.0f32; w1 + 2], vec![0.0f32; w], vec![0.0f32; w], vec![0.0f32; 2 * w1]),
-        |(pg, pr, ug, ur, ka), (y, orow)| {
-            let (y0, y1, fy) = ty[y];
-            for (dst, up, src) in [(&mut *pg, &mut *ug, g1), (&mut *pr, &mut *ur, &r1)] {
-                let (a, b) = (src.row(y0), src.row(y1));
-                for i in 0..w1 {
-                    dst[i + 1] = a[i] + (b[i] - a[i]) * fy;
-                }
-                dst[0] = dst[1];
-                dst[w1 + 1] = dst[w1];
-                for (o, q) in up.chunks_exact_mut(2).zip(dst.windows(3)) {
-                    o[0] = 0.25 * q[0] + 0.75 * q[1];
-                    o[1] = 0.75 * q[1] + 0.25 * q[2];
-                }
-                if w % 2 == 1 {
-                    up[w - 1] = 0.25 * dst[w1 - 1] + 0.75 * dst[w1];
-                }
-            }
+        || {
+            let row = vec![0.0f32; w];
+            (vec![0.0f32; w1], row.clone(), row.clone(), row, vec![0.0f32; 2 * w1])
+        },
+        |(tmp, ug, ur, cv, ka), (y, orow)| {
+            // Copies, not the closure's references: loads through those stay in the loops below
+            // (the stores might alias them) and keep them from vectorising.
+            let (display, latitude) = (display, latitude);
+            up_row(g1, &ty[y], tmp, ug);
+            up_row(&r1, &ty[y], tmp, ur);
             // Separate loops: the two table look-ups are gathers, the rest vectorises.
             for (u, r) in ug.iter_mut().zip(frame.row(y)) {
                 *u = lut[*r as usize] - *u;
             }
-            let write = |o: &mut u16, v: f32| {
-                // Clamped to 0‥4095.49 first, so the i32 cast truncates to the same u16.
-                *o = (mid + (m - v) * scale).clamp(0.0, maxv + 0.49) as i32 as u16;
-            };
+            for (c, d0) in cv.iter_mut().zip(ug.iter()) {
+                *c = curve0.apply(*d0);
+            }
             match &anatomy {
                 None => {
-                    for ((o, v), d0) in orow.iter_mut().zip(ur.iter()).zip(ug.iter()) {
-                        write(o, v + curve0.apply(*d0));
+                    for ((o, v), c) in orow.iter_mut().zip(ur.iter()).zip(cv.iter()) {
+                        *o = display.apply(v + c);
                     }
                 }
                 // Where the pyramid saw the fill, the finest detail passes at the latitude like
@@ -396,9 +406,10 @@ pub fn enhance(
                     for (k, av) in ka.chunks_mut(2).zip(arow) {
                         k.fill(*av as u8 as f32);
                     }
-                    for (((o, v), d0), k) in orow.iter_mut().zip(ur.iter()).zip(ug.iter()).zip(ka.iter()) {
-                        let d = curve0.apply(*d0);
-                        write(o, v + k * d + (1.0 - k) * p.latitude * d0);
+                    for ((o, (v, c)), (d0, k)) in
+                        orow.iter_mut().zip(ur.iter().zip(cv.iter())).zip(ug.iter().zip(ka.iter()))
+                    {
+                        *o = display.apply(v + k * c + (1.0 - k) * latitude * d0);
                     }
                 }
             }
