@@ -148,9 +148,17 @@ impl Plane {
     }
 }
 
+/// `ln(max(v, 1))` for every 16-bit value, indexed by the value itself: a fixed size, so a
+/// `u16` index needs no bounds check in the loops that read it per pixel.
+pub type LogLut = [f32; 1 << 16];
+
 /// `ln(max(v, 1))` for every 16-bit value: dead (zero) pixels stay finite.
-pub fn log_lut() -> Vec<f32> {
-    (0..=u16::MAX as u32).map(|v| (v.max(1) as f32).ln()).collect()
+pub fn log_lut() -> Box<LogLut> {
+    let mut lut = Box::new([0.0f32; 1 << 16]);
+    for (v, l) in lut.iter_mut().enumerate() {
+        *l = (v.max(1) as f32).ln();
+    }
+    lut
 }
 
 /// First pyramid level: `ln(raw)` low-passed by the binomial kernel `[1 3 3 1]/8` along each axis
@@ -158,7 +166,7 @@ pub fn log_lut() -> Vec<f32> {
 /// centre is. A 2×2 box mean passes a quarter of a pattern at 0.42 cycles/pixel (stationary grid
 /// lines), which then folds to 0.08 cycles/pixel and comes back from the pyramid as moiré; this
 /// kernel passes 1.6 % of it (|H| = cos³(πf)). Borders repeat the edge pixel.
-pub fn half_log(frame: &Frame<'_>, lut: &[f32]) -> Plane {
+pub fn half_log(frame: &Frame<'_>, lut: &LogLut) -> Plane {
     let w2 = frame.width.div_ceil(2);
     let h2 = frame.height.div_ceil(2);
     let mut out = vec![0.0f32; w2 * h2];
@@ -208,7 +216,7 @@ impl HalfRow {
     }
 
     #[inline]
-    fn filter(&mut self, row: &[u16], lut: &[f32], out: &mut [f32]) {
+    fn filter(&mut self, row: &[u16], lut: &LogLut, out: &mut [f32]) {
         let (even, odd) = (&mut self.even, &mut self.odd);
         let last = lut[row[row.len() - 1] as usize];
         even[0] = lut[row[0] as usize];

@@ -17,7 +17,7 @@ use crate::enhance::{self, EnhanceParams};
 use crate::error::{CoreError, CoreResult};
 use crate::exposure::{self, Calibration, ExposureIndex};
 use crate::foreground;
-use crate::frame::{half_log, log_lut, lowres_factor, repair_dead_lines, Frame};
+use crate::frame::{half_log, log_lut, lowres_factor, repair_dead_lines, Frame, LogLut};
 
 /// Longest side of the reduced image the collimation detectors work on.
 pub const LOWRES_TARGET: usize = 400;
@@ -56,7 +56,7 @@ pub struct Processed {
 }
 
 /// Shared first pass: half-resolution log image and the reduced image for the detectors.
-pub fn prepare(frame: &Frame<'_>, lut: &[f32]) -> (crate::frame::Plane, LowRes) {
+pub fn prepare(frame: &Frame<'_>, lut: &LogLut) -> (crate::frame::Plane, LowRes) {
     let g1 = half_log(frame, lut);
     let f = lowres_factor(frame.width, frame.height, LOWRES_TARGET);
     let low = LowRes::new(g1.downsample_box(f / 2), f);

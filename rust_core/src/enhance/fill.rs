@@ -51,9 +51,16 @@ pub fn anatomy_mask(g1: &Plane, coll: &Collimation, direct: Option<&[bool]>) -> 
     let mut excluded = vec![0u8; w * h];
     excluded.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
         let (x0, x1) = spans[y];
-        for (x, (e, g)) in row.iter_mut().zip(g1.row(y)).enumerate() {
-            *e = (x < x0 || x >= x1 || is_direct(y * w + x) || *g < metal_below) as u8;
+        for (e, g) in row.iter_mut().zip(g1.row(y)) {
+            *e = (*g < metal_below) as u8;
         }
+        if let Some(d) = direct {
+            for (e, d) in row.iter_mut().zip(&d[y * w..(y + 1) * w]) {
+                *e |= *d as u8;
+            }
+        }
+        row[..x0.min(w)].fill(1);
+        row[x1.max(x0).min(w)..].fill(1);
     });
     let anatomy = complement_of_dilated(&excluded, w, h, EXCLUSION_MARGIN);
     let n = anatomy.par_iter().filter(|&&a| a).count();
@@ -131,13 +138,20 @@ fn pull_level2(g1: &Plane, anatomy: &[bool]) -> (Plane, Plane) {
         let n_rows = rows.len();
         for y in rows {
             let (g, a) = (g1.row(y), &anatomy[y * w..(y + 1) * w]);
-            // In pairs of columns, branch-free, so it vectorises.
-            for (((sv, cv), gp), ap) in srow.iter_mut().zip(crow.iter_mut()).zip(g.chunks(2)).zip(a.chunks(2)) {
-                for (gv, av) in gp.iter().zip(ap) {
-                    let k = *av as u8 as f32;
-                    *sv += gv * k;
-                    *cv += k;
-                }
+            // In pairs of columns, branch-free, so it vectorises (an odd width's last column alone).
+            for (((sv, cv), gp), ap) in
+                srow.iter_mut().zip(crow.iter_mut()).zip(g.chunks_exact(2)).zip(a.chunks_exact(2))
+            {
+                let (k0, k1) = (ap[0] as u8 as f32, ap[1] as u8 as f32);
+                *sv += gp[0] * k0;
+                *sv += gp[1] * k1;
+                *cv += k0;
+                *cv += k1;
+            }
+            if w % 2 == 1 {
+                let k = a[w - 1] as u8 as f32;
+                srow[w2 - 1] += g[w - 1] * k;
+                crow[w2 - 1] += k;
             }
         }
         for (i, (sv, cv)) in srow.iter_mut().zip(crow.iter_mut()).enumerate() {
