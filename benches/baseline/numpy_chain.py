@@ -145,9 +145,10 @@ def rect_coarse(low, gx, gy):
             (_peak(p, 1.0) or (0, 0))[1] + (_peak(p, -1.0) or (0, 0))[1] for p, *_ in _profiles(xs, ys, ex, ey, w, h, d)
         )
 
-    angles = np.arange(-20, 21, dtype=float)
+    # The Rust search: whole degrees in [-45, 45), then tenths within one degree of the best.
+    angles = np.arange(-45, 45, dtype=float)
     a0 = angles[int(np.argmax([score(d) for d in angles]))]
-    fine = np.clip(a0 + 0.1 * np.arange(-10, 11), -20, 20)
+    fine = a0 + 0.1 * np.arange(-10, 11)
     angle = fine[int(np.argmax([score(d) for d in fine]))]
     cand = []
     for p, lo, nx, ny in _profiles(xs, ys, ex, ey, w, h, angle):

@@ -21,25 +21,29 @@ pub const LOW_PERCENTILE: f64 = 0.02;
 pub const WINDOW_MARGIN: f64 = 0.04;
 pub const HIGH_PERCENTILE: f64 = 0.98;
 
-/// Histogram of `image` over `region` (65536 bins).
+/// Histogram of the display image `image` over `region`: 4096 bins, the 12-bit range (larger
+/// values, which the chain never writes, count as 4095).
 pub fn histogram(image: &[u16], region: &[bool], width: usize) -> Vec<u64> {
+    const BINS: usize = OUTPUT_MAX as usize + 1;
+    let rows = crate::exposure::chunk_rows(image.len() / width.max(1));
     image
-        .par_chunks(width * crate::exposure::chunk_rows(image.len() / width.max(1)))
-        .zip(region.par_chunks(width * crate::exposure::chunk_rows(image.len() / width.max(1))))
+        .par_chunks(width * rows)
+        .zip(region.par_chunks(width * rows))
         .map(|(r, m)| {
-            let mut h = vec![0u64; 65536];
+            let mut h = vec![0u32; BINS];
+            // Eight mask bytes at a time: the anatomy is often a fraction of the frame.
             for (rv, mv) in r.chunks(8).zip(m.chunks(8)) {
                 if mv.len() == 8 && !mv.iter().any(|b| *b) {
                     continue;
                 }
                 for (v, inside) in rv.iter().zip(mv) {
-                    h[*v as usize] += *inside as u64;
+                    h[(*v as usize).min(BINS - 1)] += *inside as u32;
                 }
             }
             h
         })
         .reduce(
-            || vec![0u64; 65536],
+            || vec![0u32; BINS],
             |mut a, b| {
                 for (x, y) in a.iter_mut().zip(b) {
                     *x += y;
@@ -47,6 +51,9 @@ pub fn histogram(image: &[u16], region: &[bool], width: usize) -> Vec<u64> {
                 a
             },
         )
+        .into_iter()
+        .map(u64::from)
+        .collect()
 }
 
 /// Value at quantile `q` of a histogram (nearest-rank).

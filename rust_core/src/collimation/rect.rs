@@ -47,7 +47,9 @@ fn profiles(edges: &[[f32; 4]], w: usize, h: usize, deg: f64) -> ([Vec<f64>; 2],
         for e in edges {
             let rho = e[0] as f64 * nx + e[1] as f64 * ny;
             let g = e[2] as f64 * nx + e[3] as f64 * ny;
-            acc[(rho - lo).round() as usize] += g;
+            // rho − lo ≥ 1, so +0.5 and truncation round it (`f64::round` is a libm call, and
+            // this loop runs over every edge point for each of ~110 angles).
+            acc[(rho - lo + 0.5) as usize] += g;
         }
         let mut sm = acc.clone();
         for i in 1..nb - 1 {

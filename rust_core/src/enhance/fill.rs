@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::expand::{up_row, up_table};
 use crate::collimation::Collimation;
 use crate::frame::Plane;
+use crate::morph::dilate;
 
 /// Log units below the anatomy's median at which attenuation is taken for metal: e² ≈ 7.4× less
 /// signal than the median anatomy pixel. Anatomy in a field spans about ±1 log unit around its
@@ -48,21 +49,22 @@ pub fn anatomy_mask(g1: &Plane, coll: &Collimation, direct: Option<&[bool]>) -> 
     let mid = sample.len() / 2;
     let median = from_key(*sample.select_nth_unstable(mid).1);
     let metal_below = median - METAL_BELOW_MEDIAN;
-    let mut excluded = vec![0u8; w * h];
+    let mut excluded = vec![false; w * h];
     excluded.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
         let (x0, x1) = spans[y];
         for (e, g) in row.iter_mut().zip(g1.row(y)) {
-            *e = (*g < metal_below) as u8;
+            *e = *g < metal_below;
         }
         if let Some(d) = direct {
             for (e, d) in row.iter_mut().zip(&d[y * w..(y + 1) * w]) {
-                *e |= *d as u8;
+                *e |= *d;
             }
         }
-        row[..x0.min(w)].fill(1);
-        row[x1.max(x0).min(w)..].fill(1);
+        row[..x0.min(w)].fill(true);
+        row[x1.max(x0).min(w)..].fill(true);
     });
-    let anatomy = complement_of_dilated(&excluded, w, h, EXCLUSION_MARGIN);
+    let mut anatomy = dilate(&excluded, w, h, EXCLUSION_MARGIN);
+    anatomy.par_iter_mut().for_each(|a| *a = !*a);
     let n = anatomy.par_iter().filter(|&&a| a).count();
     if n == w * h || (n as f64) < MIN_ANATOMY_SHARE * (w * h) as f64 {
         return None;
@@ -93,38 +95,6 @@ fn total_key(v: f32) -> u32 {
 
 fn from_key(k: u32) -> f32 {
     f32::from_bits(if k >> 31 == 1 { k & !(1 << 31) } else { !k })
-}
-
-/// Pixels farther than `r` (in both directions: a (2r+1)² square) from every marked pixel of
-/// `m` (0 or 1 per pixel), rows in parallel, as whole-row byte operations that vectorise.
-fn complement_of_dilated(m: &[u8], w: usize, h: usize, r: usize) -> Vec<bool> {
-    let mut across = m.to_vec();
-    across.par_chunks_mut(w).zip(m.par_chunks(w)).for_each(|(out, row)| {
-        for d in 1..=r.min(w.saturating_sub(1)) {
-            for (o, v) in out[d..].iter_mut().zip(&row[..w - d]) {
-                *o |= v;
-            }
-            for (o, v) in out[..w - d].iter_mut().zip(&row[d..]) {
-                *o |= v;
-            }
-        }
-    });
-    let mut out = vec![false; w * h];
-    out.par_chunks_mut(w).enumerate().for_each_init(
-        || vec![0u8; w],
-        |acc, (y, orow)| {
-            acc.fill(0);
-            for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
-                for (a, v) in acc.iter_mut().zip(&across[yy * w..(yy + 1) * w]) {
-                    *a |= v;
-                }
-            }
-            for (o, a) in orow.iter_mut().zip(acc.iter()) {
-                *o = *a == 0;
-            }
-        },
-    );
-    out
 }
 
 /// Level 2 of the weighted pull straight from level 1 and its mask: per 2×2 block, the anatomy's
