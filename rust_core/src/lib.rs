@@ -3,7 +3,6 @@
 //! Everything outside `py/` is plain Rust with no PyO3 types, so it can be tested with
 //! `cargo test --no-default-features` and reused by Rust benches. `py/` is the only boundary.
 
-mod alloc;
 pub mod apply;
 pub mod auto_wwwl;
 pub mod collimation;
