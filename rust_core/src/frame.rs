@@ -247,19 +247,21 @@ pub fn lowres_factor(width: usize, height: usize, target: usize) -> usize {
 /// of the lines qualify is left alone: that is a blank or saturated frame, not a defect.
 pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
     let (w, h) = (frame.width, frame.height);
-    let is_bad = |v: u16| v == 0 || v == u16::MAX;
+    // 0 and 65535 are the two values that wrap to 0 and 1 when one is added.
+    let is_bad = |v: u16| v.wrapping_add(1) <= 1;
     let (row_bad, col_bad) = (0..h)
         .into_par_iter()
         .fold(
             || (Vec::new(), vec![0u32; w]),
             |(mut rows, mut cols), y| {
-                let mut n = 0usize;
+                // One counter width (u32) for both sums, so the loop vectorises.
+                let mut n = 0u32;
                 for (c, v) in cols.iter_mut().zip(frame.row(y)) {
-                    let b = is_bad(*v);
-                    *c += b as u32;
-                    n += b as usize;
+                    let b = is_bad(*v) as u32;
+                    *c += b;
+                    n += b;
                 }
-                rows.push((y, n));
+                rows.push((y, n as usize));
                 (rows, cols)
             },
         )
