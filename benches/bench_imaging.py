@@ -8,9 +8,10 @@
 * Peak extra memory of `process`, measured as the peak RSS growth of a fresh process.
 
 Targets: chain median ≤ 150 ms, ≤ 250 ms with DICOM + thumbnail, ≥ 3× faster than the baseline
-overall with no stage slower, peak extra memory ≤ 6× the raw frame. With --benchmark-disable (the
-default suite, CI) each benchmark runs once and only the accuracy and memory checks are asserted:
-timing and speed-ratio targets are asserted only when benchmarking is enabled.
+overall with no stage slower, peak extra memory ≤ 4× the raw frame (issue 13; issue 5 asked for 6×).
+With --benchmark-disable (the default suite, CI) each benchmark runs once and only the accuracy and
+memory checks are asserted: timing and speed-ratio targets are asserted only when benchmarking is
+enabled.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SIZE = 3072
 KINDS = ("rect", "circle", "none")
 CHAIN_TARGET_S = 0.150
 CHAIN_IO_TARGET_S = 0.250
-MEMORY_FACTOR = 6.0
+MEMORY_FACTOR = 4.0
 STAGES = (
     "prepare",
     "collimator_rect",

@@ -238,14 +238,14 @@ fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bo
 }
 
 /// Direct exposure inside the field, or `None` when the field has none.
-/// `markers` is the reduced-resolution marker mask from [`markers`]; `field` the full-resolution
-/// field mask (row-major, `full_w` wide).
+/// `markers` is the reduced-resolution marker mask from [`markers`]; `field` the field's span
+/// `[x0, x1)` in each full-resolution row (`Collimation::row_span`), `full_w` the frame's width.
 pub fn detect(
     low: &LowRes,
     g1: &Plane,
     coll: &Collimation,
     markers: &[bool],
-    field: &[bool],
+    field: &[(usize, usize)],
     full_w: usize,
 ) -> Option<Direct> {
     let (w, h) = (low.log.width, low.log.height);
@@ -377,7 +377,7 @@ pub fn detect(
     let (hw, hh) = (g1.width, g1.height);
     let q = (low.factor / 2).max(1);
     let dh = DELTA_HALF.max(4.0 * sigma * q as f64) as f32;
-    let full_h = field.len() / full_w.max(1);
+    let full_h = field.len();
     // A half-resolution pixel is "core" when its 2×2 block and its 8 neighbours' blocks are all in
     // the field; reduced pixels at least two blocks inside the field contain only core pixels.
     let deep: Vec<bool> = {
@@ -393,7 +393,7 @@ pub fn detect(
                     && y >= 0
                     && (x as usize) < full_w
                     && (y as usize) < full_h
-                    && field[y as usize * full_w + x as usize];
+                    && (field[y as usize].0..field[y as usize].1).contains(&(x as usize));
                 // Pixels beyond the frame's odd edge do not exist: they do not make a block partial.
                 let exists = x >= 0 && y >= 0 && (x as usize) < full_w && (y as usize) < full_h;
                 if exists {
