@@ -66,8 +66,7 @@ pub struct Direct {
 
 fn quantile(v: &mut [f32], q: f64) -> f64 {
     let k = (((v.len() - 1) as f64) * q).round() as usize;
-    let (_, x, _) = v.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-    *x as f64
+    crate::order::select(v, k) as f64
 }
 
 /// Median of each valid pixel's valid 3×3 neighbours (`-inf` where the pixel is not valid).
@@ -289,7 +288,7 @@ pub fn detect(
     let mut sigma = 1.4826 * quantile(&mut d, 0.5) / std::f64::consts::SQRT_2;
     let grad: Vec<f64> = low.gx.iter().zip(&low.gy).map(|(a, b)| ((a * a + b * b) as f64).sqrt()).collect();
     let flat: Vec<bool> = (0..w * h).map(|i| valid[i] && grad[i] <= FLAT_GRADIENT + 2.0 * sigma).collect();
-    let mut top: Vec<f32> = (0..w * h).filter(|&i| flat[i]).map(|i| l[i]).collect();
+    let top: Vec<f32> = (0..w * h).filter(|&i| flat[i]).map(|i| l[i]).collect();
     if top.len() < 16 {
         return None;
     }
@@ -300,8 +299,7 @@ pub fn detect(
         let n = top.len();
         let k = (((n - 1) as f64) * 0.995).round() as usize;
         let k = k.max(n.saturating_sub(MIN_SEED_BLOCKS));
-        let (_, x, _) = top.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-        *x as f64
+        crate::order::select(&top, k) as f64
     };
     let strong: Vec<bool> = (0..w * h).map(|i| flat[i] && l[i] as f64 >= t - SEED_DEPTH).collect();
     // The plateau's own noise, when there is enough of it, is the better σ.

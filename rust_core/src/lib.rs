@@ -13,6 +13,7 @@ pub mod exposure;
 pub mod foreground;
 pub mod frame;
 pub mod morph;
+pub mod order;
 pub mod phantom;
 pub mod pipeline;
 pub mod thumbnail;

@@ -16,6 +16,7 @@ use super::expand::{up_row, up_table};
 use crate::collimation::Collimation;
 use crate::frame::Plane;
 use crate::morph::dilate;
+use crate::order;
 
 /// Log units below the anatomy's median at which attenuation is taken for metal: e² ≈ 7.4× less
 /// signal than the median anatomy pixel. Anatomy in a field spans about ±1 log unit around its
@@ -40,14 +41,14 @@ pub fn anatomy_mask(g1: &Plane, coll: &Collimation, direct: Option<&[bool]>) -> 
         .step_by(4)
         .flat_map_iter(|y| {
             let (x0, x1) = spans[y];
-            (x0..x1).step_by(4).filter(move |&x| !is_direct(y * w + x)).map(move |x| total_key(g1.at(x, y)))
+            (x0..x1).step_by(4).filter(move |&x| !is_direct(y * w + x)).map(move |x| order::key(g1.at(x, y)))
         })
         .collect();
     if sample.len() < 64 {
         return None;
     }
     let mid = sample.len() / 2;
-    let median = from_key(*sample.select_nth_unstable(mid).1);
+    let median = order::value(*sample.select_nth_unstable(mid).1);
     let metal_below = median - METAL_BELOW_MEDIAN;
     let mut excluded = vec![false; w * h];
     excluded.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
@@ -81,20 +82,6 @@ pub fn half_spans(coll: &Collimation, w: usize, h: usize) -> Vec<(usize, usize)>
             (x0.div_ceil(2), (x1 / 2).min(w))
         })
         .collect()
-}
-
-/// `f32` order as an unsigned key (finite values), and back.
-fn total_key(v: f32) -> u32 {
-    let b = v.to_bits();
-    if b >> 31 == 1 {
-        !b
-    } else {
-        b | 1 << 31
-    }
-}
-
-fn from_key(k: u32) -> f32 {
-    f32::from_bits(if k >> 31 == 1 { k & !(1 << 31) } else { !k })
 }
 
 /// Level 2 of the weighted pull straight from level 1 and its mask: per 2×2 block, the anatomy's
@@ -233,17 +220,6 @@ pub const HOLE_WEIGHT: f32 = 1e-3;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_order_like_the_values() {
-        let v = [-3.5f32, -0.0, 0.0, 1e-8, 2.0, 7.25];
-        for p in v.windows(2) {
-            assert!(total_key(p[0]) <= total_key(p[1]));
-        }
-        for x in v {
-            assert_eq!(from_key(total_key(x)).to_bits(), x.to_bits());
-        }
-    }
 
     #[test]
     fn a_hole_is_filled_by_a_smooth_continuation_and_anatomy_is_kept() {

@@ -26,6 +26,7 @@ use super::presets::EnhanceParams;
 use crate::auto_wwwl::OUTPUT_MAX;
 use crate::collimation::Collimation;
 use crate::frame::{Frame, LogLut, Plane};
+use crate::order;
 
 /// Largest detail magnitude (log units) the curves tabulate; beyond it they saturate.
 const DETAIL_MAX: f32 = 4.0;
@@ -296,12 +297,6 @@ fn compress_residual(mut r: Plane, top: usize, coll: &Collimation, latitude: f32
     r
 }
 
-/// `total_cmp`'s order as an integer key (an involution: applied twice it gives the bits back).
-#[inline]
-fn total_key(bits: i32) -> i32 {
-    bits ^ (((bits >> 31) as u32) >> 1) as i32
-}
-
 /// Runs the enhancement and writes the 12-bit display image (before the shutter).
 /// `direct` is the half-resolution direct-exposure mask (`g1`'s grid); `markers` is the reduced-resolution marker mask (`width`, `factor`), left out of the display
 /// mapping statistics like direct exposure.
@@ -367,7 +362,7 @@ pub fn enhance(
         let stride = ((r1.width * r1.height) / 300_000).max(1);
         let (mw, mf) = (markers.1, markers.2);
         let spans = fill::half_spans(coll, r1.width, r1.height);
-        let mut v: Vec<i32> = (0..r1.data.len())
+        let mut v: Vec<u32> = (0..r1.data.len())
             .into_par_iter()
             .step_by(stride)
             .filter(|&i| {
@@ -377,7 +372,7 @@ pub fn enhance(
                     && !direct.map(|d| d[i]).unwrap_or(false)
                     && !markers.0.get(mi).copied().unwrap_or(false)
             })
-            .map(|i| total_key(r1.data[i].to_bits() as i32))
+            .map(|i| order::key(r1.data[i]))
             .collect();
         if v.len() < 16 {
             (0.0f32, 0.0f32)
@@ -389,8 +384,7 @@ pub fn enhance(
             let (_, p99, _) = v.select_nth_unstable(k99);
             let p99 = *p99;
             let (_, p1, _) = v[..k99.max(k1 + 1)].select_nth_unstable(k1);
-            let value = |k: i32| f32::from_bits(total_key(k) as u32);
-            let (p1, p99) = (value(*p1), value(p99));
+            let (p1, p99) = (order::value(*p1), order::value(p99));
             let spread = p99 - p1;
             (0.5 * (p1 + p99), if spread > 1e-4 { p.anatomy_span / spread } else { 0.0 })
         }
