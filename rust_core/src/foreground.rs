@@ -594,22 +594,21 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     let closing: Vec<f32> =
         box_max(&neg, w, h, rt).iter().zip(&deep).map(|(e, d)| if *d { -e } else { f32::NEG_INFINITY }).collect();
     let r = MARKER_RADIUS;
-    let mut m = vec![false; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
+    let mut m: Vec<bool> = (0..w * h)
+        .into_par_iter()
+        .with_min_len(w)
+        .map(|i| {
             if !field[i] {
-                continue;
+                return false;
             }
+            let (x, y) = (i % w, i / w);
             let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
             let box_sum =
                 |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
             let n = box_sum(&c);
-            if n > 0.0 && (l[i] as f64) < box_sum(&s) / n - MARKER_DROP as f64 {
-                m[i] = true;
-            }
-        }
-    }
+            n > 0.0 && (l[i] as f64) < box_sum(&s) / n - MARKER_DROP as f64
+        })
+        .collect();
     // Component test: a marker is at least `MARKER_MIN_SIZE` on a side (a few dense blocks next to
     // direct exposure can fall 0.6 below a neighbourhood mean that is mostly direct exposure), and
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
@@ -668,6 +667,8 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // Background for blocks the closing does not cover (markers near the field edge): the
     // neighbourhood mean, as the first test used.
     let background: Vec<f32> = (0..w * h)
+        .into_par_iter()
+        .with_min_len(w)
         .map(|i| {
             if deep[i] && closing[i].is_finite() {
                 return closing[i];
