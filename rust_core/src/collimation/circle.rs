@@ -60,8 +60,10 @@ pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
                 let wgt = (m.min(1.0) * 16.0).round() as u32;
                 let mut r = rmin;
                 while r <= rmax {
-                    let x = (e[0] as f64 + r * ux).round();
-                    let y = (e[1] as f64 + r * uy).round();
+                    // +0.5, then truncation past the bounds check, rounds to the nearest cell
+                    // (`f64::round` is a libm call, ~300 per edge point here).
+                    let x = e[0] as f64 + r * ux + 0.5;
+                    let y = e[1] as f64 + r * uy + 0.5;
                     if x < 0.0 || y < 0.0 || x >= w as f64 || y >= h as f64 {
                         break;
                     }
@@ -80,19 +82,23 @@ pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
                 a
             },
         );
-    // 5×5 box smoothing so a centre smeared over neighbouring cells still wins.
+    // 5×5 box smoothing so a centre smeared over neighbouring cells still wins: sums of five
+    // along each row, then of five such sums down each column (exact integers, so the same
+    // maxima as the direct 25-term sums, found in the same row-major order).
     let mut best = (0u64, 0usize, 0usize);
-    for y in 2..h.saturating_sub(2) {
-        for x in 2..w.saturating_sub(2) {
-            let mut s = 0u64;
-            for dy in 0..5 {
-                let row = (y + dy - 2) * w;
-                for dx in 0..5 {
-                    s += acc[row + x + dx - 2] as u64;
-                }
+    if w >= 5 && h >= 5 {
+        let mut across = vec![0u64; w * h];
+        for (arow, row) in across.chunks_exact_mut(w).zip(acc.chunks_exact(w)) {
+            for (x, a) in arow.iter_mut().enumerate().take(w - 2).skip(2) {
+                *a = row[x - 2..=x + 2].iter().map(|&v| v as u64).sum();
             }
-            if s > best.0 {
-                best = (s, x, y);
+        }
+        for y in 2..h - 2 {
+            for x in 2..w - 2 {
+                let s: u64 = (y - 2..=y + 2).map(|yy| across[yy * w + x]).sum();
+                if s > best.0 {
+                    best = (s, x, y);
+                }
             }
         }
     }

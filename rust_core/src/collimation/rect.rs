@@ -32,24 +32,45 @@ pub struct RectCoarse {
     pub support: f64,
 }
 
-fn profiles(edges: &[[f32; 4]], w: usize, h: usize, deg: f64) -> ([Vec<f64>; 2], [f64; 2]) {
+/// Edge points (position, gradient) as separate `f64` columns, converted once for all the angles
+/// the search tries.
+struct EdgeColumns {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    gx: Vec<f64>,
+    gy: Vec<f64>,
+}
+
+impl EdgeColumns {
+    fn new(edges: &[[f32; 4]]) -> Self {
+        let col = |k: usize| edges.iter().map(|e| e[k] as f64).collect();
+        EdgeColumns { x: col(0), y: col(1), gx: col(2), gy: col(3) }
+    }
+}
+
+fn profiles(edges: &EdgeColumns, w: usize, h: usize, deg: f64) -> ([Vec<f64>; 2], [f64; 2]) {
     let (s, c) = deg.to_radians().sin_cos();
     let dirs = [(c, s), (-s, c)];
+    let corners = [(0.0, 0.0), ((w - 1) as f64, 0.0), (0.0, (h - 1) as f64), ((w - 1) as f64, (h - 1) as f64)];
     let mut out: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut mins = [0.0; 2];
-    let corners = [(0.0, 0.0), ((w - 1) as f64, 0.0), (0.0, (h - 1) as f64), ((w - 1) as f64, (h - 1) as f64)];
+    let mut bins = vec![0u32; edges.x.len()];
     for (k, &(nx, ny)) in dirs.iter().enumerate() {
-        let proj: Vec<f64> = corners.iter().map(|(x, y)| x * nx + y * ny).collect();
+        let proj = corners.map(|(x, y)| x * nx + y * ny);
         let lo = proj.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
         let hi = proj.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 1.0;
         let nb = (hi - lo).ceil() as usize + 2;
+        // The bins first, in a loop that vectorises: rho − lo ≥ 1 for points in the image, so
+        // +0.5 and truncation round it; clamped, so the unchecked conversion is defined.
+        let top = (nb - 1) as f64;
+        for (b, (x, y)) in bins.iter_mut().zip(edges.x.iter().zip(&edges.y)) {
+            let r = (x * nx + y * ny - lo + 0.5).max(0.0).min(top);
+            // SAFETY: r is finite and within 0‥nb − 1 (`max`/`min` drop a NaN).
+            *b = unsafe { r.to_int_unchecked::<u32>() };
+        }
         let mut acc = vec![0.0f64; nb];
-        for e in edges {
-            let rho = e[0] as f64 * nx + e[1] as f64 * ny;
-            let g = e[2] as f64 * nx + e[3] as f64 * ny;
-            // rho − lo ≥ 1, so +0.5 and truncation round it (`f64::round` is a libm call, and
-            // this loop runs over every edge point for each of ~110 angles).
-            acc[(rho - lo + 0.5) as usize] += g;
+        for (b, (gx, gy)) in bins.iter().zip(edges.gx.iter().zip(&edges.gy)) {
+            acc[*b as usize] += gx * nx + gy * ny;
         }
         let mut sm = acc.clone();
         for i in 1..nb - 1 {
@@ -118,9 +139,10 @@ fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usiz
 /// Coarse rectangle on the reduced image.
 pub fn coarse(low: &LowRes) -> RectCoarse {
     let (w, h) = (low.log.width, low.log.height);
-    let edges = low.edge_points(0.05);
+    let points = low.edge_points(0.05);
+    let edges = EdgeColumns::new(&points);
     let empty = RectCoarse { sides: Vec::new(), angle_deg: 0.0, support: 0.0 };
-    if edges.is_empty() {
+    if points.is_empty() {
         return empty;
     }
     let best_of = |angles: Vec<f64>| -> f64 {
