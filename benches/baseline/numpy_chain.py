@@ -403,7 +403,9 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
         sig = min(sig, 1.4826 * np.median(dif[sp]) / np.sqrt(2))
     med = cv2.medianBlur(np.where(valid, low, low[valid].min()).astype(np.float32), 3)
     m = cv2.dilate(np.where(valid, med, -np.inf).astype(np.float32), np.ones((7, 7), np.uint8))
-    cand = valid & (low >= m - max(0.04, 4 * sig))
+    # Flat pixels may lie below the box maximum by the slope across the box (foreground.rs).
+    allow = np.where(flat, 3 * np.sqrt(2) * grad, 0.0)
+    cand = valid & (low >= m - max(0.04, 4 * sig) - allow)
     touch = cv2.dilate((~blk_all).view(np.uint8), k5, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
     touch[:2], touch[-2:], touch[:, :2], touch[:, -2:] = True, True, True, True
 
@@ -433,7 +435,7 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
         d2 = cv2.dilate(region.view(np.uint8), k5).astype(bool)
         ring = d2 & ~d1 & valid
         drop = np.median((b - low)[ring]) if ring.any() else 0.0
-        if not (spread <= 0.14 or drop >= 0.12 or sep25 >= 0.95):
+        if not (spread <= 0.14 or (drop >= 0.12 and sep25 >= 0.6) or sep25 >= 0.8):
             return None
         return b, d2
 

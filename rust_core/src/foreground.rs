@@ -12,14 +12,16 @@
 //! 2. *Candidates*: pixels within `δ = max(DELTA_LOW, 4σ)` of the local maximum of the 3×3
 //!    median of `L` (hot pixels removed) over a (2·`LOCAL_RADIUS`+1)² box — the "dose-normalised expectation": on a plateau a pixel sits
 //!    within noise of its neighbourhood's top, while anything behind the patient next to direct
-//!    exposure sits clearly below it.
+//!    exposure sits clearly below it. A flat pixel may also lie below that top by the slope across
+//!    the box: heavy scatter fades towards the field border, with no edge there.
 //! 3. *Region*: the candidate components reached from seeds (hysteresis: strong seeds, weak
 //!    candidates, 4-connected) that touch the field border — unattenuated beam always reaches
 //!    the shutter or detector edge; an isolated bright patch inside the patient never counts.
 //! 4. *Is it direct exposure?* The region must either be a tight plateau (5–95 % spread ≤
 //!    `MAX_SPREAD`), or fall off steeply to its surroundings (median drop at 2 reduced pixels
-//!    outside the region ≥ `MIN_EDGE_DROP`), or stand far above the rest of the field (level −
-//!    25th percentile of the rest ≥ `MIN_SEPARATION`). Thin tissue at the border of a field the
+//!    outside the region ≥ `MIN_EDGE_DROP`) while standing clear of the rest of the field (level −
+//!    25th percentile of the rest ≥ `MIN_EDGE_SEPARATION`), or stand far above the rest (≥
+//!    `MIN_SEPARATION`). Thin tissue at the border of a field the
 //!    patient fills spreads widely, falls off gently and is close to the rest, so it fails all three.
 //! 5. *Refinement*: each half-resolution pixel near the region is direct exposure when it lies
 //!    within `δ_half = max(DELTA_HALF, 4σ_half)` of the region's local mean (7×7 reduced pixels).
@@ -48,8 +50,13 @@ pub const DELTA_HALF: f64 = 0.035;
 pub const MAX_SPREAD: f64 = 0.14;
 /// … or drops at least this much (median, log units) two reduced pixels outside its edge …
 pub const MIN_EDGE_DROP: f64 = 0.12;
-/// … or stands this far above the 25th percentile of the rest of the field.
-pub const MIN_SEPARATION: f64 = 0.95;
+/// … (then also standing at least `MIN_EDGE_SEPARATION` above the rest's 25th percentile: thin
+/// tissue along the border of a field the patient fills drops as steeply into the thicker tissue
+/// next to it, but the rest of that field is the same patient, close to it in level) …
+pub const MIN_EDGE_SEPARATION: f64 = 0.6;
+/// … or stands this far above the 25th percentile of the rest of the field (heavy scatter, up to
+/// 1.5 times the primary, lifts the patient's signal and flattens the skin edge).
+pub const MIN_SEPARATION: f64 = 0.8;
 /// Second attempt at the region: candidates at most this far (log units) below the top plateau.
 pub const LEAK_DEPTH: f64 = 0.35;
 
@@ -315,7 +322,17 @@ pub fn detect(
         .collect();
     let m = box_max(&masked, w, h, LOCAL_RADIUS);
     let dl = DELTA_LOW.max(4.0 * sigma);
-    let cand: Vec<bool> = (0..w * h).map(|i| valid[i] && l[i] as f64 >= m[i] as f64 - dl).collect();
+    // On a gentle slope a pixel lies below its box's maximum by up to r·√2 times the slope, with
+    // no edge anywhere: scatter fades towards the field border (less of the field around to
+    // scatter from) and inverse-square towards the corners, together up to ~0.4 over the outer
+    // tenth of a heavily scattering field. Flat pixels get that allowance; edges (skin) do not.
+    let slope_reach = LOCAL_RADIUS as f64 * std::f64::consts::SQRT_2;
+    let cand: Vec<bool> = (0..w * h)
+        .map(|i| {
+            let allow = if flat[i] { slope_reach * grad[i] } else { 0.0 };
+            valid[i] && l[i] as f64 >= m[i] as f64 - dl - allow
+        })
+        .collect();
     // Field border: within two reduced pixels of a block that leaves the field, or of the frame edge.
     let mut touch = dilate(&outside, w, h, 2);
     for y in 0..h {
@@ -347,7 +364,8 @@ pub fn detect(
         let d2 = dilate(&region, w, h, 2);
         let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
         let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
-        if !(spread <= MAX_SPREAD || edge_drop >= MIN_EDGE_DROP || sep25 >= MIN_SEPARATION) {
+        let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= MIN_EDGE_SEPARATION;
+        if !(spread <= MAX_SPREAD || edge || sep25 >= MIN_SEPARATION) {
             return None;
         }
         Some((region, b, d2))
