@@ -460,7 +460,34 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
     half &= in_all
     near = in_any & ~core & zone[iy][:, ix]
     half |= near & cv2.dilate((half & core).view(np.uint8), k5).astype(bool)
+    if not in_all.all():
+        penumbra_band(half, g1, in_all, dh)
     return half
+
+
+def penumbra_band(half, g1, in_all, dh, depth=24.0):
+    """Soft penumbra inside the shutter edge (foreground::penumbra_band): each pixel within `depth`
+    full-resolution pixels of the edge is compared with the pixel `depth` deep along the normal;
+    where that one is direct exposure, the median difference per 1-px distance bin is the profile
+    and pixels within `dh` of it are direct exposure. The edge and its normal come from the
+    rasterised field (nearest outside block) rather than the geometry."""
+    dist, (oy, ox) = ndimage.distance_transform_edt(in_all, return_indices=True)
+    sd = 2.0 * dist - 1.0
+    by, bx = np.nonzero((sd >= 0) & (sd < depth))
+    ny, nx = (by - oy[by, bx]).astype(float), (bx - ox[by, bx]).astype(float)
+    step = (depth - sd[by, bx]) / 2.0 / np.hypot(ny, nx)
+    qy, qx = np.floor(by + 0.5 + ny * step).astype(int), np.floor(bx + 0.5 + nx * step).astype(int)
+    ok = (qy >= 0) & (qx >= 0) & (qy < half.shape[0]) & (qx < half.shape[1])
+    by, bx, qy, qx = by[ok], bx[ok], qy[ok], qx[ok]
+    ok = half[qy, qx]
+    by, bx, qy, qx = by[ok], bx[ok], qy[ok], qx[ok]
+    d = g1[by, bx] - g1[qy, qx]
+    k = sd[by, bx].astype(int)
+    for b in range(int(depth)):
+        sel = k == b
+        if sel.sum() >= 32:
+            prof = np.median(d[sel])
+            half[by[sel], bx[sel]] |= d[sel] >= prof - dh
 
 
 def anatomy_half(g1: np.ndarray, fmask: np.ndarray, direct: np.ndarray | None) -> np.ndarray | None:

@@ -28,6 +28,8 @@
 //!    This puts the boundary within about one full-resolution pixel of the skin and keeps the skin
 //!    line (attenuation ≳ 0.05) out. Pixels whose 2×2 block touches the shutter edge (penumbra) take
 //!    the decision of their inner neighbours.
+//! 6. *Soft penumbra*: within `PENUMBRA_DEPTH` of the shutter edge, pixels that follow the edge's
+//!    own dimming profile in front of direct exposure are direct exposure too (`penumbra_band`).
 
 use rayon::prelude::*;
 
@@ -62,6 +64,15 @@ pub const LEAK_DEPTH: f64 = 0.35;
 
 /// Direct exposure needs a patient next to it: at least this fraction of the field must be left.
 pub const MIN_ANATOMY: f64 = 0.02;
+
+/// Deepest soft penumbra handled (full-resolution pixels inside the shutter edge): a logistic
+/// edge of σ = 8 px comes within 3.5 % (`DELTA_HALF`) of the open level at ~15 px.
+pub const PENUMBRA_DEPTH: f64 = 24.0;
+/// Reduced blocks from the field's outside that may hold that band (the reduction factor is at
+/// least 4, so 24 px span at most 6 blocks).
+const PENUMBRA_BLOCKS: usize = 6;
+/// Fewest samples for a distance bin of the penumbra profile to be trusted.
+const PENUMBRA_MIN_SAMPLES: usize = 32;
 
 /// Direct exposure found in the field, at half resolution (`g1`'s grid).
 pub struct Direct {
@@ -474,7 +485,76 @@ pub fn detect(
     for i in add {
         half[i] = true;
     }
+    let near_edge = dilate(&outside, w, h, PENUMBRA_BLOCKS);
+    penumbra_band(&mut half, g1, coll, &near_edge, (w, h, q), dh);
     Some(Direct { half, width: hw, height: hh })
+}
+
+/// A soft penumbra (σ to 8 px) dims direct exposure inside the shutter edge by up to half over
+/// ~2σ: those pixels fall below the region's level and were left to the anatomy, where they are
+/// the brightest (most "attenuated") pixels of the processed image and the least exposed of the
+/// raw one. The edge's own profile decides them: each half-resolution pixel within
+/// `PENUMBRA_DEPTH` of the edge is paired with the pixel `PENUMBRA_DEPTH` deep along the edge
+/// normal; where that one is direct exposure, the median log difference per 1-px distance bin is
+/// the penumbra's profile, and a pixel whose difference lies within `dh` of its bin's is direct
+/// exposure too. Tissue between the two lies clearly below the profile and stays anatomy.
+fn penumbra_band(
+    half: &mut [bool],
+    g1: &Plane,
+    coll: &Collimation,
+    near_edge: &[bool],
+    (lw, lh, q): (usize, usize, usize),
+    dh: f32,
+) {
+    let (hw, hh) = (g1.width, g1.height);
+    let bins = PENUMBRA_DEPTH as usize;
+    let half_ = &*half;
+    // (pixel, distance bin, log difference to the deep pixel)
+    let samples: Vec<(usize, usize, f32)> = (0..hh)
+        .into_par_iter()
+        .flat_map_iter(|hy| {
+            let lrow = (hy / q).min(lh - 1) * lw;
+            (0..hw).filter_map(move |hx| {
+                if !near_edge[lrow + (hx / q).min(lw - 1)] {
+                    return None;
+                }
+                let (cx, cy) = (2.0 * hx as f64 + 0.5, 2.0 * hy as f64 + 0.5);
+                let sd = coll.signed_distance(cx, cy);
+                if !(sd >= 0.0 && sd < PENUMBRA_DEPTH) {
+                    return None;
+                }
+                let nx = coll.signed_distance(cx + 1.0, cy) - coll.signed_distance(cx - 1.0, cy);
+                let ny = coll.signed_distance(cx, cy + 1.0) - coll.signed_distance(cx, cy - 1.0);
+                let norm = nx.hypot(ny);
+                if norm < 1e-6 {
+                    return None;
+                }
+                let step = (PENUMBRA_DEPTH - sd) / norm;
+                let (px, py) = ((cx + step * nx) / 2.0, (cy + step * ny) / 2.0);
+                if px < 0.0 || py < 0.0 || px >= hw as f64 || py >= hh as f64 {
+                    return None;
+                }
+                let qi = py as usize * hw + px as usize;
+                if !half_[qi] {
+                    return None;
+                }
+                Some((hy * hw + hx, sd as usize, g1.data[hy * hw + hx] - g1.data[qi]))
+            })
+        })
+        .collect();
+    let mut per_bin: Vec<Vec<f32>> = vec![Vec::new(); bins];
+    for &(_, k, d) in &samples {
+        per_bin[k].push(d);
+    }
+    let profile: Vec<Option<f32>> =
+        per_bin.iter_mut().map(|v| (v.len() >= PENUMBRA_MIN_SAMPLES).then(|| quantile(v, 0.5) as f32)).collect();
+    for (i, k, d) in samples {
+        if let Some(p) = profile[k] {
+            if d >= p - dh {
+                half[i] = true;
+            }
+        }
+    }
 }
 
 /// Direct exposure at full resolution, and the anatomy = field − direct exposure − markers
