@@ -683,7 +683,7 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     with np.errstate(divide="ignore", invalid="ignore"):
         mk = fm_low & (n > 0) & (low < s / n - 0.6)
     # Components: at least 1 % of the shorter side squared, at most 4 % × 1.4 on a side unless
-    # lead-dark (> 1.2 below the mean), as foreground::markers.
+    # lead-dark (> 1.2 below the mean) and at most twice that (longer: metal), as foreground::markers.
     nl, lab, st, _ = cv2.connectedComponentsWithStats(mk.view(np.uint8), connectivity=8)
     if nl > 1:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -692,7 +692,8 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
         np.maximum.at(dark, lab[mk], drop[mk])
         side = int(np.ceil(0.04 * 1.4 * min(w, h) / f)) + 2
         keep = (st[:, cv2.CC_STAT_AREA] >= int(np.ceil((0.01 * min(w, h) / f) ** 2))) & (
-            ((st[:, cv2.CC_STAT_WIDTH] <= side) & (st[:, cv2.CC_STAT_HEIGHT] <= side)) | (dark >= 1.2)
+            ((st[:, cv2.CC_STAT_WIDTH] <= side) & (st[:, cv2.CC_STAT_HEIGHT] <= side))
+            | ((dark >= 1.2) & (st[:, cv2.CC_STAT_WIDTH] <= 2 * side) & (st[:, cv2.CC_STAT_HEIGHT] <= 2 * side))
         )
         keep[0] = False
         mk = keep[lab]

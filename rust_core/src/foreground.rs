@@ -520,7 +520,7 @@ fn penumbra_band(
                 }
                 let (cx, cy) = (2.0 * hx as f64 + 0.5, 2.0 * hy as f64 + 0.5);
                 let sd = coll.signed_distance(cx, cy);
-                if !(sd >= 0.0 && sd < PENUMBRA_DEPTH) {
+                if !(0.0..PENUMBRA_DEPTH).contains(&sd) {
                     return None;
                 }
                 let nx = coll.signed_distance(cx + 1.0, cy) - coll.signed_distance(cx - 1.0, cy);
@@ -706,8 +706,8 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // Component test: a marker is at least `MARKER_MIN_SIZE` on a side (a few dense blocks next to
     // direct exposure can fall 0.6 below a neighbourhood mean that is mostly direct exposure), and
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
-    // deeper than any anatomy, e.g. a marker touching the skin edge); dense anatomy narrow enough
-    // for a top-hat is elongated.
+    // deeper than any anatomy but metal, e.g. a marker touching the skin edge) and at most twice
+    // that; dense anatomy narrow enough for a top-hat is elongated.
     let min_area = ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
     let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
     let mean_drop = |i: usize| -> f64 {
@@ -752,7 +752,10 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             }
         }
         let small = xb - xa < max_side && yb - ya < max_side;
-        if comp.len() < min_area || !(small || dark >= MARKER_DARK) {
+        // A lead-dark marker that merged with dense tissue at the skin edge grows by that tissue,
+        // not to several marker sizes: longer dark pieces are metal implants, part of the patient.
+        let merged = dark >= MARKER_DARK && xb - xa < 2 * max_side && yb - ya < 2 * max_side;
+        if comp.len() < min_area || !(small || merged) {
             for &i in &comp {
                 m[i] = false;
             }
