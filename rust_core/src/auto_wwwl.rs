@@ -128,13 +128,17 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usiz
     let (bw, bh) = (width.div_ceil(b), height.div_ceil(b));
     let thr = from.min(u16::MAX as usize) as u16;
     let above = |x: usize, y: usize| anatomy[y * width + x] && image[y * width + x] >= thr;
-    let blocks: Vec<bool> = (0..bw * bh)
-        .into_par_iter()
-        .map(|i| {
-            let (bx, by) = (i % bw, i / bw);
-            (by * b..((by + 1) * b).min(height)).any(|y| (bx * b..((bx + 1) * b).min(width)).any(|x| above(x, y)))
-        })
-        .collect();
+    // Every second row is enough to find pieces at least 2 px tall (markers and implants are tens
+    // of pixels); the pixels removed are then counted on every row of the marker-sized pieces.
+    let mut blocks = vec![false; bw * bh];
+    blocks.par_chunks_mut(bw).enumerate().for_each(|(by, brow)| {
+        for y in (by * b..((by + 1) * b).min(height)).step_by(2) {
+            let (r, a) = (&image[y * width..(y + 1) * width], &anatomy[y * width..(y + 1) * width]);
+            for (o, (rv, av)) in brow.iter_mut().zip(r.chunks(b).zip(a.chunks(b))) {
+                *o |= rv.iter().zip(av).fold(false, |acc, (v, m)| acc | (*m & (*v >= thr)));
+            }
+        }
+    });
     let max_side = (MARKER_MAX_SIDE * width.min(height) as f64 / b as f64).ceil() as usize + 2;
     let mut seen = vec![false; bw * bh];
     let mut stack = Vec::new();

@@ -485,7 +485,9 @@ pub fn detect(
     for i in add {
         half[i] = true;
     }
-    let near_edge = dilate(&outside, w, h, PENUMBRA_BLOCKS);
+    // Only blocks that reach into the field: the band, not the whole shuttered area.
+    let near_edge: Vec<bool> =
+        dilate(&outside, w, h, PENUMBRA_BLOCKS).iter().zip(&blk_any).map(|(a, b)| *a && *b).collect();
     penumbra_band(&mut half, g1, coll, &near_edge, (w, h, q), dh);
     Some(Direct { half, width: hw, height: hh })
 }
@@ -508,13 +510,19 @@ fn penumbra_band(
 ) {
     let (hw, hh) = (g1.width, g1.height);
     let bins = PENUMBRA_DEPTH as usize;
+    let rows_near: Vec<bool> = near_edge.chunks(lw).map(|r| r.iter().any(|v| *v)).collect();
+    if !rows_near.iter().any(|v| *v) {
+        return;
+    }
     let half_ = &*half;
     // (pixel, distance bin, log difference to the deep pixel)
     let samples: Vec<(usize, usize, f32)> = (0..hh)
         .into_par_iter()
         .flat_map_iter(|hy| {
-            let lrow = (hy / q).min(lh - 1) * lw;
-            (0..hw).filter_map(move |hx| {
+            let ly = (hy / q).min(lh - 1);
+            let lrow = ly * lw;
+            let cols = if rows_near[ly] { hw } else { 0 };
+            (0..cols).filter_map(move |hx| {
                 if !near_edge[lrow + (hx / q).min(lw - 1)] {
                     return None;
                 }
