@@ -406,7 +406,10 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
     # Flat pixels may lie below the box maximum by the slope across the box (foreground.rs).
     allow = np.where(flat, 3 * np.sqrt(2) * grad, 0.0)
     cand = valid & (low >= m - max(0.04, 4 * sig) - allow)
-    touch = cv2.dilate((~blk_all).view(np.uint8), k5, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
+    # Within the soft penumbra's depth (24 px) of the edge counts as reaching it (foreground.rs).
+    reach = max(2, int(np.ceil(24.0 / f)) + 1)
+    kt = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    touch = cv2.dilate((~blk_all).view(np.uint8), kt, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
     touch[:2], touch[-2:], touch[:, :2], touch[:, -2:] = True, True, True, True
 
     def attempt(cand):

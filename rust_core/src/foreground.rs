@@ -15,8 +15,9 @@
 //!    exposure sits clearly below it. A flat pixel may also lie below that top by the slope across
 //!    the box: heavy scatter fades towards the field border, with no edge there.
 //! 3. *Region*: the candidate components reached from seeds (hysteresis: strong seeds, weak
-//!    candidates, 4-connected) that touch the field border — unattenuated beam always reaches
-//!    the shutter or detector edge; an isolated bright patch inside the patient never counts.
+//!    candidates, 4-connected) that touch the field border (within a soft penumbra's depth of
+//!    it) — unattenuated beam always reaches the shutter or detector edge; an isolated bright
+//!    patch inside the patient never counts.
 //! 4. *Is it direct exposure?* The region must either be a tight plateau (5–95 % spread ≤
 //!    `MAX_SPREAD`), or fall off steeply to its surroundings (median drop at 2 reduced pixels
 //!    outside the region ≥ `MIN_EDGE_DROP`) while standing clear of the rest of the field (level −
@@ -345,7 +346,10 @@ pub fn detect(
         })
         .collect();
     // Field border: within two reduced pixels of a block that leaves the field, or of the frame edge.
-    let mut touch = dilate(&outside, w, h, 2);
+    // A soft penumbra dims the beam over up to `PENUMBRA_DEPTH` inside the edge, steeply (no
+    // slope allowance there): direct exposure reaches the shutter through it.
+    let reach = 2usize.max((PENUMBRA_DEPTH / f).ceil() as usize + 1);
+    let mut touch = dilate(&outside, w, h, reach);
     for y in 0..h {
         for x in 0..w {
             if x < 2 || y < 2 || x + 2 >= w || y + 2 >= h {
