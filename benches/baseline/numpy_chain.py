@@ -404,8 +404,13 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
         sig = min(sig, 1.4826 * np.median(dif[sp]) / np.sqrt(2))
     med = cv2.medianBlur(np.where(valid, low, low[valid].min()).astype(np.float32), 3)
     m = cv2.dilate(np.where(valid, med, -np.inf).astype(np.float32), np.ones((7, 7), np.uint8))
-    cand = valid & (low >= m - max(0.04, 4 * sig))
-    touch = cv2.dilate((~blk_all).view(np.uint8), k5, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
+    # Flat pixels may lie below the box maximum by the slope across the box (foreground.rs).
+    allow = np.where(flat, 3 * np.sqrt(2) * grad, 0.0)
+    cand = valid & (low >= m - max(0.04, 4 * sig) - allow)
+    # Within the soft penumbra's depth (24 px) of the edge counts as reaching it (foreground.rs).
+    reach = max(2, int(np.ceil(24.0 / f)) + 1)
+    kt = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    touch = cv2.dilate((~blk_all).view(np.uint8), kt, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
     touch[:2], touch[-2:], touch[:, :2], touch[:, -2:] = True, True, True, True
 
     def attempt(cand):
@@ -434,7 +439,7 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
         d2 = cv2.dilate(region.view(np.uint8), k5).astype(bool)
         ring = d2 & ~d1 & valid
         drop = np.median((b - low)[ring]) if ring.any() else 0.0
-        if not (spread <= 0.14 or drop >= 0.12 or sep25 >= 0.95):
+        if not (spread <= 0.14 or (drop >= 0.12 and sep25 >= 0.6) or sep25 >= 0.8):
             return None
         return b, d2
 
@@ -459,7 +464,34 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
     half &= in_all
     near = in_any & ~core & zone[iy][:, ix]
     half |= near & cv2.dilate((half & core).view(np.uint8), k5).astype(bool)
+    if not in_all.all():
+        penumbra_band(half, g1, in_all, dh)
     return half
+
+
+def penumbra_band(half, g1, in_all, dh, depth=24.0):
+    """Soft penumbra inside the shutter edge (foreground::penumbra_band): each pixel within `depth`
+    full-resolution pixels of the edge is compared with the pixel `depth` deep along the normal;
+    where that one is direct exposure, the median difference per 1-px distance bin is the profile
+    and pixels within `dh` of it are direct exposure. The edge and its normal come from the
+    rasterised field (nearest outside block) rather than the geometry."""
+    dist, (oy, ox) = ndimage.distance_transform_edt(in_all, return_indices=True)
+    sd = 2.0 * dist - 1.0
+    by, bx = np.nonzero((sd >= 0) & (sd < depth))
+    ny, nx = (by - oy[by, bx]).astype(float), (bx - ox[by, bx]).astype(float)
+    step = (depth - sd[by, bx]) / 2.0 / np.hypot(ny, nx)
+    qy, qx = np.floor(by + 0.5 + ny * step).astype(int), np.floor(bx + 0.5 + nx * step).astype(int)
+    ok = (qy >= 0) & (qx >= 0) & (qy < half.shape[0]) & (qx < half.shape[1])
+    by, bx, qy, qx = by[ok], bx[ok], qy[ok], qx[ok]
+    ok = half[qy, qx]
+    by, bx, qy, qx = by[ok], bx[ok], qy[ok], qx[ok]
+    d = g1[by, bx] - g1[qy, qx]
+    k = sd[by, bx].astype(int)
+    for b in range(int(depth)):
+        sel = k == b
+        if sel.sum() >= 32:
+            prof = np.median(d[sel])
+            half[by[sel], bx[sel]] |= d[sel] >= prof - dh
 
 
 def anatomy_half(g1: np.ndarray, fmask: np.ndarray, direct: np.ndarray | None) -> np.ndarray | None:
@@ -655,7 +687,7 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
     with np.errstate(divide="ignore", invalid="ignore"):
         mk = fm_low & (n > 0) & (low < s / n - 0.6)
     # Components: at least 1 % of the shorter side squared, at most 4 % × 1.4 on a side unless
-    # lead-dark (> 1.2 below the mean), as foreground::markers.
+    # lead-dark (> 1.2 below the mean) and at most twice that (longer: metal), as foreground::markers.
     nl, lab, st, _ = cv2.connectedComponentsWithStats(mk.view(np.uint8), connectivity=8)
     if nl > 1:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -664,7 +696,8 @@ def process(raw: np.ndarray, target_ei: float = 250.0) -> Result:
         np.maximum.at(dark, lab[mk], drop[mk])
         side = int(np.ceil(0.04 * 1.4 * min(w, h) / f)) + 2
         keep = (st[:, cv2.CC_STAT_AREA] >= int(np.ceil((0.01 * min(w, h) / f) ** 2))) & (
-            ((st[:, cv2.CC_STAT_WIDTH] <= side) & (st[:, cv2.CC_STAT_HEIGHT] <= side)) | (dark >= 1.2)
+            ((st[:, cv2.CC_STAT_WIDTH] <= side) & (st[:, cv2.CC_STAT_HEIGHT] <= side))
+            | ((dark >= 1.2) & (st[:, cv2.CC_STAT_WIDTH] <= 2 * side) & (st[:, cv2.CC_STAT_HEIGHT] <= 2 * side))
         )
         keep[0] = False
         mk = keep[lab]

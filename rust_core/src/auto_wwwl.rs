@@ -2,7 +2,8 @@
 //!
 //! The window spans the 2nd–98th percentile of the processed image over the anatomy (field minus
 //! direct exposure). Percentiles ignore dead pixels; lead markers, which can be several percent of
-//! a small field, are removed first as a separate bright cluster (see `drop_top_cluster`).
+//! a small field, are removed first as a separate bright cluster (see `top_cluster`), but only in marker-sized
+//! pieces: metal implants are anatomy.
 //! When there is no anatomy or it is flat (constant or all-zero frames) the documented default
 //! window applies: the whole 12-bit output range.
 
@@ -81,10 +82,11 @@ pub fn quantile(hist: &[u64], q: f64) -> Option<f64> {
 /// stretch inside the anatomy's own upper tail, below the markers' gap, is never taken for it.
 pub const MARKER_MASS: f64 = 0.12;
 
-fn drop_top_cluster(h: &mut [u64]) {
+/// The value from which the top cluster starts, if there is one (see [`MARKER_MASS`]).
+fn top_cluster(h: &[u64]) -> Option<usize> {
     let n: u64 = h.iter().sum();
     let (Some(lo), Some(med), Some(hi)) = (quantile(h, 0.001), quantile(h, 0.5), quantile(h, 0.999)) else {
-        return;
+        return None;
     };
     let (lo, med, hi) = (lo as usize, med as usize, hi as usize);
     let range = hi.saturating_sub(lo).max(1);
@@ -95,9 +97,7 @@ fn drop_top_cluster(h: &mut [u64]) {
         let b = (i + 3).min(h.len());
         h[a..b].iter().sum::<u64>() as f64 / (b - a) as f64
     };
-    let Some(top) = h.iter().rposition(|c| *c > 0) else {
-        return;
-    };
+    let top = h.iter().rposition(|c| *c > 0)?;
     let (mut run, mut seen_cluster, mut gap_top) = (0usize, false, top);
     for i in (med..=top).rev() {
         if sm(i) < 0.01 * bulk_density {
@@ -110,16 +110,80 @@ fn drop_top_cluster(h: &mut [u64]) {
             run += 1;
             if run >= gap_len {
                 let above: u64 = h[gap_top..].iter().sum();
-                if (above as f64) <= MARKER_MASS * n as f64 && above > 0 {
-                    for v in h[gap_top..].iter_mut() {
-                        *v = 0;
-                    }
-                }
-                return;
+                return ((above as f64) <= MARKER_MASS * n as f64 && above > 0).then_some(gap_top);
             }
         } else {
             seen_cluster = true;
             run = 0;
+        }
+    }
+    None
+}
+
+/// A lead marker is at most this share of the frame's shorter side across (as
+/// `foreground::MARKER_MAX_SIZE`, with the same allowance of 1.4 for its diagonal).
+pub const MARKER_MAX_SIDE: f64 = crate::foreground::MARKER_MAX_SIZE * 1.4;
+/// Block size (pixels) of the grid on which the top cluster's pieces are measured.
+const CLUSTER_BLOCK: usize = 8;
+
+/// Metal implants (plates, nails, wires) are as bright as lead markers but part of the patient:
+/// the window must hold them when they are more than 2 % of the anatomy. Of the top cluster, only
+/// the pieces no larger than a marker are removed from the histogram `h`; an implant is larger.
+fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usize, from: usize) {
+    let height = image.len() / width.max(1);
+    let b = CLUSTER_BLOCK;
+    let (bw, bh) = (width.div_ceil(b), height.div_ceil(b));
+    let thr = from.min(u16::MAX as usize) as u16;
+    let above = |x: usize, y: usize| anatomy[y * width + x] && image[y * width + x] >= thr;
+    // Every second row is enough to find pieces at least 2 px tall (markers and implants are tens
+    // of pixels); the pixels removed are then counted on every row of the marker-sized pieces.
+    let mut blocks = vec![false; bw * bh];
+    blocks.par_chunks_mut(bw).enumerate().for_each(|(by, brow)| {
+        for y in (by * b..((by + 1) * b).min(height)).step_by(2) {
+            let (r, a) = (&image[y * width..(y + 1) * width], &anatomy[y * width..(y + 1) * width]);
+            for (o, (rv, av)) in brow.iter_mut().zip(r.chunks(b).zip(a.chunks(b))) {
+                *o |= rv.iter().zip(av).fold(false, |acc, (v, m)| acc | (*m & (*v >= thr)));
+            }
+        }
+    });
+    let max_side = (MARKER_MAX_SIDE * width.min(height) as f64 / b as f64).ceil() as usize + 2;
+    let mut seen = vec![false; bw * bh];
+    let mut stack = Vec::new();
+    let mut comp = Vec::new();
+    for s in 0..bw * bh {
+        if !blocks[s] || seen[s] {
+            continue;
+        }
+        seen[s] = true;
+        stack.push(s);
+        comp.clear();
+        let (mut x0, mut x1, mut y0, mut y1) = (bw, 0, bh, 0);
+        while let Some(i) = stack.pop() {
+            comp.push(i);
+            let (x, y) = (i % bw, i / bw);
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+            for ny in y.saturating_sub(1)..(y + 2).min(bh) {
+                for nx in x.saturating_sub(1)..(x + 2).min(bw) {
+                    let j = ny * bw + nx;
+                    if blocks[j] && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        if x1 - x0 >= max_side || y1 - y0 >= max_side {
+            continue;
+        }
+        for &i in &comp {
+            let (bx, by) = (i % bw, i / bw);
+            for y in by * b..((by + 1) * b).min(height) {
+                for x in bx * b..((bx + 1) * b).min(width) {
+                    if above(x, y) {
+                        h[image[y * width + x] as usize] -= 1;
+                    }
+                }
+            }
         }
     }
 }
@@ -128,7 +192,9 @@ fn drop_top_cluster(h: &mut [u64]) {
 /// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095).
 pub fn window(image: &[u16], anatomy: &[bool], width: usize) -> (f64, f64) {
     let mut h = histogram(image, anatomy, width);
-    drop_top_cluster(&mut h);
+    if let Some(from) = top_cluster(&h) {
+        drop_marker_sized(&mut h, image, anatomy, width, from);
+    }
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
         (Some(lo), Some(hi)) if hi > lo => {
             let m = (WINDOW_MARGIN * (hi - lo)).ceil();

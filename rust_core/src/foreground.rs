@@ -12,20 +12,25 @@
 //! 2. *Candidates*: pixels within `δ = max(DELTA_LOW, 4σ)` of the local maximum of the 3×3
 //!    median of `L` (hot pixels removed) over a (2·`LOCAL_RADIUS`+1)² box — the "dose-normalised expectation": on a plateau a pixel sits
 //!    within noise of its neighbourhood's top, while anything behind the patient next to direct
-//!    exposure sits clearly below it.
+//!    exposure sits clearly below it. A flat pixel may also lie below that top by the slope across
+//!    the box: heavy scatter fades towards the field border, with no edge there.
 //! 3. *Region*: the candidate components reached from seeds (hysteresis: strong seeds, weak
-//!    candidates, 4-connected) that touch the field border — unattenuated beam always reaches
-//!    the shutter or detector edge; an isolated bright patch inside the patient never counts.
+//!    candidates, 4-connected) that touch the field border (within a soft penumbra's depth of
+//!    it) — unattenuated beam always reaches the shutter or detector edge; an isolated bright
+//!    patch inside the patient never counts.
 //! 4. *Is it direct exposure?* The region must either be a tight plateau (5–95 % spread ≤
 //!    `MAX_SPREAD`), or fall off steeply to its surroundings (median drop at 2 reduced pixels
-//!    outside the region ≥ `MIN_EDGE_DROP`), or stand far above the rest of the field (level −
-//!    25th percentile of the rest ≥ `MIN_SEPARATION`). Thin tissue at the border of a field the
+//!    outside the region ≥ `MIN_EDGE_DROP`) while standing clear of the rest of the field (level −
+//!    25th percentile of the rest ≥ `MIN_EDGE_SEPARATION`), or stand far above the rest (≥
+//!    `MIN_SEPARATION`). Thin tissue at the border of a field the
 //!    patient fills spreads widely, falls off gently and is close to the rest, so it fails all three.
 //! 5. *Refinement*: each half-resolution pixel near the region is direct exposure when it lies
 //!    within `δ_half = max(DELTA_HALF, 4σ_half)` of the region's local mean (7×7 reduced pixels).
 //!    This puts the boundary within about one full-resolution pixel of the skin and keeps the skin
 //!    line (attenuation ≳ 0.05) out. Pixels whose 2×2 block touches the shutter edge (penumbra) take
 //!    the decision of their inner neighbours.
+//! 6. *Soft penumbra*: within `PENUMBRA_DEPTH` of the shutter edge, pixels that follow the edge's
+//!    own dimming profile in front of direct exposure are direct exposure too (`penumbra_band`).
 
 use rayon::prelude::*;
 
@@ -49,13 +54,27 @@ pub const DELTA_HALF: f64 = 0.035;
 pub const MAX_SPREAD: f64 = 0.14;
 /// … or drops at least this much (median, log units) two reduced pixels outside its edge …
 pub const MIN_EDGE_DROP: f64 = 0.12;
-/// … or stands this far above the 25th percentile of the rest of the field.
-pub const MIN_SEPARATION: f64 = 0.95;
+/// … (then also standing at least `MIN_EDGE_SEPARATION` above the rest's 25th percentile: thin
+/// tissue along the border of a field the patient fills drops as steeply into the thicker tissue
+/// next to it, but the rest of that field is the same patient, close to it in level) …
+pub const MIN_EDGE_SEPARATION: f64 = 0.6;
+/// … or stands this far above the 25th percentile of the rest of the field (heavy scatter, up to
+/// 1.5 times the primary, lifts the patient's signal and flattens the skin edge).
+pub const MIN_SEPARATION: f64 = 0.8;
 /// Second attempt at the region: candidates at most this far (log units) below the top plateau.
 pub const LEAK_DEPTH: f64 = 0.35;
 
 /// Direct exposure needs a patient next to it: at least this fraction of the field must be left.
 pub const MIN_ANATOMY: f64 = 0.02;
+
+/// Deepest soft penumbra handled (full-resolution pixels inside the shutter edge): a logistic
+/// edge of σ = 8 px comes within 3.5 % (`DELTA_HALF`) of the open level at ~15 px.
+pub const PENUMBRA_DEPTH: f64 = 24.0;
+/// Reduced blocks from the field's outside that may hold that band (the reduction factor is at
+/// least 4, so 24 px span at most 6 blocks).
+const PENUMBRA_BLOCKS: usize = 6;
+/// Fewest samples for a distance bin of the penumbra profile to be trusted.
+const PENUMBRA_MIN_SAMPLES: usize = 32;
 
 /// Direct exposure found in the field, at half resolution (`g1`'s grid).
 pub struct Direct {
@@ -320,9 +339,22 @@ pub fn detect(
     let masked = median3x3(l, &valid, w, h);
     let m = box_max(&masked, w, h, LOCAL_RADIUS);
     let dl = DELTA_LOW.max(4.0 * sigma);
-    let cand: Vec<bool> = (0..w * h).map(|i| valid[i] && l[i] as f64 >= m[i] as f64 - dl).collect();
+    // On a gentle slope a pixel lies below its box's maximum by up to r·√2 times the slope, with
+    // no edge anywhere: scatter fades towards the field border (less of the field around to
+    // scatter from) and inverse-square towards the corners, together up to ~0.4 over the outer
+    // tenth of a heavily scattering field. Flat pixels get that allowance; edges (skin) do not.
+    let slope_reach = LOCAL_RADIUS as f64 * std::f64::consts::SQRT_2;
+    let cand: Vec<bool> = (0..w * h)
+        .map(|i| {
+            let allow = if flat[i] { slope_reach * grad[i] } else { 0.0 };
+            valid[i] && l[i] as f64 >= m[i] as f64 - dl - allow
+        })
+        .collect();
     // Field border: within two reduced pixels of a block that leaves the field, or of the frame edge.
-    let mut touch = dilate(&outside, w, h, 2);
+    // A soft penumbra dims the beam over up to `PENUMBRA_DEPTH` inside the edge, steeply (no
+    // slope allowance there): direct exposure reaches the shutter through it.
+    let reach = 2usize.max((PENUMBRA_DEPTH / f).ceil() as usize + 1);
+    let mut touch = dilate(&outside, w, h, reach);
     for y in 0..h {
         for x in 0..w {
             if x < 2 || y < 2 || x + 2 >= w || y + 2 >= h {
@@ -352,7 +384,8 @@ pub fn detect(
         let d2 = dilate(&region, w, h, 2);
         let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
         let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
-        if !(spread <= MAX_SPREAD || edge_drop >= MIN_EDGE_DROP || sep25 >= MIN_SEPARATION) {
+        let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= MIN_EDGE_SEPARATION;
+        if !(spread <= MAX_SPREAD || edge || sep25 >= MIN_SEPARATION) {
             return None;
         }
         Some((region, b, d2))
@@ -461,7 +494,84 @@ pub fn detect(
     for i in add {
         half[i] = true;
     }
+    // Only blocks that reach into the field: the band, not the whole shuttered area.
+    let near_edge: Vec<bool> =
+        dilate(&outside, w, h, PENUMBRA_BLOCKS).iter().zip(&blk_any).map(|(a, b)| *a && *b).collect();
+    penumbra_band(&mut half, g1, coll, &near_edge, (w, h, q), dh);
     Some(Direct { half, width: hw, height: hh })
+}
+
+/// A soft penumbra (σ to 8 px) dims direct exposure inside the shutter edge by up to half over
+/// ~2σ: those pixels fall below the region's level and were left to the anatomy, where they are
+/// the brightest (most "attenuated") pixels of the processed image and the least exposed of the
+/// raw one. The edge's own profile decides them: each half-resolution pixel within
+/// `PENUMBRA_DEPTH` of the edge is paired with the pixel `PENUMBRA_DEPTH` deep along the edge
+/// normal; where that one is direct exposure, the median log difference per 1-px distance bin is
+/// the penumbra's profile, and a pixel whose difference lies within `dh` of its bin's is direct
+/// exposure too. Tissue between the two lies clearly below the profile and stays anatomy.
+fn penumbra_band(
+    half: &mut [bool],
+    g1: &Plane,
+    coll: &Collimation,
+    near_edge: &[bool],
+    (lw, lh, q): (usize, usize, usize),
+    dh: f32,
+) {
+    let (hw, hh) = (g1.width, g1.height);
+    let bins = PENUMBRA_DEPTH as usize;
+    let rows_near: Vec<bool> = near_edge.chunks(lw).map(|r| r.iter().any(|v| *v)).collect();
+    if !rows_near.iter().any(|v| *v) {
+        return;
+    }
+    let half_ = &*half;
+    // (pixel, distance bin, log difference to the deep pixel)
+    let samples: Vec<(usize, usize, f32)> = (0..hh)
+        .into_par_iter()
+        .flat_map_iter(|hy| {
+            let ly = (hy / q).min(lh - 1);
+            let lrow = ly * lw;
+            let cols = if rows_near[ly] { hw } else { 0 };
+            (0..cols).filter_map(move |hx| {
+                if !near_edge[lrow + (hx / q).min(lw - 1)] {
+                    return None;
+                }
+                let (cx, cy) = (2.0 * hx as f64 + 0.5, 2.0 * hy as f64 + 0.5);
+                let sd = coll.signed_distance(cx, cy);
+                if !(0.0..PENUMBRA_DEPTH).contains(&sd) {
+                    return None;
+                }
+                let nx = coll.signed_distance(cx + 1.0, cy) - coll.signed_distance(cx - 1.0, cy);
+                let ny = coll.signed_distance(cx, cy + 1.0) - coll.signed_distance(cx, cy - 1.0);
+                let norm = nx.hypot(ny);
+                if norm < 1e-6 {
+                    return None;
+                }
+                let step = (PENUMBRA_DEPTH - sd) / norm;
+                let (px, py) = ((cx + step * nx) / 2.0, (cy + step * ny) / 2.0);
+                if px < 0.0 || py < 0.0 || px >= hw as f64 || py >= hh as f64 {
+                    return None;
+                }
+                let qi = py as usize * hw + px as usize;
+                if !half_[qi] {
+                    return None;
+                }
+                Some((hy * hw + hx, sd as usize, g1.data[hy * hw + hx] - g1.data[qi]))
+            })
+        })
+        .collect();
+    let mut per_bin: Vec<Vec<f32>> = vec![Vec::new(); bins];
+    for &(_, k, d) in &samples {
+        per_bin[k].push(d);
+    }
+    let profile: Vec<Option<f32>> =
+        per_bin.iter_mut().map(|v| (v.len() >= PENUMBRA_MIN_SAMPLES).then(|| quantile(v, 0.5) as f32)).collect();
+    for (i, k, d) in samples {
+        if let Some(p) = profile[k] {
+            if d >= p - dh {
+                half[i] = true;
+            }
+        }
+    }
 }
 
 /// Direct exposure at full resolution, and the anatomy = field − direct exposure − markers
@@ -612,8 +722,8 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // Component test: a marker is at least `MARKER_MIN_SIZE` on a side (a few dense blocks next to
     // direct exposure can fall 0.6 below a neighbourhood mean that is mostly direct exposure), and
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
-    // deeper than any anatomy, e.g. a marker touching the skin edge); dense anatomy narrow enough
-    // for a top-hat is elongated.
+    // deeper than any anatomy but metal, e.g. a marker touching the skin edge) and at most twice
+    // that; dense anatomy narrow enough for a top-hat is elongated.
     let min_area = ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
     let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
     let mean_drop = |i: usize| -> f64 {
@@ -658,7 +768,10 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             }
         }
         let small = xb - xa < max_side && yb - ya < max_side;
-        if comp.len() < min_area || !(small || dark >= MARKER_DARK) {
+        // A lead-dark marker that merged with dense tissue at the skin edge grows by that tissue,
+        // not to several marker sizes: longer dark pieces are metal implants, part of the patient.
+        let merged = dark >= MARKER_DARK && xb - xa < 2 * max_side && yb - ya < 2 * max_side;
+        if comp.len() < min_area || !(small || merged) {
             for &i in &comp {
                 m[i] = false;
             }
