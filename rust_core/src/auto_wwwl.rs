@@ -138,14 +138,21 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usiz
     // Every second row is enough to find pieces at least 2 px tall (markers and implants are tens
     // of pixels); the pixels removed are then counted on every row of the marker-sized pieces.
     let mut blocks = vec![false; bw * bh];
-    blocks.par_chunks_mut(bw).enumerate().for_each(|(by, brow)| {
-        for y in (by * b..((by + 1) * b).min(height)).step_by(2) {
-            let (r, a) = (&image[y * width..(y + 1) * width], &anatomy[y * width..(y + 1) * width]);
-            for (o, (rv, av)) in brow.iter_mut().zip(r.chunks(b).zip(a.chunks(b))) {
-                *o |= rv.iter().zip(av).fold(false, |acc, (v, m)| acc | (*m & (*v >= thr)));
+    blocks.par_chunks_mut(bw).enumerate().for_each_init(
+        || vec![0u8; width],
+        |hit, (by, brow)| {
+            for y in (by * b..((by + 1) * b).min(height)).step_by(2) {
+                let (r, a) = (&image[y * width..(y + 1) * width], &anatomy[y * width..(y + 1) * width]);
+                // The test per pixel in one loop that vectorises, then an OR per block.
+                for ((o, v), m) in hit.iter_mut().zip(r).zip(a) {
+                    *o = (*m & (*v >= thr)) as u8;
+                }
+                for (o, c) in brow.iter_mut().zip(hit.chunks(b)) {
+                    *o |= c.iter().fold(0u8, |acc, x| acc | x) != 0;
+                }
             }
-        }
-    });
+        },
+    );
     let max_side = (MARKER_MAX_SIDE * width.min(height) as f64 / b as f64).ceil() as usize + 2;
     let mut seen = vec![false; bw * bh];
     let mut stack = Vec::new();

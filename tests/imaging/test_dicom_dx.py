@@ -406,7 +406,8 @@ def storescp(tmp_path: Path):
             time.sleep(0.05)
     else:
         proc.kill()
-        pytest.fail("storescp did not start")
+        output = proc.communicate()[0].decode(errors="replace")
+        pytest.fail(f"storescp did not start on port {port} (exit {proc.returncode}): {output[-2000:]}")
     try:
         yield port, out
     finally:
