@@ -615,12 +615,79 @@ def enhance(
     return np.clip(2048.5 + (m - v) * scale, 0, OUTPUT_MAX + 0.49).astype(np.uint16)
 
 
+def _rank_value(h: np.ndarray, cdf: np.ndarray, q: float) -> int:
+    """Nearest-rank quantile of a histogram, as auto_wwwl::quantile."""
+    n = int(cdf[-1])
+    return int(np.searchsorted(cdf, min(max(int(np.ceil(q * n)), 1), n), side="left"))
+
+
+def _top_cluster(h: np.ndarray) -> int | None:
+    """auto_wwwl::top_cluster: the value from which a small bright cluster above a gap starts."""
+    cdf = np.cumsum(h)
+    n = int(cdf[-1])
+    lo, med, hi = (_rank_value(h, cdf, q) for q in (0.001, 0.5, 0.999))
+    rng = max(hi - lo, 1)
+    gap_len = max(rng // 50, 8)
+    bulk = n / rng
+    # mean of h[i-2 : i+3] (clipped to the histogram), as the Rust `sm`
+    c0 = np.concatenate(([0], cdf))
+    idx = np.arange(len(h))
+    a, b = np.maximum(idx - 2, 0), np.minimum(idx + 3, len(h))
+    sm = (c0[b] - c0[a]) / (b - a)
+    nz = np.flatnonzero(h)
+    if nz.size == 0:
+        return None
+    top = int(nz[-1])
+    run, seen, gap_top = 0, False, top
+    for i in range(top, med - 1, -1):
+        if sm[i] < 0.01 * bulk:
+            if not seen:
+                continue
+            if run == 0:
+                gap_top = i
+            run += 1
+            if run >= gap_len:
+                above = int(h[gap_top:].sum())
+                return gap_top if 0 < above <= 0.12 * n else None  # auto_wwwl::MARKER_MASS
+        else:
+            seen, run = True, 0
+    return None
+
+
+def _drop_marker_sized(h: np.ndarray, img: np.ndarray, anat: np.ndarray, frm: int) -> None:
+    """auto_wwwl::drop_marker_sized: of the top cluster, only marker-sized pieces (8 px blocks found on
+    every second row, 8-connected, less than 0.04·1.4 of the shorter side + 2 blocks across) leave `h`."""
+    height, width = img.shape
+    b = 8
+    ev = anat[::2] & (img[::2] >= frm)
+    bh, bw = -(-height // b), -(-width // b)
+    pad = np.zeros((bh * (b // 2), bw * b), dtype=bool)
+    pad[: ev.shape[0], :width] = ev
+    blocks = pad.reshape(bh, b // 2, bw, b).any(axis=(1, 3))
+    labels, _ = ndimage.label(blocks, structure=np.ones((3, 3), dtype=bool))
+    max_side = int(np.ceil(0.04 * 1.4 * min(width, height) / b)) + 2
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None or sl[0].stop - sl[0].start - 1 >= max_side or sl[1].stop - sl[1].start - 1 >= max_side:
+            continue
+        # only the piece's own blocks, within its bounding box
+        own = np.repeat(np.repeat(labels[sl] == k, b, axis=0), b, axis=1)
+        ys, xs = slice(sl[0].start * b, min(sl[0].stop * b, height)), slice(sl[1].start * b, min(sl[1].stop * b, width))
+        sub = anat[ys, xs] & (img[ys, xs] >= frm) & own[: ys.stop - ys.start, : xs.stop - xs.start]
+        h -= np.bincount(img[ys, xs][sub], minlength=len(h))[: len(h)]
+
+
 def window(img: np.ndarray, anat: np.ndarray) -> tuple[float, float]:
     vals = img[anat]
     if vals.size == 0:
         return 2048.0, 4096.0
     # 12-bit values: the percentiles from a histogram (equal to np.percentile's "inverted_cdf")
-    cdf = np.cumsum(np.bincount(vals, minlength=OUTPUT_MAX + 1))
+    h = np.bincount(vals, minlength=OUTPUT_MAX + 1).astype(np.int64)
+    frm = _top_cluster(h)
+    if frm is not None:
+        _drop_marker_sized(h, img, anat, frm)
+    cdf = np.cumsum(h)
+    if cdf[-1] == 0:
+        return 2048.0, 4096.0
     lo, hi = (float(np.searchsorted(cdf, q * cdf[-1], side="left")) for q in (0.02, 0.98))
     if hi <= lo:
         return 2048.0, 4096.0
