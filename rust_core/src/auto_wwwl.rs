@@ -154,35 +154,11 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usiz
         },
     );
     let max_side = (MARKER_MAX_SIDE * width.min(height) as f64 / b as f64).ceil() as usize + 2;
-    let mut seen = vec![false; bw * bh];
-    let mut stack = Vec::new();
-    let mut comp = Vec::new();
-    for s in 0..bw * bh {
-        if !blocks[s] || seen[s] {
-            continue;
-        }
-        seen[s] = true;
-        stack.push(s);
-        comp.clear();
-        let (mut x0, mut x1, mut y0, mut y1) = (bw, 0, bh, 0);
-        while let Some(i) = stack.pop() {
-            comp.push(i);
-            let (x, y) = (i % bw, i / bw);
-            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-            for ny in y.saturating_sub(1)..(y + 2).min(bh) {
-                for nx in x.saturating_sub(1)..(x + 2).min(bw) {
-                    let j = ny * bw + nx;
-                    if blocks[j] && !seen[j] {
-                        seen[j] = true;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
+    crate::morph::components8(&blocks, bw, bh, |comp, (x0, x1, y0, y1)| {
         if x1 - x0 >= max_side || y1 - y0 >= max_side {
-            continue;
+            return;
         }
-        for &i in &comp {
+        for &i in comp {
             let (bx, by) = (i % bw, i / bw);
             for y in by * b..((by + 1) * b).min(height) {
                 for x in bx * b..((bx + 1) * b).min(width) {
@@ -192,7 +168,7 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usiz
                 }
             }
         }
-    }
+    });
 }
 
 /// `(center, width)` per DICOM PS3.3 C.11.2.1.2 (linear function): the window `[c − w/2, c + w/2]`

@@ -738,44 +738,21 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
             0.0
         }
     };
-    let mut seen = vec![false; w * h];
-    let mut stack = Vec::new();
-    let mut comp = Vec::new();
-    for s0 in 0..w * h {
-        if !m[s0] || seen[s0] {
-            continue;
-        }
-        seen[s0] = true;
-        stack.push(s0);
-        comp.clear();
-        let (mut xa, mut xb, mut ya, mut yb, mut dark) = (w, 0, h, 0, 0f64);
-        while let Some(i) = stack.pop() {
-            comp.push(i);
-            let (x, y) = (i % w, i / w);
-            (xa, xb, ya, yb) = (xa.min(x), xb.max(x), ya.min(y), yb.max(y));
-            dark = dark.max(mean_drop(i));
-            for dy in -1i64..=1 {
-                for dx in -1i64..=1 {
-                    let (nx, ny) = (x as i64 + dx, y as i64 + dy);
-                    if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
-                        let j = ny as usize * w + nx as usize;
-                        if m[j] && !seen[j] {
-                            seen[j] = true;
-                            stack.push(j);
-                        }
-                    }
-                }
-            }
-        }
+    // Removed after the walk: `components8` reads `m` while it runs (a removed pixel is one its
+    // own component has already visited, so the other components come out the same).
+    let mut removed = Vec::new();
+    crate::morph::components8(&m, w, h, |comp, (xa, xb, ya, yb)| {
+        let dark = comp.iter().fold(0f64, |d, &i| d.max(mean_drop(i)));
         let small = xb - xa < max_side && yb - ya < max_side;
         // A lead-dark marker that merged with dense tissue at the skin edge grows by that tissue,
         // not to several marker sizes: longer dark pieces are metal implants, part of the patient.
         let merged = dark >= MARKER_DARK && xb - xa < 2 * max_side && yb - ya < 2 * max_side;
         if comp.len() < min_area || !(small || merged) {
-            for &i in &comp {
-                m[i] = false;
-            }
+            removed.extend_from_slice(comp);
         }
+    });
+    for i in removed {
+        m[i] = false;
     }
     // Background for blocks the closing does not cover (markers near the field edge): the
     // neighbourhood mean, as the first test used.

@@ -31,6 +31,38 @@ pub fn dilate(m: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
     out
 }
 
+/// Calls `f(pixels, (x0, x1, y0, y1))` for each 8-connected component of `m` (`w`×`h`), in the
+/// row-major order of their first pixels, with the component's inclusive bounding box.
+pub fn components8(m: &[bool], w: usize, h: usize, mut f: impl FnMut(&[usize], (usize, usize, usize, usize))) {
+    let mut seen = vec![false; w * h];
+    let mut stack = Vec::new();
+    let mut comp = Vec::new();
+    for s in 0..w * h {
+        if !m[s] || seen[s] {
+            continue;
+        }
+        seen[s] = true;
+        stack.push(s);
+        comp.clear();
+        let (mut x0, mut x1, mut y0, mut y1) = (w, 0, h, 0);
+        while let Some(i) = stack.pop() {
+            comp.push(i);
+            let (x, y) = (i % w, i / w);
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+            for ny in y.saturating_sub(1)..(y + 2).min(h) {
+                for nx in x.saturating_sub(1)..(x + 2).min(w) {
+                    let j = ny * w + nx;
+                    if m[j] && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        f(&comp, (x0, x1, y0, y1));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +95,22 @@ mod tests {
             assert_eq!(dilate(&m, w, h, r), reference(&m, w, h, r), "r = {r}");
         }
         assert_eq!(dilate(&m, 1, w * h, 2), reference(&m, 1, w * h, 2), "one column");
+    }
+
+    #[test]
+    fn components_are_8_connected_with_their_boxes() {
+        // Two pieces: a diagonal (connected only through corners) and a lone pixel.
+        let (w, h) = (6, 5);
+        let mut m = vec![false; w * h];
+        for i in [0, w + 1, 2 * w + 2, 4 * w + 5] {
+            m[i] = true;
+        }
+        let mut found = Vec::new();
+        components8(&m, w, h, |px, bbox| {
+            let mut px = px.to_vec();
+            px.sort_unstable();
+            found.push((px, bbox));
+        });
+        assert_eq!(found, vec![(vec![0, w + 1, 2 * w + 2], (0, 2, 0, 2)), (vec![4 * w + 5], (5, 5, 4, 4))]);
     }
 }
