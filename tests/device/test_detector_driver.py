@@ -239,6 +239,29 @@ def test_calibration_due_soon_warns_but_stays_usable() -> None:
     asyncio.run(main())
 
 
+def test_link_lost_while_the_keep_alive_waits_for_a_reply_is_reported_at_once() -> None:
+    """The panel hears the keep-alive's STATUS and goes away without answering: the link shows LOST when
+    it drops, not after the command's 3 attempts × 0.5 s (which outlast the 1.3 s readout of a frame)."""
+
+    async def main() -> None:
+        async with rig() as (sim, drv):
+            heard = asyncio.Event()
+            real_receive = sim._receive
+            sim._receive = lambda data: heard.set()  # type: ignore[method-assign]
+            await asyncio.wait_for(heard.wait(), 5.0)  # the next keep-alive is in flight, unanswered
+            t0 = time.perf_counter()
+            sim.inject("disconnect")
+            await drv.wait_for(lambda s: s.link == LinkState.LOST, 5.0)
+            waited = time.perf_counter() - t0
+            sim._receive = real_receive  # type: ignore[method-assign]
+            assert waited < drv.command_timeout_s, f"LOST came {waited:.2f} s after the link dropped"
+            assert drv.stats.link_losses == 1
+            await drv.wait_for(lambda s: s.link == LinkState.CONNECTED, 10.0)
+            assert (await expose(drv)).frame_id == 1
+
+    asyncio.run(main())
+
+
 def test_panel_lost_during_readout_fails_the_frame_at_once() -> None:
     async def main() -> None:
         async with rig(profile="realistic") as (sim, drv):

@@ -220,7 +220,10 @@ def test_receiver_delivers_exactly_the_good_frames_in_order(
         elif kind == "corrupt":
             stream += FrameHeader(frame_id, w, h, 16, len(payload), hdr.payload_crc ^ 1, 0).pack() + payload
         else:  # truncated: the rest of the payload never comes
-            stream += hdr.pack() + payload[: rng.integers(0, len(payload))]
+            # cut at least 4 bytes: a frame missing only its last byte is completed, 1 time in 256, by the
+            # next byte on the wire being that very byte, and then its CRC rightly accepts it (seen: the
+            # next frame's magic supplied the last byte); 4 missing bytes need a CRC-sized coincidence
+            stream += hdr.pack() + payload[: rng.integers(0, len(payload) - 3)]
 
     async def run() -> Sink:
         sink = Sink()

@@ -291,7 +291,21 @@ class DetectorDriver:
             self.last_error = f"control link: {exc}"
         except Exception as exc:  # pyserial raises SerialException (an OSError subclass on most versions)
             self.last_error = f"control link: {exc}"
+        self._link_lost()
+
+    def _link_lost(self) -> None:
+        """Either channel went away: say so at once. The frame being read out fails, the status shows
+        LOST, and a command waiting for its reply fails now. The supervisor would do all this too, but it
+        may itself be waiting on a reply that will never come (3 attempts × 0.5 s outlast the 1.3 s readout
+        the frame was racing)."""
         self._lost.set()
+        self._fail_waiting_frame("detector connection lost during readout", "读出过程中探测器连接中断")
+        if self._status.link == LinkState.CONNECTED:
+            self.stats.link_losses += 1
+            self._set(link=LinkState.LOST)
+        pending = self._pending
+        if pending is not None and not pending[1].done():
+            pending[1].set_exception(ConnectionError("link lost"))
 
     def _dispatch(self, fields: list[str]) -> None:
         name = fields[0]
@@ -312,6 +326,8 @@ class DetectorDriver:
             loop = asyncio.get_running_loop()
             attempts = (self.retries if retries is None else retries) + 1
             for attempt in range(attempts):
+                if self._lost.is_set():
+                    raise DeviceNotReady("detector not connected", "探测器未连接", interlocks=("detector_link",))
                 fut: asyncio.Future[list[str]] = loop.create_future()
                 self._pending = (cmd.value, fut)
                 self.stats.commands += 1
@@ -502,7 +518,7 @@ class DetectorDriver:
             self.receiver_stats = self._receiver.stats
         if not self._stopping:
             self.last_error = f"data link lost: {exc}" if exc else "data link closed by the detector"
-            self._lost.set()
+            self._link_lost()
 
     def _fail_waiting_frame(self, en: str, zh: str) -> None:
         frame_id = self._exposure.frame_id
