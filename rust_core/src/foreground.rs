@@ -619,6 +619,13 @@ fn penumbra_band(
     }
 }
 
+/// Marks mask pixels as outside (false).
+fn unset(row: &mut [std::mem::MaybeUninit<bool>]) {
+    for v in row {
+        v.write(false);
+    }
+}
+
 /// Direct exposure at full resolution, and the anatomy = field − direct exposure − markers
 /// (`w`×`h`, row-major). Both depend on a pixel only through its half-resolution pixel (the
 /// reduction factor is even) and its row's field span: each half-resolution pixel is decided
@@ -635,14 +642,19 @@ pub fn full_masks(
     let (lw, lf) = (low.log.width, low.factor);
     let hw = g1.width;
     let lxs: Vec<usize> = (0..hw).map(|hx| (2 * hx / lf).min(lw - 1)).collect();
-    let mut fg = vec![false; w * h];
-    let mut anatomy = vec![false; w * h];
-    fg.par_chunks_mut(2 * w).zip(anatomy.par_chunks_mut(2 * w)).enumerate().for_each_init(
+    // Not zeroed first: each row is written once, outside its span included (zeroing both masks
+    // first cost ~1 ms a frame).
+    let mut fg: Vec<bool> = Vec::with_capacity(w * h);
+    let mut anatomy: Vec<bool> = Vec::with_capacity(w * h);
+    let (fg_rows, anatomy_rows) = (&mut fg.spare_capacity_mut()[..w * h], &mut anatomy.spare_capacity_mut()[..w * h]);
+    fg_rows.par_chunks_mut(2 * w).zip(anatomy_rows.par_chunks_mut(2 * w)).enumerate().for_each_init(
         || (vec![false; hw], vec![false; hw]),
         |(hdirect, hanat), (hy, (fpair, apair))| {
             let spans: Vec<(usize, usize)> =
                 (2 * hy..(2 * hy + 2).min(h)).map(|y| coll.row_span(y)).filter(|(a, b)| a < b).collect();
             let (Some(x0), Some(x1)) = (spans.iter().map(|s| s.0).min(), spans.iter().map(|s| s.1).max()) else {
+                unset(fpair);
+                unset(apair);
                 return;
             };
             let m0 = (2 * hy / lf).min(low.log.height - 1) * lw;
@@ -655,12 +667,18 @@ pub fn full_masks(
             }
             for ((frow, arow), y) in fpair.chunks_mut(w).zip(apair.chunks_mut(w)).zip(2 * hy..) {
                 let (a, b) = coll.row_span(y);
+                let b = b.max(a);
+                unset(&mut frow[..a]);
+                unset(&mut arow[..a]);
+                unset(&mut frow[b..]);
+                unset(&mut arow[b..]);
                 // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
-                let even = a + a % 2;
-                if a < even && a < b {
-                    (frow[a], arow[a]) = (hdirect[a / 2], hanat[a / 2]);
+                let even = (a + a % 2).min(b);
+                if a < even {
+                    frow[a].write(hdirect[a / 2]);
+                    arow[a].write(hanat[a / 2]);
                 }
-                let pairs = b.saturating_sub(even) / 2;
+                let pairs = (b - even) / 2;
                 let (f2, a2) = (&mut frow[even..even + 2 * pairs], &mut arow[even..even + 2 * pairs]);
                 for ((fp, ap), (d, n)) in f2
                     .chunks_exact_mut(2)
@@ -668,15 +686,25 @@ pub fn full_masks(
                     .zip(hdirect[even / 2..].iter().zip(&hanat[even / 2..]))
                 {
                     // Element by element: `fill` on each pair costs a call per pair.
-                    (fp[0], fp[1], ap[0], ap[1]) = (*d, *d, *n, *n);
+                    fp[0].write(*d);
+                    fp[1].write(*d);
+                    ap[0].write(*n);
+                    ap[1].write(*n);
                 }
                 let end = even + 2 * pairs;
                 if end < b {
-                    (frow[end], arow[end]) = (hdirect[end / 2], hanat[end / 2]);
+                    frow[end].write(hdirect[end / 2]);
+                    arow[end].write(hanat[end / 2]);
                 }
             }
         },
     );
+    // SAFETY: every row above is written in full: outside its span, the span's odd ends and its
+    // pairs (`even + 2·pairs` and the odd end reach `b`), or all of it when the pair has no span.
+    unsafe {
+        fg.set_len(w * h);
+        anatomy.set_len(w * h);
+    }
     (fg, anatomy)
 }
 

@@ -392,10 +392,11 @@ pub fn enhance(
     // Final pass, fused: level-0 detail, its curve, the expanded R1 and the display mapping.
     let ty = up_table(h, g1.height);
     let w1 = g1.width;
-    let mut out = vec![0u16; w * h];
+    // Not zeroed first: every pixel is written below, and zeroing 2 bytes a pixel cost ~2 ms.
+    let mut out: Vec<u16> = Vec::with_capacity(w * h);
     let display = Display { m, scale };
     let latitude = p.latitude;
-    out.par_chunks_mut(w).enumerate().for_each_init(
+    out.spare_capacity_mut()[..w * h].par_chunks_mut(w).enumerate().for_each_init(
         || {
             let row = vec![0.0f32; w];
             (vec![0.0f32; w1], row.clone(), row.clone(), row, vec![0.0f32; 2 * w1], vec![0u32; w])
@@ -414,7 +415,7 @@ pub fn enhance(
             match &anatomy {
                 None => {
                     for ((o, v), c) in orow.iter_mut().zip(ur.iter()).zip(cv.iter()) {
-                        *o = display.apply(v + c);
+                        o.write(display.apply(v + c));
                     }
                 }
                 // Where the pyramid saw the fill, the finest detail passes at the latitude like
@@ -432,11 +433,14 @@ pub fn enhance(
                     for ((o, (v, c)), (d0, k)) in
                         orow.iter_mut().zip(ur.iter().zip(cv.iter())).zip(ug.iter().zip(ka.iter()))
                     {
-                        *o = display.apply(v + k * c + (1.0 - k) * latitude * d0);
+                        o.write(display.apply(v + k * c + (1.0 - k) * latitude * d0));
                     }
                 }
             }
         },
     );
+    // SAFETY: each row above writes all `w` of its pixels (`ur`, `cv`, `ug` are `w` long, `ka`
+    // 2·w1 ≥ w), so the first w·h elements are initialised.
+    unsafe { out.set_len(w * h) };
     out
 }
