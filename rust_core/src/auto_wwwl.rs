@@ -23,22 +23,39 @@ pub const WINDOW_MARGIN: f64 = 0.04;
 pub const HIGH_PERCENTILE: f64 = 0.98;
 
 /// Histogram of the display image `image` over `region`: 4096 bins, the 12-bit range (larger
-/// values, which the chain never writes, count as 4095).
-pub fn histogram(image: &[u16], region: &[bool], width: usize) -> Vec<u64> {
+/// values, which the chain never writes, count as 4095). With it, for [`drop_marker_sized`],
+/// each `CLUSTER_BLOCK`² block's largest region value + 1 (0 when the block holds no region
+/// pixel) over every second row (from the same pass, so the image is read once).
+pub fn histogram(image: &[u16], region: &[bool], width: usize) -> (Vec<u64>, Vec<u16>) {
     const BINS: usize = OUTPUT_MAX as usize + 1;
-    let rows = crate::exposure::chunk_rows(image.len() / width.max(1));
-    image
+    let b = CLUSTER_BLOCK;
+    let width = width.max(1);
+    let height = image.len() / width;
+    let bw = width.div_ceil(b);
+    // Whole block rows per parallel chunk: each chunk owns its rows of block maxima.
+    let rows = crate::exposure::chunk_rows(height).next_multiple_of(b);
+    let mut block_max = vec![0u16; bw * height.div_ceil(b)];
+    let hist = image
         .par_chunks(width * rows)
         .zip(region.par_chunks(width * rows))
-        .map(|(r, m)| {
+        .zip(block_max.par_chunks_mut(bw * rows / b))
+        .map(|((r, m), bmax)| {
             let mut h = vec![0u32; BINS];
-            // Eight mask bytes at a time: the anatomy is often a fraction of the frame.
-            for (rv, mv) in r.chunks(8).zip(m.chunks(8)) {
-                if mv.len() == 8 && !mv.iter().any(|b| *b) {
-                    continue;
-                }
-                for (v, inside) in rv.iter().zip(mv) {
-                    h[(*v as usize).min(BINS - 1)] += *inside as u32;
+            for (y, (rr, mr)) in r.chunks(width).zip(m.chunks(width)).enumerate() {
+                let brow = &mut bmax[(y / b) * bw..(y / b + 1) * bw];
+                let even = y % 2 == 0;
+                // Eight mask bytes at a time: the anatomy is often a fraction of the frame.
+                for ((rv, mv), top) in rr.chunks(b).zip(mr.chunks(b)).zip(brow.iter_mut()) {
+                    if mv.len() == 8 && !mv.iter().any(|b| *b) {
+                        continue;
+                    }
+                    for (v, inside) in rv.iter().zip(mv) {
+                        h[(*v as usize).min(BINS - 1)] += *inside as u32;
+                    }
+                    if even {
+                        let up = rv.iter().zip(mv).map(|(v, m)| v.saturating_add(1) * u16::from(*m)).max().unwrap_or(0);
+                        *top = (*top).max(up);
+                    }
                 }
             }
             h
@@ -54,7 +71,8 @@ pub fn histogram(image: &[u16], region: &[bool], width: usize) -> Vec<u64> {
         )
         .into_iter()
         .map(u64::from)
-        .collect()
+        .collect();
+    (hist, block_max)
 }
 
 /// Value at quantile `q` of a histogram (nearest-rank).
@@ -129,7 +147,7 @@ const CLUSTER_BLOCK: usize = 8;
 /// Metal implants (plates, nails, wires) are as bright as lead markers but part of the patient:
 /// the window must hold them when they are more than 2 % of the anatomy. Of the top cluster, only
 /// the pieces no larger than a marker are removed from the histogram `h`; an implant is larger.
-fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usize, from: usize) {
+fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], block_max: &[u16], width: usize, from: usize) {
     let height = image.len() / width.max(1);
     let b = CLUSTER_BLOCK;
     let (bw, bh) = (width.div_ceil(b), height.div_ceil(b));
@@ -137,22 +155,8 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usiz
     let above = |x: usize, y: usize| anatomy[y * width + x] && image[y * width + x] >= thr;
     // Every second row is enough to find pieces at least 2 px tall (markers and implants are tens
     // of pixels); the pixels removed are then counted on every row of the marker-sized pieces.
-    let mut blocks = vec![false; bw * bh];
-    blocks.par_chunks_mut(bw).enumerate().for_each_init(
-        || vec![0u8; width],
-        |hit, (by, brow)| {
-            for y in (by * b..((by + 1) * b).min(height)).step_by(2) {
-                let (r, a) = (&image[y * width..(y + 1) * width], &anatomy[y * width..(y + 1) * width]);
-                // The test per pixel in one loop that vectorises, then an OR per block.
-                for ((o, v), m) in hit.iter_mut().zip(r).zip(a) {
-                    *o = (*m & (*v >= thr)) as u8;
-                }
-                for (o, c) in brow.iter_mut().zip(hit.chunks(b)) {
-                    *o |= c.iter().fold(0u8, |acc, x| acc | x) != 0;
-                }
-            }
-        },
-    );
+    let blocks: Vec<bool> = block_max.iter().map(|m| *m > thr).collect();
+    debug_assert_eq!(blocks.len(), bw * bh);
     let max_side = (MARKER_MAX_SIDE * width.min(height) as f64 / b as f64).ceil() as usize + 2;
     crate::morph::components8(&blocks, bw, bh, |comp, (x0, x1, y0, y1)| {
         if x1 - x0 >= max_side || y1 - y0 >= max_side {
@@ -174,9 +178,9 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], width: usiz
 /// `(center, width)` per DICOM PS3.3 C.11.2.1.2 (linear function): the window `[c − w/2, c + w/2]`
 /// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095).
 pub fn window(image: &[u16], anatomy: &[bool], width: usize) -> (f64, f64) {
-    let mut h = histogram(image, anatomy, width);
+    let (mut h, block_max) = histogram(image, anatomy, width);
     if let Some(from) = top_cluster(&h) {
-        drop_marker_sized(&mut h, image, anatomy, width, from);
+        drop_marker_sized(&mut h, image, anatomy, &block_max, width, from);
     }
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
         (Some(lo), Some(hi)) if hi > lo => {
