@@ -83,9 +83,18 @@ pub struct Direct {
     pub height: usize,
 }
 
-fn quantile(v: &mut [f32], q: f64) -> f64 {
+fn quantile(v: &[f32], q: f64) -> f64 {
     let k = (((v.len() - 1) as f64) * q).round() as usize;
     crate::order::select(v, k) as f64
+}
+
+/// Several quantiles of one sample: its keys are made once (`quantile` makes them per call).
+fn quantiles<const N: usize>(v: &[f32], qs: [f64; N]) -> [f64; N] {
+    let mut keys: Vec<u32> = v.iter().map(|x| crate::order::key(*x)).collect();
+    qs.map(|q| {
+        let k = (((keys.len() - 1) as f64) * q).round() as usize;
+        crate::order::value(*keys.select_nth_unstable(k).1) as f64
+    })
 }
 
 /// Median of each valid pixel's valid 3×3 neighbours (`-inf` where the pixel is not valid).
@@ -225,17 +234,17 @@ fn masked_box_mean(v: &[f32], m: &[bool], w: usize, h: usize, r: usize) -> Vec<f
         }
     }
     let mut out = vec![f32::INFINITY; w * h];
-    for y in 0..h {
+    out.par_chunks_mut(w).enumerate().for_each(|(y, orow)| {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
-        for x in 0..w {
+        for (x, o) in orow.iter_mut().enumerate() {
             let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
             let n = c[y1 * w1 + x1] + c[y0 * w1 + x0] - c[y0 * w1 + x1] - c[y1 * w1 + x0];
             if n > 0 {
                 let sum = s[y1 * w1 + x1] + s[y0 * w1 + x0] - s[y0 * w1 + x1] - s[y1 * w1 + x0];
-                out[y * w + x] = (sum / n as f64) as f32;
+                *o = (sum / n as f64) as f32;
             }
         }
-    }
+    });
     out
 }
 
@@ -337,7 +346,7 @@ pub fn detect(
     if d.len() < 64 {
         return None;
     }
-    let mut sigma = 1.4826 * quantile(&mut d, 0.5) / std::f64::consts::SQRT_2;
+    let mut sigma = 1.4826 * quantile(&d, 0.5) / std::f64::consts::SQRT_2;
     let grad: Vec<f64> = low.gx.iter().zip(&low.gy).map(|(a, b)| ((a * a + b * b) as f64).sqrt()).collect();
     let flat: Vec<bool> = (0..w * h).map(|i| valid[i] && grad[i] <= FLAT_GRADIENT + 2.0 * sigma).collect();
     let top: Vec<f32> = (0..w * h).filter(|&i| flat[i]).map(|i| l[i]).collect();
@@ -365,7 +374,7 @@ pub fn detect(
         }
     }
     if d.len() >= 32 {
-        sigma = sigma.min(1.4826 * quantile(&mut d, 0.5) / std::f64::consts::SQRT_2);
+        sigma = sigma.min(1.4826 * quantile(&d, 0.5) / std::f64::consts::SQRT_2);
     }
     // 3×3 median first: one hot (65535) pixel lifts its reduced pixel by ~0.05, and the box
     // maximum would carry that to its whole neighbourhood.
@@ -399,24 +408,24 @@ pub fn detect(
     // Region and its test (step 4): `None` when it is not direct exposure.
     let attempt = |cand: &[bool]| -> Option<(Vec<bool>, Vec<f32>, Vec<bool>)> {
         let region = grow(cand, &strong, &touch, w, h);
-        let mut rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
+        let rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
         if rv.len() < 4 {
             return None;
         }
-        let level = quantile(&mut rv, 0.5);
-        let spread = quantile(&mut rv, 0.95) - quantile(&mut rv, 0.05);
-        let mut rest: Vec<f32> = (0..w * h).filter(|&i| valid[i] && !region[i]).map(|i| l[i]).collect();
+        let [level, q95, q05] = quantiles(&rv, [0.5, 0.95, 0.05]);
+        let spread = q95 - q05;
+        let rest: Vec<f32> = (0..w * h).filter(|&i| valid[i] && !region[i]).map(|i| l[i]).collect();
         if (rest.len() as f64) < MIN_ANATOMY * n_valid as f64 {
             // Nothing (or almost nothing) but the plateau: a blank or flat-field frame, not a
             // patient with direct exposure around it; the whole field is then the region of interest.
             return None;
         }
-        let sep25 = level - quantile(&mut rest, 0.25);
+        let sep25 = level - quantile(&rest, 0.25);
         let b = masked_box_mean(l, &region, w, h, LOCAL_RADIUS);
         let d1 = dilate(&region, w, h, 1);
         let d2 = dilate(&region, w, h, 2);
-        let mut drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
-        let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&mut drops, 0.5) };
+        let drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
+        let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&drops, 0.5) };
         let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= MIN_EDGE_SEPARATION;
         if !(spread <= MAX_SPREAD || edge || sep25 >= MIN_SEPARATION) {
             return None;
