@@ -172,7 +172,9 @@ def phantom(
     """A seeded synthetic raw frame with ground truth (`.raw`, `.field_mask`, `.anatomy_mask`, ...).
 
     ``physics="wide"`` draws the wider per-frame physics (penumbra, blade transmission, scatter,
-    rotation to ±45°, tight collimation with thick anatomy); ``.scene`` holds the scene as numbers."""
+    rotation to ±45°, tight collimation with thick anatomy, two or three fields on 30 % of rectangle
+    frames); ``.scene`` holds the scene as numbers (``scene["field"]["kind"] == "multiple"`` on a
+    frame with several fields, whose ``.collimation`` is then ``none``, its mask their union)."""
     return _core.phantom(width, height, kind, seed, dose_scale, defects, markers, physics)
 
 

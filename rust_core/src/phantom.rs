@@ -17,7 +17,8 @@
 //! [`Physics::Wide`] widens this per frame (see its doc): penumbra σ 1–8 px, blade transmission
 //! 0–40 %, scatter fraction to 60 %, heel ±15 %, rotation ±45°, tight collimation with thick anatomy
 //! filling the field, gain seams between detector tiles, stationary grid lines near Nyquist, a panel
-//! that saturates in direct exposure, metal implants, paediatric small fields.
+//! that saturates in direct exposure, metal implants, paediatric small fields, and two or three
+//! rectangular fields on one frame (a split cassette: [`MULTI_FIELD_CHANCE`] of rectangle frames).
 //!
 //! Independence from the detector: this module uses nothing of the detection code (its own field
 //! geometry, signed distance, rasteriser and gain; `tests/imaging/test_phantom_truth.py` enforces it)
@@ -114,6 +115,8 @@ pub enum Physics {
     /// Wider: penumbra σ 1–8 px, blade transmission 0–40 %, scatter fraction 13–60 % (SPR 0.15–1.5),
     /// rotation ±45°, heel ±3–15 %, and in 40 % of collimated frames a tight field: the body fills
     /// the field and is thick (attenuation to 4.0 ≈ 25–30 cm of tissue), at 0.08–3× dose as always.
+    /// A rectangle frame carries two or three fields side by side or stacked in
+    /// [`MULTI_FIELD_CHANCE`] of cases, each with its own body (see [`MultiField`]).
     Wide,
 }
 
@@ -228,9 +231,19 @@ pub type EllipseParams = [f64; 7];
 /// where the body chord `c_body > 0` (else A = 0) and `T` is the `tex_n × tex_n` grid (row-major,
 /// `tex[j·n + i]`) interpolated with smoothstep weights at `gx = x/width·(n−1)`, `gy = y/height·(n−1)`
 /// (cell index clamped to n−2). Markers are axis-aligned boxes `|x − cx| ≤ hw ∧ |y − cy| ≤ hh`.
+///
+/// A frame with several fields (wide physics) has them in `field` and `more_fields`: a pixel is in
+/// the field when it is in any of them, and the shutter transmission follows the largest signed
+/// distance. Each further field's patient is in `more_bodies`; `A` is then the sum of the above over
+/// `(body, inner, implants)` and each entry of `more_bodies` (the texture shared, each clamped and
+/// given its metal on its own).
 #[derive(Clone, Debug)]
 pub struct SceneParams {
     pub field: Field,
+    /// The other fields of a frame with two or three; empty otherwise.
+    pub more_fields: Vec<Field>,
+    /// The patients in `more_fields`, one each.
+    pub more_bodies: Vec<BodyParams>,
     pub body: EllipseParams,
     pub inner: Vec<EllipseParams>,
     pub tex: Vec<f64>,
@@ -259,6 +272,14 @@ pub struct SceneParams {
     /// The raw value at which the panel saturates.
     pub saturation_dn: f64,
     pub paediatric: bool,
+}
+
+/// One patient of a multi-field frame as plain numbers (the same meaning as in [`SceneParams`]).
+#[derive(Clone, Debug)]
+pub struct BodyParams {
+    pub body: EllipseParams,
+    pub inner: Vec<EllipseParams>,
+    pub implants: Vec<[f64; 7]>,
 }
 
 /// A generated frame with its ground truth.
@@ -325,6 +346,16 @@ struct Scene {
     markers: Vec<[f64; 5]>,
     /// (cx, cy, half length, half width, cos, sin, μ): rotated boxes of metal inside the body.
     implants: Vec<[f64; 7]>,
+    /// Further fields of a multi-field frame and their patients (empty otherwise).
+    more_fields: Vec<Field>,
+    more_bodies: Vec<Patient>,
+}
+
+/// A patient of a further field: body, inner ellipses, implants.
+struct Patient {
+    body: Ellipse,
+    inner: Vec<Ellipse>,
+    implants: Vec<[f64; 7]>,
 }
 
 /// Metal in the patient reaches this attenuation at most (log units, 0.15 % transmission).
@@ -353,21 +384,30 @@ impl Scene {
         a * (1.0 - fy) + b * fy
     }
 
-    /// Attenuation (log units) of the patient at (x, y).
+    /// Attenuation (log units) of the patients at (x, y).
     #[inline]
     fn attenuation(&self, x: f64, y: f64) -> f64 {
-        let c = self.body.chord(x, y);
+        let mut a = self.body_attenuation(&self.body, &self.inner, &self.implants, x, y);
+        for p in &self.more_bodies {
+            a += self.body_attenuation(&p.body, &p.inner, &p.implants, x, y);
+        }
+        a
+    }
+
+    /// Attenuation (log units) of one patient at (x, y).
+    #[inline]
+    fn body_attenuation(&self, body: &Ellipse, inner: &[Ellipse], implants: &[[f64; 7]], x: f64, y: f64) -> f64 {
+        let c = body.chord(x, y);
         if c <= 0.0 {
             return 0.0;
         }
-        let mut a = self.body.mu * c;
-        for e in &self.inner {
+        let mut a = body.mu * c;
+        for e in inner {
             a += e.mu * e.chord(x, y);
         }
         a += self.tex_amp * self.texture(x, y) * (c * 4.0).min(1.0);
         let a = a.clamp(0.0, self.max_attenuation);
-        let metal: f64 = self
-            .implants
+        let metal: f64 = implants
             .iter()
             .filter(|m| {
                 let (dx, dy) = (x - m[0], y - m[1]);
@@ -392,10 +432,16 @@ impl Scene {
         None
     }
 
+    /// Distance (pixels) to the edge of the nearest field, positive inside one.
+    #[inline]
+    fn signed_distance(&self, x: f64, y: f64) -> f64 {
+        self.more_fields.iter().fold(self.field.signed_distance(x, y), |d, f| d.max(f.signed_distance(x, y)))
+    }
+
     /// Shutter transmission: 1 inside, `leak` outside, logistic penumbra across the edge.
     #[inline]
     fn shutter(&self, x: f64, y: f64) -> f64 {
-        let d = self.field.signed_distance(x, y);
+        let d = self.signed_distance(x, y);
         if d > (20.0 * self.penumbra_scale).max(8.0) {
             return 1.0;
         }
@@ -501,6 +547,142 @@ fn logistic_scale(sigma: f64) -> f64 {
     sigma * 3f64.sqrt() / std::f64::consts::PI
 }
 
+/// Implants sit in the body, in its own axes: a plate, a nail, a screw ([`WideDraws::implants`]).
+fn implants_in(body: &Ellipse, draws: &[[f64; 6]]) -> Vec<[f64; 7]> {
+    let (ba, bb, bc, bs) = (body.a, body.b, body.cos, body.sin);
+    draws
+        .iter()
+        .map(|&[u, v, len, wid, deg, mu]| {
+            let (ic, is) = (deg.to_radians().cos(), deg.to_radians().sin());
+            let (px, py) = (u * ba, v * bb);
+            let short = ba.min(bb);
+            [body.cx + px * bc - py * bs, body.cy + px * bs + py * bc, len * short, wid * short, ic, is, mu]
+        })
+        .collect()
+}
+
+/// Share of wide-physics rectangle frames that carry two or three fields: ≈ 10 % of the wide frames
+/// when the three kinds come in turn, as in the test sets.
+pub const MULTI_FIELD_CHANCE: f64 = 0.3;
+
+/// Two or three rectangular fields on one frame (wide physics, rectangle shutters): a cassette or
+/// panel split for several views, the fields side by side or stacked, each in a slot of its own
+/// (slots of unequal length, with gaps between them and a margin to the border), with a small
+/// rotation of its own (±6°, or none) and its own patient inside (a body ellipse of 45–85 % of the
+/// field, 1–3 bones; the frame's implants go into the first). The blades around every field pass
+/// the frame's blade transmission with its penumbra; dose, heel, scatter fraction, texture and panel
+/// effects are the frame's, as if every view was taken at the same technique with the rest of the
+/// panel under the blades. Drawn from a stream of its own, after everything else: a frame that does
+/// not get several fields is what it was without them, bit for bit.
+struct MultiField {
+    fields: Vec<Field>,
+    patients: Vec<Patient>,
+    markers: Vec<[f64; 5]>,
+}
+
+impl MultiField {
+    fn draw(spec: &PhantomSpec, wd: &WideDraws) -> Option<Self> {
+        let mut r = Rng::new(spec.seed.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ 0x3F1_E1D5);
+        if !r.chance(MULTI_FIELD_CHANCE) {
+            return None;
+        }
+        let (wf, hf) = (spec.width as f64, spec.height as f64);
+        let m = wf.min(hf);
+        let n = 2 + r.chance(0.35) as usize;
+        let side_by_side = r.chance(0.5);
+        let (along, across) = if side_by_side { (wf, hf) } else { (hf, wf) };
+        let margin = m * r.range(0.01, 0.05);
+        let gap = m * r.range(0.02, 0.06);
+        let weights: Vec<f64> = (0..n).map(|_| r.range(0.7, 1.3)).collect();
+        let total: f64 = weights.iter().sum();
+        let free = along - 2.0 * margin - (n - 1) as f64 * gap;
+        // Pixel centres are integers, so the panel spans −0.5 … side − 0.5.
+        let mut start = margin - 0.5;
+        let half_across = 0.5 * (across - 2.0 * margin);
+        let mut fields = Vec::with_capacity(n);
+        let mut patients = Vec::with_capacity(n);
+        for wgt in weights {
+            let half_along = 0.5 * free * wgt / total;
+            let (mut ha, mut hc) = (half_along * r.range(0.75, 0.95), half_across * r.range(0.55, 0.95));
+            let deg = if r.chance(0.3) { 0.0 } else { r.range(-6.0, 6.0) };
+            let (s, c) = deg.to_radians().sin_cos();
+            // The turned field stays in its slot.
+            let (ext_a, ext_c) = (ha * c.abs() + hc * s.abs(), ha * s.abs() + hc * c.abs());
+            let k = (half_along / ext_a).min(half_across / ext_c).min(1.0);
+            (ha, hc) = (ha * k, hc * k);
+            let ca = start + half_along + r.range(-1.0, 1.0) * (half_along - ext_a * k);
+            let cc = margin - 0.5 + half_across + r.range(-1.0, 1.0) * (half_across - ext_c * k);
+            start += 2.0 * half_along + gap;
+            let (cx, cy, hw, hh) = if side_by_side { (ca, cc, ha, hc) } else { (cc, ca, hc, ha) };
+            fields.push(Field::Rect { cx, cy, hw, hh, angle_deg: deg });
+            let bdeg = deg + r.range(-10.0, 10.0);
+            let (bs, bc) = bdeg.to_radians().sin_cos();
+            let (ba, bb) = (hw * r.range(0.45, 0.8), hh * r.range(0.5, 0.85));
+            let body = Ellipse {
+                cx: cx + r.range(-0.08, 0.08) * hw,
+                cy: cy + r.range(-0.08, 0.08) * hh,
+                a: ba,
+                b: bb,
+                cos: bc,
+                sin: bs,
+                mu: r.range(1.0, 2.4),
+            };
+            let inner = (0..1 + (r.next_u64() % 3) as usize)
+                .map(|_| {
+                    let (s, c) = r.range(-90.0f64, 90.0).to_radians().sin_cos();
+                    Ellipse {
+                        cx: body.cx + r.range(-0.4, 0.4) * ba,
+                        cy: body.cy + r.range(-0.4, 0.4) * bb,
+                        a: ba * r.range(0.3, 0.6),
+                        b: bb * r.range(0.05, 0.12),
+                        cos: c,
+                        sin: s,
+                        mu: r.range(0.3, 0.6),
+                    }
+                })
+                .collect();
+            let implants = if patients.is_empty() { implants_in(&body, &wd.implants) } else { Vec::new() };
+            patients.push(Patient { body, inner, implants });
+        }
+        let mut markers = Vec::new();
+        if spec.markers {
+            let size = 0.025 * m;
+            for _ in 0..1 + (r.next_u64() % 2) as usize {
+                let field = fields[(r.next_u64() % n as u64) as usize];
+                let Field::Rect { cx, cy, hw, hh, .. } = field else { continue };
+                // As on a one-field frame: inside the field, 4 % of its size clear of its edge.
+                for _try in 0..20 {
+                    let (x, y) = (cx + r.range(-hw, hw), cy + r.range(-hh, hh));
+                    if field.signed_distance(x, y) < size + 0.08 * hw.min(hh)
+                        || x < size
+                        || y < size
+                        || x > wf - size
+                        || y > hf - size
+                    {
+                        continue;
+                    }
+                    markers.push([x, y, 0.5 * size, 0.7 * size, r.range(0.02, 0.05)]);
+                    break;
+                }
+            }
+        }
+        Some(MultiField { fields, patients, markers })
+    }
+
+    /// Puts the fields, their patients and the markers into the scene drawn for one field.
+    fn apply(self, scene: &mut Scene) {
+        let mut fields = self.fields.into_iter();
+        let mut patients = self.patients.into_iter();
+        if let (Some(f), Some(p)) = (fields.next(), patients.next()) {
+            scene.field = f;
+            (scene.body, scene.inner, scene.implants) = (p.body, p.inner, p.implants);
+        }
+        scene.more_fields = fields.collect();
+        scene.more_bodies = patients.collect();
+        scene.markers = self.markers;
+    }
+}
+
 fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDraws>) -> Scene {
     let (w, h) = (spec.width, spec.height);
     let (wf, hf) = (w as f64, h as f64);
@@ -586,20 +768,7 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDr
         mu = wd.body_mu;
     }
     let body = Ellipse { cx: bcx, cy: bcy, a: ba, b: bb, cos: bc, sin: bs, mu };
-    // Implants sit in the body, in its own axes: a plate, a nail, a screw.
-    let implants: Vec<[f64; 7]> = wide
-        .map(|wd| {
-            wd.implants
-                .iter()
-                .map(|&[u, v, len, wid, deg, mu]| {
-                    let (ic, is) = (deg.to_radians().cos(), deg.to_radians().sin());
-                    let (px, py) = (u * ba, v * bb);
-                    let short = ba.min(bb);
-                    [bcx + px * bc - py * bs, bcy + px * bs + py * bc, len * short, wid * short, ic, is, mu]
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let implants: Vec<[f64; 7]> = wide.map(|wd| implants_in(&body, &wd.implants)).unwrap_or_default();
     let mut inner = Vec::new();
     for _ in 0..1 + (rng.next_u64() % 3) as usize {
         let d: f64 = rng.range(-90.0, 90.0);
@@ -678,6 +847,8 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDr
         penumbra_scale,
         markers,
         implants,
+        more_fields: Vec::new(),
+        more_bodies: Vec::new(),
     }
 }
 
@@ -780,7 +951,15 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
     // doses gives the same anatomy and geometry.
     let mut srng = Rng::new(spec.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xA5A5);
     let wide = (spec.physics == Physics::Wide).then(|| WideDraws::new(spec.seed));
-    let scene = make_scene(spec, &mut srng, dose, wide.as_ref());
+    let mut scene = make_scene(spec, &mut srng, dose, wide.as_ref());
+    let multi = match &wide {
+        Some(wd) if spec.kind == FieldKind::Rect => MultiField::draw(spec, wd),
+        _ => None,
+    };
+    let multi_field = multi.is_some();
+    if let Some(mf) = multi {
+        mf.apply(&mut scene);
+    }
     let mut spr = srng.range(0.15, 0.45);
     if let Some(wd) = &wide {
         spr = wd.scatter_to_primary;
@@ -819,7 +998,7 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
                 let signal = (p + s) * panel.grid(xf, yf);
                 let v = signal + (0.5 * signal).sqrt() * r.normal() + 3.0 * r.normal();
                 row[x] = (v * panel.gain(x, y)).round().clamp(0.0, panel.saturation_dn) as u16;
-                let inside = scene.field.signed_distance(xf, yf) >= 0.0;
+                let inside = scene.signed_distance(xf, yf) >= 0.0;
                 frow[x] = inside;
                 drow[x] = inside && a < DIRECT_MAX_ATTENUATION && mk.is_none();
                 arow[x] = inside && a >= ANATOMY_MIN_ATTENUATION && mk.is_none();
@@ -850,6 +1029,16 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
     let mk = |v: Vec<bool>| Array2::from_shape_vec(shape, v).map_err(|e| CoreError::InvalidArgument(e.to_string()));
     let params = SceneParams {
         field: scene.field,
+        more_fields: scene.more_fields.clone(),
+        more_bodies: scene
+            .more_bodies
+            .iter()
+            .map(|p| BodyParams {
+                body: p.body.params(),
+                inner: p.inner.iter().map(Ellipse::params).collect(),
+                implants: p.implants.clone(),
+            })
+            .collect(),
         body: scene.body.params(),
         inner: scene.inner.iter().map(Ellipse::params).collect(),
         tex: scene.tex.clone(),
@@ -867,7 +1056,8 @@ pub fn generate(spec: &PhantomSpec) -> CoreResult<Phantom> {
         tile_gain: panel.gains.clone(),
         grid: panel.grid,
         saturation_dn: panel.saturation_dn,
-        paediatric: wide.as_ref().is_some_and(|wd| wd.paediatric.is_some()),
+        // A multi-field frame's fields are sized by its layout, not by the child's draw.
+        paediatric: !multi_field && wide.as_ref().is_some_and(|wd| wd.paediatric.is_some()),
     };
     Ok(Phantom {
         raw: Array2::from_shape_vec(shape, raw).map_err(|e| CoreError::InvalidArgument(e.to_string()))?,

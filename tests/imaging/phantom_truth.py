@@ -5,6 +5,10 @@ field, direct-exposure, anatomy and marker masks from them with NumPy. It import
 imaging chain (``dros`` is not imported at all), so the truth the accuracy tests compare against is
 drawn by neither the detector's rasteriser nor the phantom's. Pixel centres sit on integer
 coordinates (x = column, y = row); a pixel is in the field when its centre is inside the geometry.
+
+A wide-physics frame may carry two or three rectangular fields (``scene["field"]["kind"] ==
+"multiple"``, the fields in ``scene["field"]["fields"]``): its field is their union, and each further
+field's patient is in ``scene["more_bodies"]``; the attenuation is the sum over the patients.
 """
 
 from __future__ import annotations
@@ -40,9 +44,14 @@ def _grid(width: int, height: int) -> tuple[F64, F64]:
 
 
 def field_mask(field: dict[str, Any], width: int, height: int) -> BoolMask:
-    """Rect (rotated), circle or open field, by the pixel-centre rule."""
+    """Rect (rotated), circle or open field, by the pixel-centre rule; the union of several fields."""
     x, y = _grid(width, height)
     kind = field["kind"]
+    if kind == "multiple":
+        union = np.zeros((height, width), dtype=bool)
+        for f in field["fields"]:
+            union |= field_mask(f, width, height)
+        return union
     if kind == "none":
         return np.ones((height, width), dtype=bool)
     cx, cy = field["center"]
@@ -94,9 +103,23 @@ def _bbox(e: list[float], width: int, height: int) -> tuple[int, int, int, int]:
 
 
 def attenuation(scene: dict[str, Any], width: int, height: int) -> F64:
-    """The patient's attenuation (log units) at every pixel centre (0 outside the body)."""
+    """The patients' attenuation (log units) at every pixel centre (0 outside the bodies)."""
+    out = _patient(scene, scene["body"], scene["inner"], scene.get("implants", []), width, height)
+    for p in scene.get("more_bodies", []):
+        out = out + _patient(scene, p["body"], p["inner"], p["implants"], width, height)
+    return out
+
+
+def _patient(
+    scene: dict[str, Any],
+    body: list[float],
+    inner: list[list[float]],
+    implants: list[list[float]],
+    width: int,
+    height: int,
+) -> F64:
+    """One patient's attenuation: body, inner ellipses, the shared texture, metal."""
     out: F64 = np.zeros((height, width))
-    body = scene["body"]
     x0, x1, y0, y1 = _bbox(body, width, height)
     if x0 == x1 or y0 == y1:
         return out
@@ -104,7 +127,7 @@ def attenuation(scene: dict[str, Any], width: int, height: int) -> F64:
     y = np.arange(y0, y1, dtype=np.float64)[:, None]
     cb = _chord(body, x, y)
     a = body[6] * cb
-    for e in scene["inner"]:
+    for e in inner:
         a = a + e[6] * _chord(e, x, y)
     n = int(scene["tex_n"])
     tex = np.asarray(scene["tex"], dtype=np.float64).reshape(n, n)  # [row j, column i]
@@ -113,7 +136,7 @@ def attenuation(scene: dict[str, Any], width: int, height: int) -> F64:
     a = np.clip(a, 0.0, scene["max_attenuation"])
     # metal implants (wide physics): added after the clamp, up to their own limit
     metal = np.zeros_like(a)
-    for cx, cy, half_len, half_wid, c, s, mu in scene.get("implants", []):
+    for cx, cy, half_len, half_wid, c, s, mu in implants:
         dx, dy = x - cx, y - cy
         metal = metal + mu * ((np.abs(dx * c + dy * s) <= half_len) & (np.abs(-dx * s + dy * c) <= half_wid))
     a = np.where(metal > 0.0, np.minimum(a + metal, scene.get("implant_max_attenuation", np.inf)), a)

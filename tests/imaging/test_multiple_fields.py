@@ -3,14 +3,20 @@
 Users expect every exposed field to stay visible: the shutter may enclose all of them or none, but it
 must never black out one. The frames are drawn here with NumPy (rectangular fields with 3 % blade
 transmission around them, an elliptical body in each, scatter, Poisson noise), independent of the
-Rust phantom, which draws one field per frame.
+Rust phantom. The wide Rust phantom draws such frames too (30 % of its rectangle frames, two or three
+fields side by side or stacked); they are judged in `imaging_sets.evaluate`, `test_wide_fields` and
+`test_wide_window`, where the chain blacks out a field on all 6 held-out ones among the first 60 and
+on 29 of the 36 in the wide development set.
 
 With three fields side by side the detected rectangle encloses all three. With two, the detector used
 to take one field for the collimated one and shutter the other as blade shadow, blacking out the second
 exposure's anatomy. It now checks, after a shutter is found, whether the frame is exposed outside it like
 the field's own direct exposure (`collimation::exposed_outside`): then there is another field, and the
-frame is left without a shutter. A layout listed in KNOWN_HIDDEN_FIELD must still hide a field (the test
-fails when it is fixed); none is listed."""
+frame is left without a shutter. That check runs only when the field shows direct exposure well above
+its median, which holds while the body covers about half of the field or more (46 % here by default).
+With smaller bodies, as on the Rust phantom's multi-field frames, the median is direct exposure itself
+and a field is blacked out again: the "small bodies" cases (body 34 % and 16 % of the field). A case
+listed in KNOWN_HIDDEN_FIELD must still hide a field (the test fails when it is fixed)."""
 
 from __future__ import annotations
 
@@ -28,17 +34,26 @@ LAYOUTS: dict[str, list[Box]] = {
     "two of unequal size": [(100, 300, 1300, 1750), (1450, 700, 1950, 1300)],
     "three side by side": [(80, 200, 640, 1800), (740, 200, 1300, 1800), (1400, 200, 1960, 1800)],
 }
-KNOWN_HIDDEN_FIELD: set[str] = set()
+# Semi-axes of each field's body as shares of the field's width and height: 0.35 × 0.42 covers 46 % of it.
+BODY = (0.35, 0.42)
+# Cases with smaller bodies: (layout, body semi-axes).
+SMALL_BODIES: dict[str, tuple[str, tuple[float, float]]] = {
+    "two side by side, small bodies (34 %)": ("two side by side", (0.3, 0.36)),
+    "two stacked, small bodies (16 %)": ("two stacked", (0.2, 0.25)),
+}
+CASES = {**{name: (name, BODY) for name in LAYOUTS}, **SMALL_BODIES}
+# Measured: the shutter fits one field and the other is blacked out (kept 0.000).
+KNOWN_HIDDEN_FIELD: set[str] = set(SMALL_BODIES)
 
 
-def frame(fields: list[Box], seed: int = 1) -> npt.NDArray[np.uint16]:
+def frame(fields: list[Box], seed: int = 1, semi_axes: tuple[float, float] = BODY) -> npt.NDArray[np.uint16]:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     shutter = np.full((SIZE, SIZE), 0.03)
     mu = np.zeros((SIZE, SIZE))
     for x0, y0, x1, y1 in fields:
         shutter[y0:y1, x0:x1] = 1.0
-        cx, cy, a, b = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 0.35, (y1 - y0) * 0.42
+        cx, cy, a, b = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * semi_axes[0], (y1 - y0) * semi_axes[1]
         e = ((xx - cx) / a) ** 2 + ((yy - cy) / b) ** 2
         body = e < 1
         mu[body] = np.maximum(mu[body], 0.8 + np.sqrt(1 - e[body]))
@@ -47,17 +62,18 @@ def frame(fields: list[Box], seed: int = 1) -> npt.NDArray[np.uint16]:
     return np.clip(counts * (1000.0 / 675.0), 0, 65535).astype(np.uint16)
 
 
-def coverage(layout: str) -> list[float]:
+def coverage(case: str) -> list[float]:
     """The share of each field that the chain's field mask keeps."""
+    layout, body = CASES[case]
     fields = LAYOUTS[layout]
-    kept = imaging.process(frame(fields)).field_mask
+    kept = imaging.process(frame(fields, semi_axes=body)).field_mask
     return [float(kept[y0:y1, x0:x1].mean()) for x0, y0, x1, y1 in fields]
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_no_exposed_field_is_shuttered(layout: str) -> None:
-    kept = coverage(layout)
-    if layout in KNOWN_HIDDEN_FIELD:
-        assert min(kept) < 0.5, f"{layout}: every field now kept ({kept}): remove it from KNOWN_HIDDEN_FIELD"
+@pytest.mark.parametrize("case", CASES)
+def test_no_exposed_field_is_shuttered(case: str) -> None:
+    kept = coverage(case)
+    if case in KNOWN_HIDDEN_FIELD:
+        assert min(kept) < 0.5, f"{case}: every field now kept ({kept}): remove it from KNOWN_HIDDEN_FIELD"
     else:
-        assert min(kept) >= 0.99, f"{layout}: a field is shuttered, kept shares {kept}"
+        assert min(kept) >= 0.99, f"{case}: a field is shuttered, kept shares {kept}"

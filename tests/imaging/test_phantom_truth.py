@@ -3,7 +3,7 @@
 * `phantom_truth` (NumPy, from the phantom's scene numbers) rasterises rectangles, rotated
   rectangles and circles to their analytic areas;
 * the masks the Rust phantom returns equal that independent rasterisation pixel for pixel, for both
-  physics and every kind;
+  physics and every kind, and on wide frames with two or three fields (their union);
 * module boundaries: the phantom uses nothing of the detection code, the detection code nothing of
   the phantom, no constant name is shared between them, and the NumPy truth does not import `dros`.
 """
@@ -119,7 +119,8 @@ def test_wide_physics_draws_cover_the_issue_ranges() -> None:
     sig = [s["penumbra_sigma"] for s in sc]
     tr = [s["blade_transmission"] for s in sc]
     sf = [s["scatter_to_primary"] / (1 + s["scatter_to_primary"]) for s in sc]
-    ang = [abs(s["field"]["angle_deg"]) for s in sc]
+    # frames with several fields turn each by a few degrees only (test_multi_field_frames_*)
+    ang = [abs(s["field"]["angle_deg"]) for s in sc if s["field"]["kind"] == "rect"]
     assert 1.0 <= min(sig) < 1.5 and 7.5 < max(sig) <= 8.0
     assert 0.0 <= min(tr) < 0.03 and 0.37 < max(tr) <= 0.4
     assert max(sf) > 0.57 and max(sf) <= 0.6
@@ -234,3 +235,65 @@ def test_implants_are_metal_in_the_raw_frame_and_anatomy_in_the_truth() -> None:
     assert metal.any()
     # darker than the tissue, though scatter (up to 60 % of the signal) fills much of its shadow
     assert np.median(ph.raw[metal]) < 0.5 * np.median(ph.raw[t.anatomy & ~metal])
+
+
+def _fields(scene: dict[str, Any]) -> list[dict[str, Any]]:
+    f = scene["field"]
+    return list(f["fields"]) if f["kind"] == "multiple" else [f]
+
+
+def _rect_corners(f: dict[str, Any]) -> list[tuple[float, float]]:
+    (cx, cy), (hw, hh) = f["center"], f["half_size"]
+    t = math.radians(f["angle_deg"])
+    c, s = math.cos(t), math.sin(t)
+    return [(cx + u * c - v * s, cy + u * s + v * c) for u, v in ((-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh))]
+
+
+def test_multi_field_frames_are_a_share_of_wide_rectangles() -> None:
+    """Two or three fields on about 30 % of wide rectangle frames (10 % of wide frames with the kinds
+    in turn), never on circles, open fields or classic physics; a third of them with three."""
+    n = 300
+    fields = [_fields(imaging.phantom("rect", 64, 64, seed=s, physics="wide").scene) for s in range(n)]
+    multi = [f for f in fields if len(f) > 1]
+    assert 0.22 * n < len(multi) < 0.38 * n, len(multi)
+    assert {len(f) for f in multi} == {2, 3}
+    assert 0.2 * len(multi) < sum(len(f) == 3 for f in multi) < 0.5 * len(multi)
+    assert all(g["kind"] == "rect" and abs(g["angle_deg"]) <= 6.0 for f in multi for g in f)
+    for kind, physics in [("circle", "wide"), ("none", "wide"), ("rect", "classic")]:
+        kinds = {imaging.phantom(kind, 64, 64, seed=s, physics=physics).scene["field"]["kind"] for s in range(100)}
+        assert kinds == {kind}, (kind, physics, kinds)
+
+
+def test_multi_field_frames_have_disjoint_fields_of_analytic_area_each_with_its_patient() -> None:
+    """Each field lies on the panel, none overlaps another, the union has the sum of their areas, and
+    each field holds anatomy of its own patient; the phantom's masks equal the NumPy rasterisation."""
+    w, h = 900, 700
+    checked = 0
+    for seed in range(60):
+        p = imaging.phantom("rect", w, h, seed=seed, physics="wide")
+        if p.scene["field"]["kind"] != "multiple":
+            continue
+        checked += 1
+        fields = _fields(p.scene)
+        assert len(p.scene["more_bodies"]) == len(fields) - 1 and not p.scene["paediatric"]
+        assert p.collimation.kind == "none" and np.array_equal(p.collimation.mask, p.field_mask)
+        masks = [field_mask(f, w, h) for f in fields]
+        assert sum(int(m.sum()) for m in masks) == int(np.logical_or.reduce(masks).sum()), f"seed {seed}: overlap"
+        for f in fields:
+            assert all(-0.5 <= x <= w - 0.5 and -0.5 <= y <= h - 0.5 for x, y in _rect_corners(f)), seed
+        area = sum(4 * f["half_size"][0] * f["half_size"][1] for f in fields)
+        perimeter = sum(4 * (f["half_size"][0] + f["half_size"][1]) for f in fields)
+        assert _within(int(p.field_mask.sum()), area, perimeter), (seed, int(p.field_mask.sum()), area)
+        t = truth(p.scene, w, h)
+        for name, mine, theirs in [
+            ("field", t.field, p.field_mask),
+            ("direct", t.direct, p.direct_mask),
+            ("anatomy", t.anatomy, p.anatomy_mask),
+            ("markers", t.markers, p.marker_mask),
+        ]:
+            differ = int(np.count_nonzero(mine ^ theirs))
+            assert differ <= 10, f"seed {seed} {name}: {differ} pixels differ"
+        for i, m in enumerate(masks):
+            assert (t.anatomy & m).sum() > 0.1 * m.sum(), f"seed {seed}: field {i} holds little anatomy"
+            assert t.direct[m].any(), f"seed {seed}: field {i} has no direct exposure"
+    assert checked >= 10, checked

@@ -8,7 +8,8 @@ clip, implants, paediatric fields, low dose). The chain was tuned on the wide de
 Every frame: the window holds the processed anatomy's 2nd–98th percentile and is at most
 `MAX_WIDTH_FACTOR` times its range wide, and EI is within 5 % of the truth's. Frames that miss are
 listed in `KNOWN_MISSES` with what they miss, as measured once after the last change: the test
-fails when another frame misses or when a listed one no longer does. Field detection on these
+fails when another frame misses or when a listed one no longer does. On a frame with two or three
+fields the anatomy is that of every field (`imaging_sets.evaluate`). Field detection on these
 frames is `test_wide_fields`' subject; a frame whose field is missed misses here too.
 """
 
@@ -34,6 +35,13 @@ KNOWN_MISSES: dict[int, tuple[str, ...]] = {
     7130011: ("EI",),
     # field IoU 0.970, direct exposure IoU 0.86: window clips and is 1.22x, EI 226 vs 276
     7130019: ("window", "wide", "EI"),
+    # Two fields on one frame (the phantom draws them since issue 13's point 2), one blacked out by
+    # the shutter (test_wide_fields' KNOWN_SHUTTERED_FIELD): its anatomy is 0 in the output, so the
+    # window clips the anatomy's 2nd percentile (0), and EI is of one field only.
+    # window [716, 3317] against [0, 2985]; EI 841 vs 931
+    7130000: ("window", "EI"),
+    # window [695, 3128] against [0, 2760]; EI 228 vs 198
+    7130009: ("window", "EI"),
 }
 
 

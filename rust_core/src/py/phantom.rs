@@ -2,7 +2,8 @@
 //!
 //! The phantom module knows nothing of the detector; only here, for the Python face, is its field
 //! also shown as a `Collimation` (the type the detector returns) so callers compare like with like.
-//! Its `mask` is the phantom's own field mask.
+//! Its `mask` is the phantom's own field mask. A frame with two or three fields has no one outline:
+//! its collimation is `none` in kind and geometry, and its `mask` the union of the fields.
 
 use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
@@ -18,7 +19,8 @@ use crate::phantom::{generate, Field, FieldKind, PhantomSpec, Physics, ScenePara
 pub struct PyPhantom {
     /// 2-D uint16 raw frame (`scene["dn_per_ugy"]` DN per µGy, offset 0).
     pub raw: Py<PyArray2<u16>>,
-    /// Ground-truth collimation; `collimation.mask` is `field_mask`.
+    /// Ground-truth collimation; `collimation.mask` is `field_mask` (kind `none` on a frame with
+    /// several fields: `scene["field"]["kind"] == "multiple"`).
     pub collimation: Py<PyCollimation>,
     pub field_mask: Py<PyArray2<bool>>,
     /// Direct (unattenuated) exposure inside the field.
@@ -58,11 +60,10 @@ fn field_as_collimation(field: &Field, w: usize, h: usize) -> Collimation {
     }
 }
 
-fn scene_to_py<'py>(py: Python<'py>, sc: &SceneParams, kind: FieldKind) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
+fn field_to_py<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyDict>> {
     let f = PyDict::new(py);
-    f.set_item("kind", kind.as_str())?;
-    match sc.field {
+    f.set_item("kind", field.kind().as_str())?;
+    match *field {
         Field::Open => {}
         Field::Rect { cx, cy, hw, hh, angle_deg } => {
             f.set_item("center", (cx, cy))?;
@@ -74,7 +75,31 @@ fn scene_to_py<'py>(py: Python<'py>, sc: &SceneParams, kind: FieldKind) -> PyRes
             f.set_item("radius", r)?;
         }
     }
-    d.set_item("field", f)?;
+    Ok(f)
+}
+
+/// The scene as a dict. A frame with several fields has `field = {"kind": "multiple", "fields":
+/// [each field]}` and `more_bodies` (the patients of the second and third field: `body`, `inner`,
+/// `implants`); other frames have neither key's new form.
+fn scene_to_py<'py>(py: Python<'py>, sc: &SceneParams) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    if sc.more_fields.is_empty() {
+        d.set_item("field", field_to_py(py, &sc.field)?)?;
+    } else {
+        let f = PyDict::new(py);
+        f.set_item("kind", "multiple")?;
+        let all = std::iter::once(&sc.field).chain(&sc.more_fields).map(|g| field_to_py(py, g));
+        f.set_item("fields", all.collect::<PyResult<Vec<_>>>()?)?;
+        d.set_item("field", f)?;
+        let bodies = sc.more_bodies.iter().map(|b| {
+            let e = PyDict::new(py);
+            e.set_item("body", b.body.to_vec())?;
+            e.set_item("inner", b.inner.iter().map(|x| x.to_vec()).collect::<Vec<_>>())?;
+            e.set_item("implants", b.implants.iter().map(|x| x.to_vec()).collect::<Vec<_>>())?;
+            Ok(e)
+        });
+        d.set_item("more_bodies", bodies.collect::<PyResult<Vec<_>>>()?)?;
+    }
     d.set_item("body", sc.body.to_vec())?;
     d.set_item("inner", sc.inner.iter().map(|e| e.to_vec()).collect::<Vec<_>>())?;
     d.set_item("tex", sc.tex.clone())?;
@@ -123,7 +148,12 @@ fn phantom_py(
     let spec = PhantomSpec { width, height, kind, seed, dose_scale, defects, markers, physics };
     let ph = run_detached(py, || generate(&spec))?;
     let field = ph.field_mask.into_pyarray(py).unbind();
-    let coll = collimation_to_py(py, &field_as_collimation(&ph.scene.field, width, height), field.clone_ref(py))?;
+    let outline = if ph.scene.more_fields.is_empty() {
+        field_as_collimation(&ph.scene.field, width, height)
+    } else {
+        Collimation::none(width, height)
+    };
+    let coll = collimation_to_py(py, &outline, field.clone_ref(py))?;
     Ok(PyPhantom {
         raw: ph.raw.into_pyarray(py).unbind(),
         collimation: Py::new(py, coll)?,
@@ -133,7 +163,7 @@ fn phantom_py(
         marker_mask: ph.marker_mask.into_pyarray(py).unbind(),
         dose_scale: ph.dose_scale,
         seed,
-        scene: scene_to_py(py, &ph.scene, kind)?.unbind(),
+        scene: scene_to_py(py, &ph.scene)?.unbind(),
     })
 }
 
