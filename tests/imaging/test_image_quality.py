@@ -18,10 +18,12 @@ CNR_GAIN_MIN = 1.5
 HALO_MAX = 0.05
 MOIRE_MAX = 0.01
 
-# Measured (seed 1): the coarsest disc gains least where the preset favours fine detail.
-KNOWN_LOW_CNR = {("extremity", 64): 1.46, ("vet_extremity", 64): 1.38}
+# The coarsest disc gains least where the preset favours fine detail. Empty since the extremity presets
+# raised levels 3-6 (64 px: 1.46 → 1.64 and 1.38 → 1.62 at seed 1; 1.58-1.61 at seeds 2-4).
+KNOWN_LOW_CNR: dict[tuple[str, int], float] = {}
 # Was 26-141 % of the window while the 3.5-log-unit step entered the pyramid whole. The pyramid now
-# sees anatomy only (rust_core/src/enhance/fill.rs): 2.9-3.8 % here, 2.6-3.5 % at the second place.
+# sees anatomy only (rust_core/src/enhance/fill.rs): 0.6-0.8 % here, 0.5-0.8 % at the second place (2.9-3.8 % and
+# 2.6-3.5 % while the window of the frame with the plate left the plate out and held a sliver of the tissue).
 KNOWN_HALO: set[str] = set()
 # Was 5.6-9.0 % of the window at 0.080 cycles/px: the 0.42 c/px grid folded by the 2 × 2 box mean that
 # made the pyramid's first level. Its binomial reduction (frame::half_log) passes 1.6 % of it: 0.6-0.8 %.

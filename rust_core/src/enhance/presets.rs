@@ -39,7 +39,7 @@ pub const PRESETS: &[(&str, EnhanceParams)] = &[
     (
         "extremity",
         EnhanceParams {
-            gains: [1.3, 1.6, 1.6, 1.4, 1.2, 1.0, 1.0, 1.0],
+            gains: [1.3, 1.6, 1.6, 1.4, 1.3, 1.25, 1.1, 1.0],
             power: 0.65,
             latitude: 0.75,
             noise_coring: 1.2,
@@ -67,7 +67,7 @@ pub const PRESETS: &[(&str, EnhanceParams)] = &[
     (
         "vet_extremity",
         EnhanceParams {
-            gains: [1.4, 1.7, 1.6, 1.4, 1.2, 1.0, 1.0, 1.0],
+            gains: [1.4, 1.7, 1.6, 1.5, 1.4, 1.3, 1.1, 1.0],
             power: 0.65,
             latitude: 0.75,
             noise_coring: 1.2,
