@@ -316,20 +316,29 @@ pub fn detect(
     let l = &low.log.data;
     // Reduced pixels whose whole block is in the field (convex field: its four corner pixels
     // are), and those that reach into it at all.
-    let corner_in = |x: usize, y: usize| {
-        let (x0, y0) = (x as f64 * f, y as f64 * f);
-        let x1 = ((x + 1) as f64 * f - 1.0).min((coll.width - 1) as f64);
-        let y1 = ((y + 1) as f64 * f - 1.0).min((coll.height - 1) as f64);
-        [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].iter().all(|&(a, b)| coll.signed_distance(a, b) >= 0.0)
-    };
-    let blk_all: Vec<bool> = (0..w * h).into_par_iter().map(|i| corner_in(i % w, i / w)).collect();
-    let blk_any: Vec<bool> = (0..w * h)
-        .into_par_iter()
-        .map(|i| {
-            let (cx, cy) = low.to_full((i % w) as f64, (i / w) as f64);
-            coll.signed_distance(cx, cy) >= -0.75 * f
-        })
-        .collect();
+    // Row by row: the signed distances of a row's corners (and centres) side by side.
+    let xs0: Vec<f64> = (0..w).map(|x| x as f64 * f).collect();
+    let xs1: Vec<f64> = (0..w).map(|x| ((x + 1) as f64 * f - 1.0).min((coll.width - 1) as f64)).collect();
+    let centres: Vec<f64> = (0..w).map(|x| low.to_full(x as f64, 0.0).0).collect();
+    let mut blk_all = vec![false; w * h];
+    let mut blk_any = vec![false; w * h];
+    blk_all.par_chunks_mut(w).zip(blk_any.par_chunks_mut(w)).enumerate().for_each_init(
+        || (vec![0f64; w], vec![0f64; w]),
+        |(d, e), (y, (all, any))| {
+            let (y0, y1) = (y as f64 * f, ((y + 1) as f64 * f - 1.0).min((coll.height - 1) as f64));
+            all.fill(true);
+            for (xs, yy) in [(&xs0, y0), (&xs1, y0), (&xs0, y1), (&xs1, y1)] {
+                coll.signed_distance_row(xs, yy, d);
+                for (a, v) in all.iter_mut().zip(d.iter()) {
+                    *a &= *v >= 0.0;
+                }
+            }
+            coll.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, e);
+            for (a, v) in any.iter_mut().zip(e.iter()) {
+                *a = *v >= -0.75 * f;
+            }
+        },
+    );
     let outside: Vec<bool> = blk_all.iter().map(|b| !b).collect();
     let not_core = dilate(&outside, w, h, 1);
     let valid: Vec<bool> = (0..w * h).map(|i| !not_core[i] && !markers[i]).collect();
@@ -756,13 +765,11 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     let (w, h) = (low.log.width, low.log.height);
     let f = low.factor as f64;
     let l = &low.log.data;
-    let sd: Vec<f64> = (0..w * h)
-        .into_par_iter()
-        .map(|i| {
-            let (fx, fy) = low.to_full((i % w) as f64, (i / w) as f64);
-            coll.signed_distance(fx, fy)
-        })
-        .collect();
+    let centres: Vec<f64> = (0..w).map(|x| low.to_full(x as f64, 0.0).0).collect();
+    let mut sd = vec![0f64; w * h];
+    sd.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        coll.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, row);
+    });
     let field: Vec<bool> = sd.iter().map(|d| *d >= 0.5 * f).collect();
     // Integral images of the in-field values and counts.
     let mut s = vec![0f64; (w + 1) * (h + 1)];
