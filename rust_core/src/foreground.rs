@@ -595,31 +595,61 @@ fn penumbra_band(
         .flat_map_iter(|hy| {
             let ly = (hy / q).min(lh - 1);
             let lrow = ly * lw;
-            let cols = if rows_near[ly] { lw } else { 0 };
-            let columns = (0..cols).filter(move |&lx| near_edge[lrow + lx]);
-            columns.flat_map(move |lx| block_columns(lx, q, lw, hw)).filter_map(move |hx| {
-                let (cx, cy) = (2.0 * hx as f64 + 0.5, 2.0 * hy as f64 + 0.5);
-                let sd = coll.signed_distance(cx, cy);
-                if !(0.0..PENUMBRA_DEPTH).contains(&sd) {
-                    return None;
+            let mut out = Vec::new();
+            if !rows_near[ly] {
+                return out;
+            }
+            let cy = 2.0 * hy as f64 + 0.5;
+            // Runs of near-edge blocks; each run's signed distances (the pixel and its four
+            // neighbours at ±1 px, for the edge normal) row by row, side by side.
+            let mut lx = 0;
+            while lx < lw {
+                if !near_edge[lrow + lx] {
+                    lx += 1;
+                    continue;
                 }
-                let nx = coll.signed_distance(cx + 1.0, cy) - coll.signed_distance(cx - 1.0, cy);
-                let ny = coll.signed_distance(cx, cy + 1.0) - coll.signed_distance(cx, cy - 1.0);
-                let norm = nx.hypot(ny);
-                if norm < 1e-6 {
-                    return None;
+                let first = lx;
+                while lx < lw && near_edge[lrow + lx] {
+                    lx += 1;
                 }
-                let step = (PENUMBRA_DEPTH - sd) / norm;
-                let (px, py) = ((cx + step * nx) / 2.0, (cy + step * ny) / 2.0);
-                if px < 0.0 || py < 0.0 || px >= hw as f64 || py >= hh as f64 {
-                    return None;
+                let cols = block_columns(first, q, lw, hw).start..block_columns(lx - 1, q, lw, hw).end;
+                let xs: Vec<f64> = cols.clone().map(|hx| 2.0 * hx as f64 + 0.5).collect();
+                let right: Vec<f64> = xs.iter().map(|x| x + 1.0).collect();
+                let left: Vec<f64> = xs.iter().map(|x| x - 1.0).collect();
+                let n = xs.len();
+                let mut d = vec![0f64; 5 * n];
+                let (sd, rest) = d.split_at_mut(n);
+                let (sd_right, rest) = rest.split_at_mut(n);
+                let (sd_left, rest) = rest.split_at_mut(n);
+                let (sd_below, sd_above) = rest.split_at_mut(n);
+                coll.signed_distance_row(&xs, cy, sd);
+                coll.signed_distance_row(&right, cy, sd_right);
+                coll.signed_distance_row(&left, cy, sd_left);
+                coll.signed_distance_row(&xs, cy + 1.0, sd_below);
+                coll.signed_distance_row(&xs, cy - 1.0, sd_above);
+                for (k, hx) in cols.enumerate() {
+                    let (cx, sd) = (xs[k], sd[k]);
+                    if !(0.0..PENUMBRA_DEPTH).contains(&sd) {
+                        continue;
+                    }
+                    let nx = sd_right[k] - sd_left[k];
+                    let ny = sd_below[k] - sd_above[k];
+                    let norm = nx.hypot(ny);
+                    if norm < 1e-6 {
+                        continue;
+                    }
+                    let step = (PENUMBRA_DEPTH - sd) / norm;
+                    let (px, py) = ((cx + step * nx) / 2.0, (cy + step * ny) / 2.0);
+                    if px < 0.0 || py < 0.0 || px >= hw as f64 || py >= hh as f64 {
+                        continue;
+                    }
+                    let qi = py as usize * hw + px as usize;
+                    if half_[qi] {
+                        out.push((hy * hw + hx, sd as usize, g1.data[hy * hw + hx] - g1.data[qi]));
+                    }
                 }
-                let qi = py as usize * hw + px as usize;
-                if !half_[qi] {
-                    return None;
-                }
-                Some((hy * hw + hx, sd as usize, g1.data[hy * hw + hx] - g1.data[qi]))
-            })
+            }
+            out
         })
         .collect();
     let mut per_bin: Vec<Vec<f32>> = vec![Vec::new(); bins];
