@@ -93,14 +93,24 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("collimator_circle", det.t_circle));
     let coll = det.collimation;
 
-    let t = Instant::now();
-    // Spans rather than the full-resolution mask until the end: the mask is built last, when
-    // the enhancement's planes are gone (it was 9.4 MB of the peak on 3072²).
-    let spans: Vec<(usize, usize)> = (0..h).map(|y| coll.row_span(y)).collect();
-    let marks = foreground::markers(&low, &coll);
-    let direct = foreground::detect(&low, &g1, &coll, &marks.mask, &spans, w);
+    // The foreground detection has serial steps (flood fills, selections): level 0's noise, which
+    // needs only the field, runs beside it.
+    let ((spans, marks, direct, t_foreground), (sigma0, t_sigma0)) = rayon::join(
+        || {
+            let t = Instant::now();
+            // Spans rather than the full-resolution mask until the end: the mask is built last,
+            // when the enhancement's planes are gone (it was 9.4 MB of the peak on 3072²).
+            let spans: Vec<(usize, usize)> = (0..h).map(|y| coll.row_span(y)).collect();
+            let marks = foreground::markers(&low, &coll);
+            let direct = foreground::detect(&low, &g1, &coll, &marks.mask, &spans, w);
+            (spans, marks, direct, t.elapsed().as_secs_f64())
+        },
+        || {
+            let t = Instant::now();
+            (enhance::pyramid::level0_sigma(frame, &lut, &g1, &coll), t.elapsed().as_secs_f64())
+        },
+    );
     let (lw, lf) = (low.log.width, low.factor);
-    let t_foreground = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
     let mut image = enhance::pyramid::enhance(
@@ -110,9 +120,10 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
         &coll,
         direct.as_ref().map(|d| d.half.as_slice()),
         (&marks.mask, lw, lf),
+        sigma0,
         &params.enhance,
     );
-    let t_enhance = t.elapsed().as_secs_f64();
+    let t_enhance = t.elapsed().as_secs_f64() + t_sigma0;
     // The full-resolution masks only once the enhancement's planes are gone: the peak memory is
     // then lower by two masks. Their time is the foreground stage's.
     let t = Instant::now();
@@ -125,14 +136,28 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     apply_shutter(&mut image, w, &coll, params.enhance.soft_border_px as f64);
     timings.push(("apply", t.elapsed().as_secs_f64()));
 
-    let t = Instant::now();
-    let (wc, ww) = auto_wwwl::window(&image, &anatomy, w);
-    timings.push(("auto_wwwl", t.elapsed().as_secs_f64()));
-
-    let t = Instant::now();
-    let ei =
-        exposure::exposure_index_in_spans(frame.data, &anatomy, w, Some(&spans), params.target_ei, &params.calibration);
-    timings.push(("exposure_index", t.elapsed().as_secs_f64()));
+    // Window and EI read different images through the same anatomy; each has serial steps.
+    let ((wc, ww, t_window), (ei, t_ei)) = rayon::join(
+        || {
+            let t = Instant::now();
+            let (wc, ww) = auto_wwwl::window(&image, &anatomy, w);
+            (wc, ww, t.elapsed().as_secs_f64())
+        },
+        || {
+            let t = Instant::now();
+            let ei = exposure::exposure_index_in_spans(
+                frame.data,
+                &anatomy,
+                w,
+                Some(&spans),
+                params.target_ei,
+                &params.calibration,
+            );
+            (ei, t.elapsed().as_secs_f64())
+        },
+    );
+    timings.push(("auto_wwwl", t_window));
+    timings.push(("exposure_index", t_ei));
 
     let field_mask = coll.mask();
     let shape = (h, w);

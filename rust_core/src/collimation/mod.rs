@@ -501,12 +501,17 @@ pub struct Detection {
 
 /// Runs both detectors on the reduced image and keeps the hypothesis the edges support best.
 pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
-    let t0 = std::time::Instant::now();
-    let rc = rect::coarse(low);
-    let t_rect_coarse = t0.elapsed().as_secs_f64();
-    let t1 = std::time::Instant::now();
-    let cc = circle::coarse(low);
-    let mut t_circle = t1.elapsed().as_secs_f64();
+    // Independent searches, each with serial steps: side by side.
+    let ((rc, t_rect_coarse), (cc, mut t_circle)) = rayon::join(
+        || {
+            let t = std::time::Instant::now();
+            (rect::coarse(low), t.elapsed().as_secs_f64())
+        },
+        || {
+            let t = std::time::Instant::now();
+            (circle::coarse(low), t.elapsed().as_secs_f64())
+        },
+    );
     let circle_support = cc.as_ref().map(|c| c.support).unwrap_or(0.0);
     let rect_ok = !rc.sides.is_empty();
     let mut t_rect = t_rect_coarse;

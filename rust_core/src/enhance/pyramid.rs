@@ -261,7 +261,8 @@ fn abs_median(v: &mut [u32]) -> Option<f32> {
 
 /// Noise σ of level 0 (`ln(raw) − up(G_1)`) inside the field, sampled: every 16th row (its
 /// field span), every 2nd column, with `up(G_1)` expanded exactly as the final pass expands it.
-fn level0_sigma(frame: &Frame<'_>, lut: &LogLut, g1: &Plane, coll: &Collimation) -> Option<f32> {
+/// Needs no foreground: the pipeline runs it beside the foreground detection.
+pub fn level0_sigma(frame: &Frame<'_>, lut: &LogLut, g1: &Plane, coll: &Collimation) -> Option<f32> {
     let (w, h) = (frame.width, frame.height);
     let ty = up_table(h, g1.height);
     let mut v: Vec<u32> = (0..h.div_ceil(16))
@@ -299,7 +300,8 @@ fn compress_residual(mut r: Plane, top: usize, coll: &Collimation, latitude: f32
 
 /// Runs the enhancement and writes the 12-bit display image (before the shutter).
 /// `direct` is the half-resolution direct-exposure mask (`g1`'s grid); `markers` is the reduced-resolution marker mask (`width`, `factor`), left out of the display
-/// mapping statistics like direct exposure.
+/// mapping statistics like direct exposure. `sigma0` is [`level0_sigma`] of the same frame.
+#[allow(clippy::too_many_arguments)]
 pub fn enhance(
     frame: &Frame<'_>,
     lut: &LogLut,
@@ -307,6 +309,7 @@ pub fn enhance(
     coll: &Collimation,
     direct: Option<&[bool]>,
     markers: (&[bool], usize, usize),
+    sigma0: Option<f32>,
     p: &EnhanceParams,
 ) -> Vec<u16> {
     let (w, h) = (frame.width, frame.height);
@@ -330,7 +333,6 @@ pub fn enhance(
     };
     let top = gs.len() + 1; // index of the coarsest level (the residual)
     let gain = |k: usize| p.gains[k.min(p.gains.len() - 1)];
-    let sigma0 = level0_sigma(frame, lut, g1, coll);
     let curve0 = Curve::new(gain(0), p, if p.noise_levels > 0 { sigma0 } else { None });
     // Level 1's holes are not in `g1`: its noise is measured on anatomy.
     let sigma = |k: usize| {
