@@ -9,6 +9,8 @@
 
 use rayon::prelude::*;
 
+use crate::region::Region;
+
 /// Output range of the processed image (12 bits stored).
 pub const OUTPUT_MAX: u16 = 4095;
 /// Default window when the anatomy gives none: centre 2048, width 4096.
@@ -26,7 +28,7 @@ pub const HIGH_PERCENTILE: f64 = 0.98;
 /// values, which the chain never writes, count as 4095). With it, for [`drop_marker_sized`],
 /// each `CLUSTER_BLOCK`² block's largest region value + 1 (0 when the block holds no region
 /// pixel) over every second row (from the same pass, so the image is read once).
-pub fn histogram(image: &[u16], region: &[bool], width: usize) -> (Vec<u64>, Vec<u16>) {
+pub fn histogram<R: Region + ?Sized>(image: &[u16], region: &R, width: usize) -> (Vec<u64>, Vec<u16>) {
     const BINS: usize = OUTPUT_MAX as usize + 1;
     let b = CLUSTER_BLOCK;
     let width = width.max(1);
@@ -37,15 +39,22 @@ pub fn histogram(image: &[u16], region: &[bool], width: usize) -> (Vec<u64>, Vec
     let mut block_max = vec![0u16; bw * height.div_ceil(b)];
     let hist = image
         .par_chunks(width * rows)
-        .zip(region.par_chunks(width * rows))
         .zip(block_max.par_chunks_mut(bw * rows / b))
-        .map(|((r, m), bmax)| {
-            let mut h = vec![0u32; BINS];
-            for (y, (rr, mr)) in r.chunks(width).zip(m.chunks(width)).enumerate() {
+        .enumerate()
+        .map(|(c, (r, bmax))| {
+            let (mut h, mut buf) = (vec![0u32; BINS], vec![false; width]);
+            for (y, rr) in r.chunks(width).enumerate() {
+                let (x0, x1) = region.span(c * rows + y);
+                if x0 >= x1 {
+                    continue;
+                }
+                let mr = region.row(c * rows + y, &mut buf);
                 let brow = &mut bmax[(y / b) * bw..(y / b + 1) * bw];
                 let even = y % 2 == 0;
-                // Eight mask bytes at a time: the anatomy is often a fraction of the frame.
-                for ((rv, mv), top) in rr.chunks(b).zip(mr.chunks(b)).zip(brow.iter_mut()) {
+                // The blocks the span reaches; eight mask bytes at a time, as the anatomy is
+                // often a fraction of the frame.
+                let (b0, b1) = (x0 / b, x1.div_ceil(b));
+                for ((rv, mv), top) in rr[b0 * b..].chunks(b).zip(mr[b0 * b..].chunks(b)).zip(brow[b0..b1].iter_mut()) {
                     if mv.len() == 8 && !mv.iter().any(|b| *b) {
                         continue;
                     }
@@ -147,12 +156,19 @@ const CLUSTER_BLOCK: usize = 8;
 /// Metal implants (plates, nails, wires) are as bright as lead markers but part of the patient:
 /// the window must hold them when they are more than 2 % of the anatomy. Of the top cluster, only
 /// the pieces no larger than a marker are removed from the histogram `h`; an implant is larger.
-fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], block_max: &[u16], width: usize, from: usize) {
+fn drop_marker_sized<R: Region + ?Sized>(
+    h: &mut [u64],
+    image: &[u16],
+    anatomy: &R,
+    block_max: &[u16],
+    width: usize,
+    from: usize,
+) {
     let height = image.len() / width.max(1);
     let b = CLUSTER_BLOCK;
     let (bw, bh) = (width.div_ceil(b), height.div_ceil(b));
     let thr = from.min(u16::MAX as usize) as u16;
-    let above = |x: usize, y: usize| anatomy[y * width + x] && image[y * width + x] >= thr;
+    let above = |x: usize, y: usize| image[y * width + x] >= thr && anatomy.contains(x, y);
     // Every second row is enough to find pieces at least 2 px tall (markers and implants are tens
     // of pixels); the pixels removed are then counted on every row of the marker-sized pieces.
     let blocks: Vec<bool> = block_max.iter().map(|m| *m > thr).collect();
@@ -177,7 +193,7 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &[bool], block_max: 
 
 /// `(center, width)` per DICOM PS3.3 C.11.2.1.2 (linear function): the window `[c − w/2, c + w/2]`
 /// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095).
-pub fn window(image: &[u16], anatomy: &[bool], width: usize) -> (f64, f64) {
+pub fn window<R: Region + ?Sized>(image: &[u16], anatomy: &R, width: usize) -> (f64, f64) {
     let (mut h, block_max) = histogram(image, anatomy, width);
     if let Some(from) = top_cluster(&h) {
         drop_marker_sized(&mut h, image, anatomy, &block_max, width, from);

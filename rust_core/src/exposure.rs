@@ -7,6 +7,8 @@
 
 use rayon::prelude::*;
 
+use crate::region::Region;
+
 /// Linear detector response: `raw = offset_dn + dn_per_ugy · K_CAL`. The default is the
 /// calibration of the DROS phantom/demo detector (16-bit, offset-corrected, 1000 DN per µGy at
 /// RQA5); a real panel passes its own figures.
@@ -47,33 +49,23 @@ pub fn chunk_rows(height: usize) -> usize {
     height.div_ceil(2 * rayon::current_num_threads().max(1)).max(1)
 }
 
-/// Median of `raw` over pixels where `region` is true (`None` if the region is empty).
-pub fn region_median(raw: &[u16], region: &[bool], width: usize) -> Option<f64> {
-    region_median_in_spans(raw, region, width, None)
-}
-
-/// [`region_median`] when the region is known to lie within `spans[y] = [x0, x1)` of each row
-/// (the collimated field): only those pixels are read, which matters for small fields. Exact:
-/// the median of every region pixel, from a parallel 65536-bin histogram.
-pub fn region_median_in_spans(
-    raw: &[u16],
-    region: &[bool],
-    width: usize,
-    spans: Option<&[(usize, usize)]>,
-) -> Option<f64> {
+/// Median of `raw` over the pixels of `region` (`None` if the region is empty). Only each row's
+/// span is read, which matters for small fields. Exact: the median of every region pixel, from a
+/// parallel 65536-bin histogram.
+pub fn region_median<R: Region + ?Sized>(raw: &[u16], region: &R, width: usize) -> Option<f64> {
     let height = raw.len() / width.max(1);
     let rows = chunk_rows(height);
     let hist = raw
         .par_chunks(width * rows)
-        .zip(region.par_chunks(width * rows))
         .enumerate()
-        .map(|(c, (r, m))| {
-            let mut h = vec![0u32; 65536];
-            for (k, (rr, mr)) in r.chunks(width).zip(m.chunks(width)).enumerate() {
-                let (a, b) = spans.map(|s| s[c * rows + k]).unwrap_or((0, width));
+        .map(|(c, r)| {
+            let (mut h, mut buf) = (vec![0u32; 65536], vec![false; width]);
+            for (k, rr) in r.chunks(width).enumerate() {
+                let (a, b) = region.span(c * rows + k);
                 if a >= b {
                     continue;
                 }
+                let mr = region.row(c * rows + k, &mut buf);
                 // Eight mask bytes at a time: regions are often a fraction of the frame.
                 for (rv, mv) in rr[a..b].chunks(8).zip(mr[a..b].chunks(8)) {
                     if mv.len() == 8 && !mv.iter().any(|b| *b) {
@@ -119,21 +111,14 @@ pub fn region_median_in_spans(
 }
 
 /// EI, target EI and DI from the anatomy region of the raw frame.
-pub fn exposure_index(raw: &[u16], anatomy: &[bool], width: usize, target_ei: f64, cal: &Calibration) -> ExposureIndex {
-    exposure_index_in_spans(raw, anatomy, width, None, target_ei, cal)
-}
-
-/// [`exposure_index`] with the anatomy known to lie within per-row spans (see
-/// [`region_median_in_spans`]).
-pub fn exposure_index_in_spans(
+pub fn exposure_index<R: Region + ?Sized>(
     raw: &[u16],
-    anatomy: &[bool],
+    anatomy: &R,
     width: usize,
-    spans: Option<&[(usize, usize)]>,
     target_ei: f64,
     cal: &Calibration,
 ) -> ExposureIndex {
-    let median_dn = region_median_in_spans(raw, anatomy, width, spans).unwrap_or(0.0);
+    let median_dn = region_median(raw, anatomy, width).unwrap_or(0.0);
     let ei = 100.0 * cal.kerma_ugy(median_dn);
     let di = if ei > 0.0 && target_ei > 0.0 { Some(10.0 * (ei / target_ei).log10()) } else { None };
     ExposureIndex { exposure_index: ei, target_exposure_index: target_ei, deviation_index: di, median_dn }

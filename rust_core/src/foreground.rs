@@ -37,6 +37,7 @@ use rayon::prelude::*;
 use crate::collimation::{Collimation, LowRes};
 use crate::frame::Plane;
 use crate::morph::dilate;
+use crate::region::HalfMask;
 
 /// Flat: Sobel gradient (log units per reduced pixel) at most this plus twice the noise σ.
 pub const FLAT_GRADIENT: f64 = 0.012;
@@ -674,86 +675,73 @@ fn unset(row: &mut [std::mem::MaybeUninit<bool>]) {
     }
 }
 
-/// Direct exposure at full resolution, and the anatomy = field − direct exposure − markers
-/// (`w`×`h`, row-major). Both depend on a pixel only through its half-resolution pixel (the
-/// reduction factor is even) and its row's field span: each half-resolution pixel is decided
-/// once per row pair.
-pub fn full_masks(
+/// The anatomy = field − direct exposure − markers, as a [`HalfMask`] over `spans` (one per
+/// full-resolution row of a `w`-wide frame): it depends on a pixel only through its
+/// half-resolution pixel (the reduction factor is even) and its row's span, so each
+/// half-resolution pixel is decided once per row pair.
+pub fn anatomy(
     g1: &Plane,
     low: &LowRes,
-    coll: &Collimation,
     marks: &Markers,
     direct: Option<&Direct>,
+    spans: Vec<(usize, usize)>,
     w: usize,
-    h: usize,
-) -> (Vec<bool>, Vec<bool>) {
+) -> HalfMask {
+    let h = spans.len();
     let (lw, lf) = (low.log.width, low.factor);
     let hw = g1.width;
-    let lxs: Vec<usize> = (0..hw).map(|hx| (2 * hx / lf).min(lw - 1)).collect();
-    // Not zeroed first: each row is written once, outside its span included (zeroing both masks
+    let mut half = vec![false; hw * h.div_ceil(2)];
+    half.par_chunks_mut(hw).enumerate().for_each(|(hy, hanat)| {
+        let pair = &spans[2 * hy..(2 * hy + 2).min(h)];
+        let (x0, x1) = pair.iter().filter(|(a, b)| a < b).fold((usize::MAX, 0), |(a, b), s| (a.min(s.0), b.max(s.1)));
+        let m0 = (2 * hy / lf).min(low.log.height - 1) * lw;
+        let grow_ = g1.row(hy);
+        let drow = direct.map(|d| &d.half[hy * d.width..][..d.width]);
+        for hx in x0 / 2..x1.div_ceil(2) {
+            hanat[hx] = !drow.is_some_and(|d| d[hx]) && !marks.is_marker(m0 + (2 * hx / lf).min(lw - 1), grow_[hx]);
+        }
+    });
+    HalfMask { half, half_width: hw, spans, width: w }
+}
+
+/// Direct exposure at full resolution (`w` wide, one row per span of `spans`): the
+/// half-resolution mask expanded within each row's field span.
+pub fn direct_full(direct: Option<&Direct>, spans: &[(usize, usize)], w: usize) -> Vec<bool> {
+    let h = spans.len();
+    // Not zeroed first: each row is written once, outside its span included (zeroing the mask
     // first cost ~1 ms a frame).
     let mut fg: Vec<bool> = Vec::with_capacity(w * h);
-    let mut anatomy: Vec<bool> = Vec::with_capacity(w * h);
-    let (fg_rows, anatomy_rows) = (&mut fg.spare_capacity_mut()[..w * h], &mut anatomy.spare_capacity_mut()[..w * h]);
-    fg_rows.par_chunks_mut(2 * w).zip(anatomy_rows.par_chunks_mut(2 * w)).enumerate().for_each_init(
-        || (vec![false; hw], vec![false; hw]),
-        |(hdirect, hanat), (hy, (fpair, apair))| {
-            let spans: Vec<(usize, usize)> =
-                (2 * hy..(2 * hy + 2).min(h)).map(|y| coll.row_span(y)).filter(|(a, b)| a < b).collect();
-            let (Some(x0), Some(x1)) = (spans.iter().map(|s| s.0).min(), spans.iter().map(|s| s.1).max()) else {
-                unset(fpair);
-                unset(apair);
-                return;
-            };
-            let m0 = (2 * hy / lf).min(low.log.height - 1) * lw;
-            let grow_ = g1.row(hy);
-            let drow = direct.map(|d| &d.half[hy * d.width..][..d.width]);
-            for hx in x0 / 2..x1.div_ceil(2) {
-                let g = drow.is_some_and(|d| d[hx]);
-                hdirect[hx] = g;
-                hanat[hx] = !g && !marks.is_marker(m0 + lxs[hx], grow_[hx]);
-            }
-            for ((frow, arow), y) in fpair.chunks_mut(w).zip(apair.chunks_mut(w)).zip(2 * hy..) {
-                let (a, b) = coll.row_span(y);
-                let b = b.max(a);
-                unset(&mut frow[..a]);
-                unset(&mut arow[..a]);
-                unset(&mut frow[b..]);
-                unset(&mut arow[b..]);
-                // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
-                let even = (a + a % 2).min(b);
-                if a < even {
-                    frow[a].write(hdirect[a / 2]);
-                    arow[a].write(hanat[a / 2]);
-                }
-                let pairs = (b - even) / 2;
-                let (f2, a2) = (&mut frow[even..even + 2 * pairs], &mut arow[even..even + 2 * pairs]);
-                for ((fp, ap), (d, n)) in f2
-                    .chunks_exact_mut(2)
-                    .zip(a2.chunks_exact_mut(2))
-                    .zip(hdirect[even / 2..].iter().zip(&hanat[even / 2..]))
-                {
-                    // Element by element: `fill` on each pair costs a call per pair.
-                    fp[0].write(*d);
-                    fp[1].write(*d);
-                    ap[0].write(*n);
-                    ap[1].write(*n);
-                }
-                let end = even + 2 * pairs;
-                if end < b {
-                    frow[end].write(hdirect[end / 2]);
-                    arow[end].write(hanat[end / 2]);
-                }
-            }
-        },
-    );
+    fg.spare_capacity_mut()[..w * h].par_chunks_mut(w).enumerate().for_each(|(y, frow)| {
+        let (a, b) = spans[y];
+        let b = b.max(a).min(w);
+        let a = a.min(b);
+        let Some(d) = direct else {
+            unset(frow);
+            return;
+        };
+        let drow = &d.half[(y / 2) * d.width..][..d.width];
+        unset(&mut frow[..a]);
+        unset(&mut frow[b..]);
+        // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
+        let even = (a + a % 2).min(b);
+        if a < even {
+            frow[a].write(drow[a / 2]);
+        }
+        let pairs = (b - even) / 2;
+        for (fp, v) in frow[even..even + 2 * pairs].chunks_exact_mut(2).zip(&drow[even / 2..]) {
+            // Element by element: `fill` on each pair costs a call per pair.
+            fp[0].write(*v);
+            fp[1].write(*v);
+        }
+        let end = even + 2 * pairs;
+        if end < b {
+            frow[end].write(drow[end / 2]);
+        }
+    });
     // SAFETY: every row above is written in full: outside its span, the span's odd ends and its
-    // pairs (`even + 2·pairs` and the odd end reach `b`), or all of it when the pair has no span.
-    unsafe {
-        fg.set_len(w * h);
-        anatomy.set_len(w * h);
-    }
-    (fg, anatomy)
+    // pairs (`even + 2·pairs` and the odd end reach `b`).
+    unsafe { fg.set_len(w * h) };
+    fg
 }
 
 /// A lead marker passes a few percent of the beam: far darker (in signal) than its surroundings,

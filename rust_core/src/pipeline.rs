@@ -13,6 +13,7 @@ use ndarray::Array2;
 use crate::apply::apply_shutter;
 use crate::auto_wwwl;
 use crate::collimation::{self, Collimation, LowRes};
+use crate::enhance::pyramid::Raw;
 use crate::enhance::{self, EnhanceParams};
 use crate::error::{CoreError, CoreResult};
 use crate::exposure::{self, Calibration, ExposureIndex};
@@ -75,14 +76,14 @@ pub fn detect_collimation(frame: &Frame<'_>) -> CoreResult<Collimation> {
     Ok(collimation::detect(frame, &low).collimation)
 }
 
-pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
-    let (w, h) = (frame.width, frame.height);
+pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
+    let (w, h) = (input.width, input.height);
     let mut timings = Vec::with_capacity(8);
     let t = Instant::now();
-    let repaired = repair_dead_lines(frame);
+    let repaired = repair_dead_lines(input);
     let frame = &match &repaired {
         Some(v) => Frame::new(v, h, w)?,
-        None => *frame,
+        None => *input,
     };
     let lut = log_lut();
     let (g1, low) = prepare(frame, &lut);
@@ -95,26 +96,35 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
 
     // The foreground detection has serial steps (flood fills, selections): level 0's noise, which
     // needs only the field, runs beside it.
-    let ((spans, marks, direct, t_foreground), (sigma0, t_sigma0)) = rayon::join(
+    let ((anatomy, direct, marks, t_foreground), (sigma0, t_sigma0)) = rayon::join(
         || {
             let t = Instant::now();
-            // Spans rather than the full-resolution mask until the end: the mask is built last,
-            // when the enhancement's planes are gone (it was 9.4 MB of the peak on 3072²).
+            // Spans and a half-resolution anatomy rather than full-resolution masks: on 3072²
+            // each full mask held through the enhancement was half a frame of the peak memory.
             let spans: Vec<(usize, usize)> = (0..h).map(|y| coll.row_span(y)).collect();
             let marks = foreground::markers(&low, &coll);
             let direct = foreground::detect(&low, &g1, &coll, &marks.mask, &spans, w);
-            (spans, marks, direct, t.elapsed().as_secs_f64())
+            let anatomy = foreground::anatomy(&g1, &low, &marks, direct.as_ref(), spans, w);
+            (anatomy, direct, marks, t.elapsed().as_secs_f64())
         },
         || {
             let t = Instant::now();
             (enhance::pyramid::level0_sigma(frame, &lut, &g1, &coll), t.elapsed().as_secs_f64())
         },
     );
+    // EI reads the raw frame, which the enhancement may then overwrite with its output.
+    let t = Instant::now();
+    let ei = exposure::exposure_index(frame.data, &anatomy, w, params.target_ei, &params.calibration);
+    let t_ei = t.elapsed().as_secs_f64();
     let (lw, lf) = (low.log.width, low.factor);
 
     let t = Instant::now();
+    let raw = match repaired {
+        Some(data) => Raw::Owned { data, width: w, height: h },
+        None => Raw::Borrowed(*input),
+    };
     let mut image = enhance::pyramid::enhance(
-        frame,
+        raw,
         &lut,
         &g1,
         &coll,
@@ -123,12 +133,12 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
         sigma0,
         &params.enhance,
     );
-    let t_enhance = t.elapsed().as_secs_f64() + t_sigma0;
-    // The full-resolution masks only once the enhancement's planes are gone: the peak memory is
-    // then lower by two masks. Their time is the foreground stage's.
-    let t = Instant::now();
-    let (fg, anatomy) = foreground::full_masks(&g1, &low, &coll, &marks, direct.as_ref(), w, h);
     drop(g1);
+    let t_enhance = t.elapsed().as_secs_f64() + t_sigma0;
+    // The full-resolution direct exposure only once the enhancement's planes are gone: the peak
+    // memory is then lower by a mask. Its time is the foreground stage's.
+    let t = Instant::now();
+    let fg = foreground::direct_full(direct.as_ref(), &anatomy.spans, w);
     timings.push(("foreground", t_foreground + t.elapsed().as_secs_f64()));
     timings.push(("enhance", t_enhance));
 
@@ -136,28 +146,11 @@ pub fn run(frame: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     apply_shutter(&mut image, w, &coll, params.enhance.soft_border_px as f64);
     timings.push(("apply", t.elapsed().as_secs_f64()));
 
-    // Window and EI read different images through the same anatomy; each has serial steps.
-    let ((wc, ww, t_window), (ei, t_ei)) = rayon::join(
-        || {
-            let t = Instant::now();
-            let (wc, ww) = auto_wwwl::window(&image, &anatomy, w);
-            (wc, ww, t.elapsed().as_secs_f64())
-        },
-        || {
-            let t = Instant::now();
-            let ei = exposure::exposure_index_in_spans(
-                frame.data,
-                &anatomy,
-                w,
-                Some(&spans),
-                params.target_ei,
-                &params.calibration,
-            );
-            (ei, t.elapsed().as_secs_f64())
-        },
-    );
-    timings.push(("auto_wwwl", t_window));
+    let t = Instant::now();
+    let (wc, ww) = auto_wwwl::window(&image, &anatomy, w);
+    timings.push(("auto_wwwl", t.elapsed().as_secs_f64()));
     timings.push(("exposure_index", t_ei));
+    drop(anatomy);
 
     let field_mask = coll.mask();
     let shape = (h, w);

@@ -303,7 +303,7 @@ fn compress_residual(mut r: Plane, top: usize, coll: &Collimation, latitude: f32
 /// mapping statistics like direct exposure. `sigma0` is [`level0_sigma`] of the same frame.
 #[allow(clippy::too_many_arguments)]
 pub fn enhance(
-    frame: &Frame<'_>,
+    raw: Raw<'_>,
     lut: &LogLut,
     g1: &Plane,
     coll: &Collimation,
@@ -312,7 +312,7 @@ pub fn enhance(
     sigma0: Option<f32>,
     p: &EnhanceParams,
 ) -> Vec<u16> {
-    let (w, h) = (frame.width, frame.height);
+    let (w, h) = raw.shape();
     let anatomy = fill::anatomy_mask(g1, coll, direct);
     let mut filled = anatomy.as_ref().map(|a| fill::fill(g1, a));
     let depth = stack_depth(g1);
@@ -392,57 +392,158 @@ pub fn enhance(
         }
     };
     // Final pass, fused: level-0 detail, its curve, the expanded R1 and the display mapping.
-    let ty = up_table(h, g1.height);
-    let w1 = g1.width;
-    // Not zeroed first: every pixel is written below, and zeroing 2 bytes a pixel cost ~2 ms.
-    let mut out: Vec<u16> = Vec::with_capacity(w * h);
-    let display = Display { m, scale };
-    let latitude = p.latitude;
-    out.spare_capacity_mut()[..w * h].par_chunks_mut(w).enumerate().for_each_init(
-        || {
-            let row = vec![0.0f32; w];
-            (vec![0.0f32; w1], row.clone(), row.clone(), row, vec![0.0f32; 2 * w1], vec![0u32; w])
-        },
-        |(tmp, ug, ur, cv, ka, idx), (y, orow)| {
-            // Copies, not the closure's references: loads through those stay in the loops below
-            // (the stores might alias them) and keep them from vectorising.
-            let (display, latitude) = (display, latitude);
-            up_row(g1, &ty[y], tmp, ug);
-            up_row(&r1, &ty[y], tmp, ur);
-            // Separate loops: the two table look-ups are gathers, the rest vectorises.
-            for (u, r) in ug.iter_mut().zip(frame.row(y)) {
-                *u = lut[*r as usize] - *u;
-            }
-            curve0.apply_row(ug, idx, cv);
-            match &anatomy {
-                None => {
-                    for ((o, v), c) in orow.iter_mut().zip(ur.iter()).zip(cv.iter()) {
-                        o.write(display.apply(v + c));
-                    }
+    let pass = FinalPass {
+        g1,
+        r1: &r1,
+        ty: up_table(h, g1.height),
+        lut,
+        curve0: &curve0,
+        anatomy: anatomy.as_deref(),
+        display: Display { m, scale },
+        latitude: p.latitude,
+    };
+    let init = || RowBuffers::new(w, g1.width);
+    match raw {
+        Raw::Borrowed(frame) => {
+            // Not zeroed first: every pixel is written below, and zeroing 2 bytes a pixel cost ~2 ms.
+            let mut out: Vec<u16> = Vec::with_capacity(w * h);
+            out.spare_capacity_mut()[..w * h].par_chunks_mut(w).enumerate().for_each_init(init, |b, (y, orow)| {
+                pass.detail(b, y, frame.row(y));
+                pass.write(b, y, orow);
+            });
+            // SAFETY: `write` sets all `w` pixels of each row (`ur`, `cv`, `ug` are `w` long,
+            // `ka` 2·w1 ≥ w), so the first w·h elements are initialised.
+            unsafe { out.set_len(w * h) };
+            out
+        }
+        Raw::Owned { mut data, .. } => {
+            // Row by row in place: a row's raw values are all read (`detail`) before its output
+            // overwrites them.
+            data.par_chunks_mut(w).enumerate().for_each_init(init, |b, (y, row)| {
+                pass.detail(b, y, row);
+                pass.write(b, y, row);
+            });
+            data
+        }
+    }
+}
+
+/// The frame the final pass reads `ln(raw)` from, and where its output goes: a borrowed frame
+/// (the output is a new buffer), or the chain's own copy of the frame (dead lines repaired), which
+/// the output overwrites row by row, so no second frame-sized buffer is held.
+pub enum Raw<'a> {
+    Borrowed(Frame<'a>),
+    Owned { data: Vec<u16>, width: usize, height: usize },
+}
+
+impl Raw<'_> {
+    fn shape(&self) -> (usize, usize) {
+        match self {
+            Raw::Borrowed(f) => (f.width, f.height),
+            Raw::Owned { width, height, .. } => (*width, *height),
+        }
+    }
+}
+
+/// An output pixel: the final pass writes new (uninitialised) buffers and in place alike.
+trait OutPixel {
+    fn put(&mut self, v: u16);
+}
+
+impl OutPixel for u16 {
+    #[inline]
+    fn put(&mut self, v: u16) {
+        *self = v;
+    }
+}
+
+impl OutPixel for std::mem::MaybeUninit<u16> {
+    #[inline]
+    fn put(&mut self, v: u16) {
+        self.write(v);
+    }
+}
+
+/// One thread's rows of the final pass.
+struct RowBuffers {
+    tmp: Vec<f32>,
+    ug: Vec<f32>,
+    ur: Vec<f32>,
+    cv: Vec<f32>,
+    ka: Vec<f32>,
+    idx: Vec<u32>,
+}
+
+impl RowBuffers {
+    fn new(w: usize, w1: usize) -> Self {
+        let row = vec![0.0f32; w];
+        RowBuffers {
+            tmp: vec![0.0f32; w1],
+            ug: row.clone(),
+            ur: row.clone(),
+            cv: row,
+            ka: vec![0.0f32; 2 * w1],
+            idx: vec![0u32; w],
+        }
+    }
+}
+
+/// Level-0 detail, its curve, the expanded R1 and the display mapping, a row at a time.
+struct FinalPass<'a> {
+    g1: &'a Plane,
+    r1: &'a Plane,
+    ty: Vec<(usize, usize, f32)>,
+    lut: &'a LogLut,
+    curve0: &'a Curve,
+    anatomy: Option<&'a [bool]>,
+    display: Display,
+    latitude: f32,
+}
+
+impl FinalPass<'_> {
+    /// Row `y`'s level-0 detail into `ug` and its curve into `cv`, `up(R1)` into `ur`.
+    #[inline]
+    fn detail(&self, b: &mut RowBuffers, y: usize, raw: &[u16]) {
+        up_row(self.g1, &self.ty[y], &mut b.tmp, &mut b.ug);
+        up_row(self.r1, &self.ty[y], &mut b.tmp, &mut b.ur);
+        // Separate loops: the two table look-ups are gathers, the rest vectorises.
+        for (u, r) in b.ug.iter_mut().zip(raw) {
+            *u = self.lut[*r as usize] - *u;
+        }
+        self.curve0.apply_row(&b.ug, &mut b.idx, &mut b.cv);
+    }
+
+    /// Row `y` of the 12-bit output from the buffers `detail` filled.
+    #[inline]
+    fn write<O: OutPixel>(&self, b: &mut RowBuffers, y: usize, orow: &mut [O]) {
+        // Copies, not references into `self`: loads through those stay in the loops below (the
+        // stores might alias them) and keep them from vectorising.
+        let (display, latitude) = (self.display, self.latitude);
+        match self.anatomy {
+            None => {
+                for ((o, v), c) in orow.iter_mut().zip(b.ur.iter()).zip(b.cv.iter()) {
+                    o.put(display.apply(v + c));
                 }
-                // Where the pyramid saw the fill, the finest detail passes at the latitude like
-                // the rest of what was put back: `up(R1)` there holds the excluded step, which
-                // this detail's own share of the step then cancels exactly. Blended by a 0/1
-                // weight rather than branched, so the loop stays vectorised.
-                Some(a) => {
-                    let arow = &a[(y / 2) * w1..(y / 2 + 1) * w1];
-                    // Element by element: `fill` on each pair cost 10 ms a frame.
-                    for (k, av) in ka.chunks_exact_mut(2).zip(arow) {
-                        let v = *av as u8 as f32;
-                        k[0] = v;
-                        k[1] = v;
-                    }
-                    for ((o, (v, c)), (d0, k)) in
-                        orow.iter_mut().zip(ur.iter().zip(cv.iter())).zip(ug.iter().zip(ka.iter()))
-                    {
-                        o.write(display.apply(v + k * c + (1.0 - k) * latitude * d0));
-                    }
+            }
+            // Where the pyramid saw the fill, the finest detail passes at the latitude like
+            // the rest of what was put back: `up(R1)` there holds the excluded step, which
+            // this detail's own share of the step then cancels exactly. Blended by a 0/1
+            // weight rather than branched, so the loop stays vectorised.
+            Some(a) => {
+                let w1 = self.g1.width;
+                let arow = &a[(y / 2) * w1..(y / 2 + 1) * w1];
+                // Element by element: `fill` on each pair cost 10 ms a frame.
+                for (k, av) in b.ka.chunks_exact_mut(2).zip(arow) {
+                    let v = *av as u8 as f32;
+                    k[0] = v;
+                    k[1] = v;
+                }
+                for ((o, (v, c)), (d0, k)) in
+                    orow.iter_mut().zip(b.ur.iter().zip(b.cv.iter())).zip(b.ug.iter().zip(b.ka.iter()))
+                {
+                    o.put(display.apply(v + k * c + (1.0 - k) * latitude * d0));
                 }
             }
-        },
-    );
-    // SAFETY: each row above writes all `w` of its pixels (`ur`, `cv`, `ug` are `w` long, `ka`
-    // 2·w1 ≥ w), so the first w·h elements are initialised.
-    unsafe { out.set_len(w * h) };
-    out
+        }
+    }
 }

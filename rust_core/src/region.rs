@@ -1,0 +1,90 @@
+//! Regions of a frame (the anatomy the window and EI are taken over), read a row at a time.
+//!
+//! The chain's anatomy is a half-resolution decision cut to the field's rows: holding it at full
+//! resolution cost half a frame of peak memory for what a row expansion gives back on demand.
+
+/// A set of pixels of a `width`-wide frame.
+pub trait Region: Sync {
+    /// `[x0, x1)`: row `y` holds no region pixel outside it.
+    fn span(&self, y: usize) -> (usize, usize);
+    /// Row `y`, all of its width: true where the region holds the pixel. `buf` (the frame's
+    /// width) is scratch an implementation may build the row in.
+    fn row<'a>(&'a self, y: usize, buf: &'a mut [bool]) -> &'a [bool];
+    fn contains(&self, x: usize, y: usize) -> bool;
+}
+
+/// A full-resolution mask, row-major.
+pub struct Mask<'a> {
+    pub data: &'a [bool],
+    pub width: usize,
+}
+
+impl Region for Mask<'_> {
+    fn span(&self, _y: usize) -> (usize, usize) {
+        (0, self.width)
+    }
+    fn row<'a>(&'a self, y: usize, _buf: &'a mut [bool]) -> &'a [bool] {
+        &self.data[y * self.width..][..self.width]
+    }
+    fn contains(&self, x: usize, y: usize) -> bool {
+        self.data[y * self.width + x]
+    }
+}
+
+/// Pixel `(x, y)` is in the region when `x` lies in `spans[y]` and the half-resolution pixel
+/// `(x / 2, y / 2)` is set: the nearest-neighbour expansion of `half`, cut to the spans.
+pub struct HalfMask {
+    pub half: Vec<bool>,
+    pub half_width: usize,
+    /// One per full-resolution row; `x1 < x0` counts as empty.
+    pub spans: Vec<(usize, usize)>,
+    pub width: usize,
+}
+
+impl Region for HalfMask {
+    fn span(&self, y: usize) -> (usize, usize) {
+        let (a, b) = self.spans[y];
+        (a.min(self.width), b.max(a).min(self.width))
+    }
+    fn row<'a>(&'a self, y: usize, buf: &'a mut [bool]) -> &'a [bool] {
+        let (a, b) = self.span(y);
+        let buf = &mut buf[..self.width];
+        buf[..a].fill(false);
+        buf[b..].fill(false);
+        let half = &self.half[(y / 2) * self.half_width..][..self.half_width];
+        for (x, v) in buf[a..b].iter_mut().enumerate() {
+            *v = half[(a + x) / 2];
+        }
+        buf
+    }
+    fn contains(&self, x: usize, y: usize) -> bool {
+        let (a, b) = self.span(y);
+        (a..b).contains(&x) && self.half[(y / 2) * self.half_width + x / 2]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_half_mask_reads_as_its_expansion_cut_to_the_spans() {
+        let (w, h, hw) = (7usize, 5usize, 4usize);
+        let half: Vec<bool> = (0..hw * h.div_ceil(2)).map(|i| i % 3 != 1).collect();
+        let spans = vec![(0, 7), (2, 5), (3, 3), (6, 2), (1, 6)];
+        let m = HalfMask { half: half.clone(), half_width: hw, spans: spans.clone(), width: w };
+        let mut buf = vec![true; w];
+        for y in 0..h {
+            let row = m.row(y, &mut buf).to_vec();
+            for x in 0..w {
+                let inside = spans[y].0 <= x && x < spans[y].1;
+                let want = inside && half[(y / 2) * hw + x / 2];
+                assert_eq!(row[x], want, "({x}, {y})");
+                assert_eq!(m.contains(x, y), want, "({x}, {y})");
+                if !inside {
+                    assert!(x < m.span(y).0 || x >= m.span(y).1 || m.span(y).0 == m.span(y).1);
+                }
+            }
+        }
+    }
+}
