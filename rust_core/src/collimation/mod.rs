@@ -543,10 +543,22 @@ pub const SECOND_FIELD_SHARE: f64 = 0.01;
 /// heel effect and fall-off move the open-field level by up to ±20 % (0.22), while a blade passes
 /// at most 40 % (−0.92) and the scatter under it fades away from the field.
 pub const SECOND_FIELD_LEVEL: f64 = 0.3;
-/// The field must show direct exposure (its 99th percentile this far above its median: more than
-/// the thin and thick parts of a body differ) for its level to be known; a field of anatomy alone,
-/// whose brightest part blade leakage can match, is left as detected.
+/// The field's level must be that of direct exposure, which is known when its 99th percentile lies
+/// this far above its median (more than the thin and thick parts of a body differ) — or, for a
+/// field mostly of direct exposure, whose median is then the direct level itself, when nothing
+/// outside is brighter than that percentile by more than `SECOND_FIELD_LEVEL`: another field
+/// exposed by the same tube is as bright as this one's direct exposure, give or take the heel
+/// effect, while blade leakage outranks a field only when that field holds anatomy alone (on the
+/// wide development frames: another field −0.08…+0.01 from the field's top, leakage beside a
+/// field of anatomy +0.49…+0.66). A field of anatomy alone, whose brightest part blade leakage can
+/// match, is left as detected.
 pub const DIRECT_ABOVE_MEDIAN: f64 = 0.8;
+/// A field mostly of direct exposure has a plateau at its top: at least this share of it within
+/// `DIRECT_PLATEAU_DEPTH` (log units) of its 99th percentile. The thinnest part of a body is a
+/// tail, not a plateau (wide development frames: fields of anatomy 0.03–0.11 but one, 0.31;
+/// several fields 0.20–0.64).
+pub const DIRECT_PLATEAU_SHARE: f64 = 0.15;
+pub const DIRECT_PLATEAU_DEPTH: f64 = 0.1;
 /// Pixels within this share of the frame's larger side from the edge (penumbra, scatter spill)
 /// belong to neither side.
 pub const EDGE_CLEARANCE: f64 = 0.03;
@@ -583,7 +595,15 @@ pub fn exposed_outside(c: &Collimation, low: &LowRes) -> bool {
     let median = inside[inside.len() / 2] as f64;
     let top = inside[(inside.len() * 99) / 100] as f64;
     if top - median < DIRECT_ABOVE_MEDIAN {
-        return false;
+        let plateau = inside.len() - inside.partition_point(|v| (*v as f64) < top - DIRECT_PLATEAU_DEPTH);
+        if (plateau as f64) < DIRECT_PLATEAU_SHARE * inside.len() as f64 {
+            return false;
+        }
+        let k = (outside.len() * 99) / 100;
+        let (_, outside_top, _) = outside.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+        if *outside_top as f64 > top + SECOND_FIELD_LEVEL {
+            return false;
+        }
     }
     let level = (top - SECOND_FIELD_LEVEL) as f32;
     let bright = outside.iter().filter(|&&v| v >= level).count();
