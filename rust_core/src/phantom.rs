@@ -175,6 +175,12 @@ impl Field {
         }
     }
 
+    /// Whether a lead marker of `size` centred at `(x, y)` lies `clearance` clear of the field's
+    /// edge (beyond its own size) and wholly on the `(width, height)` panel.
+    fn holds_marker(&self, x: f64, y: f64, size: f64, clearance: f64, (wf, hf): (f64, f64)) -> bool {
+        self.signed_distance(x, y) >= size + clearance && x >= size && y >= size && x <= wf - size && y <= hf - size
+    }
+
     /// Corners of a rectangle (x, y), in order around it; empty otherwise.
     pub fn corners(&self) -> Vec<(f64, f64)> {
         match *self {
@@ -653,12 +659,7 @@ impl MultiField {
                 // As on a one-field frame: inside the field, 4 % of its size clear of its edge.
                 for _try in 0..20 {
                     let (x, y) = (cx + r.range(-hw, hw), cy + r.range(-hh, hh));
-                    if field.signed_distance(x, y) < size + 0.08 * hw.min(hh)
-                        || x < size
-                        || y < size
-                        || x > wf - size
-                        || y > hf - size
-                    {
+                    if !field.holds_marker(x, y, size, 0.08 * hw.min(hh), (wf, hf)) {
                         continue;
                     }
                     markers.push([x, y, 0.5 * size, 0.7 * size, r.range(0.02, 0.05)]);
@@ -807,12 +808,7 @@ fn make_scene(spec: &PhantomSpec, rng: &mut Rng, dose: f64, wide: Option<&WideDr
                 let x = rng.range(fx0, fx1);
                 let y = rng.range(fy0, fy1);
                 let size = 0.025 * m;
-                if field.signed_distance(x, y) < size + 0.04 * fw.min(fh)
-                    || x < size
-                    || y < size
-                    || x > wf - size
-                    || y > hf - size
-                {
+                if !field.holds_marker(x, y, size, 0.04 * fw.min(fh), (wf, hf)) {
                     continue;
                 }
                 let t = rng.range(0.02, 0.05);

@@ -71,21 +71,26 @@ def test_field_running_off_the_panel_is_clipped() -> None:
     assert int(field_mask(f, 640, 640).sum()) == 101 * 101
 
 
+def _assert_masks_match(t: phantom_truth.Truth, p: imaging.Phantom, seed: int) -> None:
+    """The NumPy truth's masks against the phantom's own, pixel for pixel."""
+    for name, mine, theirs in [
+        ("field", t.field, p.field_mask),
+        ("direct", t.direct, p.direct_mask),
+        ("anatomy", t.anatomy, p.anatomy_mask),
+        ("markers", t.markers, p.marker_mask),
+    ]:
+        differ = int(np.count_nonzero(mine ^ theirs))
+        # Floating-point ties at a threshold may differ; more than a handful is a different model.
+        assert differ <= 10, f"seed {seed} {name}: {differ} pixels differ"
+
+
 @pytest.mark.parametrize("physics", ["classic", "wide"])
 @pytest.mark.parametrize("kind", ["rect", "circle", "none"])
 def test_phantom_masks_equal_the_independent_rasterisation(kind: str, physics: str) -> None:
     for seed in (3, 14, 15):
         p = imaging.phantom(kind, 1100, 900, seed=seed, physics=physics)
         t = truth(p.scene, 1100, 900)
-        for name, mine, theirs in [
-            ("field", t.field, p.field_mask),
-            ("direct", t.direct, p.direct_mask),
-            ("anatomy", t.anatomy, p.anatomy_mask),
-            ("markers", t.markers, p.marker_mask),
-        ]:
-            differ = int(np.count_nonzero(mine ^ theirs))
-            # Floating-point ties at a threshold may differ; more than a handful is a different model.
-            assert differ <= 10, f"seed {seed} {name}: {differ} pixels differ"
+        _assert_masks_match(t, p, seed)
         assert t.field.any() and (t.anatomy.any() or kind == "none")
 
 
@@ -285,14 +290,7 @@ def test_multi_field_frames_have_disjoint_fields_of_analytic_area_each_with_its_
         perimeter = sum(4 * (f["half_size"][0] + f["half_size"][1]) for f in fields)
         assert _within(int(p.field_mask.sum()), area, perimeter), (seed, int(p.field_mask.sum()), area)
         t = truth(p.scene, w, h)
-        for name, mine, theirs in [
-            ("field", t.field, p.field_mask),
-            ("direct", t.direct, p.direct_mask),
-            ("anatomy", t.anatomy, p.anatomy_mask),
-            ("markers", t.markers, p.marker_mask),
-        ]:
-            differ = int(np.count_nonzero(mine ^ theirs))
-            assert differ <= 10, f"seed {seed} {name}: {differ} pixels differ"
+        _assert_masks_match(t, p, seed)
         for i, m in enumerate(masks):
             assert (t.anatomy & m).sum() > 0.1 * m.sum(), f"seed {seed}: field {i} holds little anatomy"
             assert t.direct[m].any(), f"seed {seed}: field {i} has no direct exposure"
