@@ -38,8 +38,8 @@ def test_console_session_against_dros_serve(tmp_path: Path) -> None:
             while not http.get(f"{API}/status", headers=h).json()["data"]["all_ready"]:
                 assert time.monotonic() < deadline, "never ready"
                 time.sleep(0.1)
-            # the retained status on the embedded broker says the same
-            assert listener.statuses() and listener.statuses()[-1]["AllReady"] is True
+            # the retained status on the embedded broker says the same, once it has crossed the broker
+            assert listener.wait_retained_status("AllReady", True)["AllReady"] is True
             assert http.post(f"{API}/trigger", headers=h).status_code == 200
             end = listener.wait_end(sop, timeout=60)
             assert end["status"] == "TASK_Success", end

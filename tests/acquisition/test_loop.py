@@ -50,6 +50,17 @@ class Listener:
         assert self.sub is not None
         return [m.payload for m in list(self.sub.messages) if m.topic == STATUS_TOPIC]
 
+    def wait_retained_status(self, key: str, value: Any, timeout: float = 5) -> dict[str, Any]:
+        """The latest retained status once its `key` reads `value`: the service publishes a change as it
+        happens, but the message crosses the broker after the REST answer that saw the same change."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            statuses = self.statuses()
+            if statuses and statuses[-1][key] == value:
+                return statuses[-1]
+            time.sleep(0.02)
+        raise AssertionError(f"status {key} never {value!r} within {timeout} s: {self.statuses()[-1:]}")
+
     def wait_end(self, sop: str, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
