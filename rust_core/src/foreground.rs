@@ -37,7 +37,7 @@ use rayon::prelude::*;
 use crate::collimation::{Collimation, LowRes};
 use crate::frame::Plane;
 use crate::morph::dilate;
-use crate::region::HalfMask;
+use crate::region::{expand_row, HalfMask, MaskPixel};
 
 /// Flat: Sobel gradient (log units per reduced pixel) at most this plus twice the noise σ.
 pub const FLAT_GRADIENT: f64 = 0.012;
@@ -668,13 +668,6 @@ fn penumbra_band(
     }
 }
 
-/// Marks mask pixels as outside (false).
-fn unset(row: &mut [std::mem::MaybeUninit<bool>]) {
-    for v in row {
-        v.write(false);
-    }
-}
-
 /// The anatomy = field − direct exposure − markers, as a [`HalfMask`] over `spans` (one per
 /// full-resolution row of a `w`-wide frame): it depends on a pixel only through its
 /// half-resolution pixel (the reduction factor is even) and its row's span, so each
@@ -714,32 +707,12 @@ pub fn direct_full(direct: Option<&Direct>, spans: &[(usize, usize)], w: usize) 
     fg.spare_capacity_mut()[..w * h].par_chunks_mut(w).enumerate().for_each(|(y, frow)| {
         let (a, b) = spans[y];
         let b = b.max(a).min(w);
-        let a = a.min(b);
-        let Some(d) = direct else {
-            unset(frow);
-            return;
-        };
-        let drow = &d.half[(y / 2) * d.width..][..d.width];
-        unset(&mut frow[..a]);
-        unset(&mut frow[b..]);
-        // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
-        let even = (a + a % 2).min(b);
-        if a < even {
-            frow[a].write(drow[a / 2]);
-        }
-        let pairs = (b - even) / 2;
-        for (fp, v) in frow[even..even + 2 * pairs].chunks_exact_mut(2).zip(&drow[even / 2..]) {
-            // Element by element: `fill` on each pair costs a call per pair.
-            fp[0].write(*v);
-            fp[1].write(*v);
-        }
-        let end = even + 2 * pairs;
-        if end < b {
-            frow[end].write(drow[end / 2]);
+        match direct {
+            Some(d) => expand_row(&d.half[(y / 2) * d.width..][..d.width], (a.min(b), b), frow),
+            None => frow.iter_mut().for_each(|p| p.set(false)),
         }
     });
-    // SAFETY: every row above is written in full: outside its span, the span's odd ends and its
-    // pairs (`even + 2·pairs` and the odd end reach `b`).
+    // SAFETY: both arms write every pixel of each row.
     unsafe { fg.set_len(w * h) };
     fg
 }

@@ -47,19 +47,58 @@ impl Region for HalfMask {
         (a.min(self.width), b.max(a).min(self.width))
     }
     fn row<'a>(&'a self, y: usize, buf: &'a mut [bool]) -> &'a [bool] {
-        let (a, b) = self.span(y);
         let buf = &mut buf[..self.width];
-        buf[..a].fill(false);
-        buf[b..].fill(false);
-        let half = &self.half[(y / 2) * self.half_width..][..self.half_width];
-        for (x, v) in buf[a..b].iter_mut().enumerate() {
-            *v = half[(a + x) / 2];
-        }
+        expand_row(&self.half[(y / 2) * self.half_width..][..self.half_width], self.span(y), buf);
         buf
     }
     fn contains(&self, x: usize, y: usize) -> bool {
         let (a, b) = self.span(y);
         (a..b).contains(&x) && self.half[(y / 2) * self.half_width + x / 2]
+    }
+}
+
+/// A pixel of a mask row being written: set in place, or written into a buffer not yet
+/// initialised (which saves zeroing a frame-sized mask first).
+pub trait MaskPixel {
+    fn set(&mut self, v: bool);
+}
+
+impl MaskPixel for bool {
+    #[inline]
+    fn set(&mut self, v: bool) {
+        *self = v;
+    }
+}
+
+impl MaskPixel for std::mem::MaybeUninit<bool> {
+    #[inline]
+    fn set(&mut self, v: bool) {
+        self.write(v);
+    }
+}
+
+/// Writes every pixel of a full-resolution row `out`: within `[a, b)` pixel `x` from the
+/// half-resolution row's pixel `x / 2`, false outside. `a ≤ b ≤ out.len()`.
+#[inline]
+pub fn expand_row<P: MaskPixel>(half: &[bool], (a, b): (usize, usize), out: &mut [P]) {
+    let (before, rest) = out.split_at_mut(a);
+    for p in before.iter_mut().chain(rest[b - a..].iter_mut()) {
+        p.set(false);
+    }
+    // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
+    let even = (a + a % 2).min(b);
+    if a < even {
+        out[a].set(half[a / 2]);
+    }
+    let pairs = (b - even) / 2;
+    for (pair, v) in out[even..even + 2 * pairs].chunks_exact_mut(2).zip(&half[even / 2..]) {
+        // Element by element: `fill` on each pair costs a call per pair.
+        pair[0].set(*v);
+        pair[1].set(*v);
+    }
+    let end = even + 2 * pairs;
+    if end < b {
+        out[end].set(half[end / 2]);
     }
 }
 
