@@ -37,7 +37,8 @@ use rayon::prelude::*;
 use crate::collimation::{Collimation, LowRes};
 use crate::frame::Plane;
 use crate::morph::dilate;
-use crate::region::{expand_row, HalfMask, MaskPixel};
+use crate::put::Put;
+use crate::region::{expand_row, HalfMask};
 
 /// Flat: Sobel gradient (log units per reduced pixel) at most this plus twice the noise σ.
 pub const FLAT_GRADIENT: f64 = 0.012;
@@ -709,7 +710,7 @@ pub fn direct_full(direct: Option<&Direct>, spans: &[(usize, usize)], w: usize) 
         let b = b.max(a).min(w);
         match direct {
             Some(d) => expand_row(&d.half[(y / 2) * d.width..][..d.width], (a.min(b), b), frow),
-            None => frow.iter_mut().for_each(|p| p.set(false)),
+            None => frow.iter_mut().for_each(|p| p.put(false)),
         }
     });
     // SAFETY: both arms write every pixel of each row.

@@ -16,6 +16,7 @@ pub mod morph;
 pub mod order;
 pub mod phantom;
 pub mod pipeline;
+pub mod put;
 pub mod region;
 pub mod thumbnail;
 

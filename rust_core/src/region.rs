@@ -3,6 +3,8 @@
 //! The chain's anatomy is a half-resolution decision cut to the field's rows: holding it at full
 //! resolution cost half a frame of peak memory for what a row expansion gives back on demand.
 
+use crate::put::Put;
+
 /// A set of pixels of a `width`-wide frame.
 pub trait Region: Sync {
     /// `[x0, x1)`: row `y` holds no region pixel outside it.
@@ -57,48 +59,28 @@ impl Region for HalfMask {
     }
 }
 
-/// A pixel of a mask row being written: set in place, or written into a buffer not yet
-/// initialised (which saves zeroing a frame-sized mask first).
-pub trait MaskPixel {
-    fn set(&mut self, v: bool);
-}
-
-impl MaskPixel for bool {
-    #[inline]
-    fn set(&mut self, v: bool) {
-        *self = v;
-    }
-}
-
-impl MaskPixel for std::mem::MaybeUninit<bool> {
-    #[inline]
-    fn set(&mut self, v: bool) {
-        self.write(v);
-    }
-}
-
 /// Writes every pixel of a full-resolution row `out`: within `[a, b)` pixel `x` from the
 /// half-resolution row's pixel `x / 2`, false outside. `a ≤ b ≤ out.len()`.
 #[inline]
-pub fn expand_row<P: MaskPixel>(half: &[bool], (a, b): (usize, usize), out: &mut [P]) {
+pub fn expand_row<P: Put<bool>>(half: &[bool], (a, b): (usize, usize), out: &mut [P]) {
     let (before, rest) = out.split_at_mut(a);
     for p in before.iter_mut().chain(rest[b - a..].iter_mut()) {
-        p.set(false);
+        p.put(false);
     }
     // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
     let even = (a + a % 2).min(b);
     if a < even {
-        out[a].set(half[a / 2]);
+        out[a].put(half[a / 2]);
     }
     let pairs = (b - even) / 2;
     for (pair, v) in out[even..even + 2 * pairs].chunks_exact_mut(2).zip(&half[even / 2..]) {
         // Element by element: `fill` on each pair costs a call per pair.
-        pair[0].set(*v);
-        pair[1].set(*v);
+        pair[0].put(*v);
+        pair[1].put(*v);
     }
     let end = even + 2 * pairs;
     if end < b {
-        out[end].set(half[end / 2]);
+        out[end].put(half[end / 2]);
     }
 }
 

@@ -27,6 +27,7 @@ use crate::auto_wwwl::OUTPUT_MAX;
 use crate::collimation::Collimation;
 use crate::frame::{Frame, LogLut, Plane};
 use crate::order;
+use crate::put::Put;
 
 /// Largest detail magnitude (log units) the curves tabulate; beyond it they saturate.
 const DETAIL_MAX: f32 = 4.0;
@@ -445,25 +446,6 @@ impl Raw<'_> {
     }
 }
 
-/// An output pixel: the final pass writes new (uninitialised) buffers and in place alike.
-trait OutPixel {
-    fn put(&mut self, v: u16);
-}
-
-impl OutPixel for u16 {
-    #[inline]
-    fn put(&mut self, v: u16) {
-        *self = v;
-    }
-}
-
-impl OutPixel for std::mem::MaybeUninit<u16> {
-    #[inline]
-    fn put(&mut self, v: u16) {
-        self.write(v);
-    }
-}
-
 /// One thread's rows of the final pass.
 struct RowBuffers {
     tmp: Vec<f32>,
@@ -515,7 +497,7 @@ impl FinalPass<'_> {
 
     /// Row `y` of the 12-bit output from the buffers `detail` filled.
     #[inline]
-    fn write<O: OutPixel>(&self, b: &mut RowBuffers, y: usize, orow: &mut [O]) {
+    fn write<O: Put<u16>>(&self, b: &mut RowBuffers, y: usize, orow: &mut [O]) {
         // Copies, not references into `self`: loads through those stay in the loops below (the
         // stores might alias them) and keep them from vectorising.
         let (display, latitude) = (self.display, self.latitude);
