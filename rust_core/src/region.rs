@@ -63,8 +63,11 @@ impl Region for HalfMask {
 /// half-resolution row's pixel `x / 2`, false outside. `a ≤ b ≤ out.len()`.
 #[inline]
 pub fn expand_row<P: Put<bool>>(half: &[bool], (a, b): (usize, usize), out: &mut [P]) {
-    let (before, rest) = out.split_at_mut(a);
-    for p in before.iter_mut().chain(rest[b - a..].iter_mut()) {
+    // Two loops, not one chained iterator: each is then a plain fill.
+    for p in &mut out[..a] {
+        p.put(false);
+    }
+    for p in &mut out[b..] {
         p.put(false);
     }
     // Pairs of pixels from one half-resolution pixel, an odd pixel at either end.
