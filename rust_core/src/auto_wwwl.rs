@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::region::Region;
+use crate::region::HalfMask;
 
 /// Output range of the processed image (12 bits stored).
 pub const OUTPUT_MAX: u16 = 4095;
@@ -28,7 +28,7 @@ pub const HIGH_PERCENTILE: f64 = 0.98;
 /// values, which the chain never writes, count as 4095). With it, for [`drop_marker_sized`],
 /// each `CLUSTER_BLOCK`² block's largest region value + 1 (0 when the block holds no region
 /// pixel) over every second row (from the same pass, so the image is read once).
-pub fn histogram<R: Region + ?Sized>(image: &[u16], region: &R, width: usize) -> (Vec<u64>, Vec<u16>) {
+pub fn histogram(image: &[u16], region: &HalfMask, width: usize) -> (Vec<u64>, Vec<u16>) {
     const BINS: usize = OUTPUT_MAX as usize + 1;
     let b = CLUSTER_BLOCK;
     let width = width.max(1);
@@ -156,14 +156,7 @@ const CLUSTER_BLOCK: usize = 8;
 /// Metal implants (plates, nails, wires) are as bright as lead markers but part of the patient:
 /// the window must hold them when they are more than 2 % of the anatomy. Of the top cluster, only
 /// the pieces no larger than a marker are removed from the histogram `h`; an implant is larger.
-fn drop_marker_sized<R: Region + ?Sized>(
-    h: &mut [u64],
-    image: &[u16],
-    anatomy: &R,
-    block_max: &[u16],
-    width: usize,
-    from: usize,
-) {
+fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &HalfMask, block_max: &[u16], width: usize, from: usize) {
     let height = image.len() / width.max(1);
     let b = CLUSTER_BLOCK;
     let (bw, bh) = (width.div_ceil(b), height.div_ceil(b));
@@ -193,7 +186,7 @@ fn drop_marker_sized<R: Region + ?Sized>(
 
 /// `(center, width)` per DICOM PS3.3 C.11.2.1.2 (linear function): the window `[c − w/2, c + w/2]`
 /// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095).
-pub fn window<R: Region + ?Sized>(image: &[u16], anatomy: &R, width: usize) -> (f64, f64) {
+pub fn window(image: &[u16], anatomy: &HalfMask, width: usize) -> (f64, f64) {
     let (mut h, block_max) = histogram(image, anatomy, width);
     if let Some(from) = top_cluster(&h) {
         drop_marker_sized(&mut h, image, anatomy, &block_max, width, from);

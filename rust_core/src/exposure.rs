@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use crate::region::Region;
+use crate::region::HalfMask;
 
 /// Linear detector response: `raw = offset_dn + dn_per_ugy · K_CAL`. The default is the
 /// calibration of the DROS phantom/demo detector (16-bit, offset-corrected, 1000 DN per µGy at
@@ -52,7 +52,7 @@ pub fn chunk_rows(height: usize) -> usize {
 /// Median of `raw` over the pixels of `region` (`None` if the region is empty). Only each row's
 /// span is read, which matters for small fields. Exact: the median of every region pixel, from a
 /// parallel 65536-bin histogram.
-pub fn region_median<R: Region + ?Sized>(raw: &[u16], region: &R, width: usize) -> Option<f64> {
+pub fn region_median(raw: &[u16], region: &HalfMask, width: usize) -> Option<f64> {
     let height = raw.len() / width.max(1);
     let rows = chunk_rows(height);
     let hist = raw
@@ -111,9 +111,9 @@ pub fn region_median<R: Region + ?Sized>(raw: &[u16], region: &R, width: usize) 
 }
 
 /// EI, target EI and DI from the anatomy region of the raw frame.
-pub fn exposure_index<R: Region + ?Sized>(
+pub fn exposure_index(
     raw: &[u16],
-    anatomy: &R,
+    anatomy: &HalfMask,
     width: usize,
     target_ei: f64,
     cal: &Calibration,

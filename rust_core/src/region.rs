@@ -5,34 +5,6 @@
 
 use crate::put::Put;
 
-/// A set of pixels of a `width`-wide frame.
-pub trait Region: Sync {
-    /// `[x0, x1)`: row `y` holds no region pixel outside it.
-    fn span(&self, y: usize) -> (usize, usize);
-    /// Row `y`, all of its width: true where the region holds the pixel. `buf` (the frame's
-    /// width) is scratch an implementation may build the row in.
-    fn row<'a>(&'a self, y: usize, buf: &'a mut [bool]) -> &'a [bool];
-    fn contains(&self, x: usize, y: usize) -> bool;
-}
-
-/// A full-resolution mask, row-major.
-pub struct Mask<'a> {
-    pub data: &'a [bool],
-    pub width: usize,
-}
-
-impl Region for Mask<'_> {
-    fn span(&self, _y: usize) -> (usize, usize) {
-        (0, self.width)
-    }
-    fn row<'a>(&'a self, y: usize, _buf: &'a mut [bool]) -> &'a [bool] {
-        &self.data[y * self.width..][..self.width]
-    }
-    fn contains(&self, x: usize, y: usize) -> bool {
-        self.data[y * self.width + x]
-    }
-}
-
 /// Pixel `(x, y)` is in the region when `x` lies in `spans[y]` and the half-resolution pixel
 /// `(x / 2, y / 2)` is set: the nearest-neighbour expansion of `half`, cut to the spans.
 pub struct HalfMask {
@@ -43,17 +15,20 @@ pub struct HalfMask {
     pub width: usize,
 }
 
-impl Region for HalfMask {
-    fn span(&self, y: usize) -> (usize, usize) {
+impl HalfMask {
+    /// `[x0, x1)`: row `y` holds no region pixel outside it.
+    pub fn span(&self, y: usize) -> (usize, usize) {
         let (a, b) = self.spans[y];
         (a.min(self.width), b.max(a).min(self.width))
     }
-    fn row<'a>(&'a self, y: usize, buf: &'a mut [bool]) -> &'a [bool] {
+    /// Row `y`, all of its width, built in `buf` (at least the frame's width): true where the
+    /// region holds the pixel.
+    pub fn row<'a>(&self, y: usize, buf: &'a mut [bool]) -> &'a [bool] {
         let buf = &mut buf[..self.width];
         expand_row(&self.half[(y / 2) * self.half_width..][..self.half_width], self.span(y), buf);
         buf
     }
-    fn contains(&self, x: usize, y: usize) -> bool {
+    pub fn contains(&self, x: usize, y: usize) -> bool {
         let (a, b) = self.span(y);
         (a..b).contains(&x) && self.half[(y / 2) * self.half_width + x / 2]
     }
