@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,10 @@ from litestar.testing import TestClient
 
 from dros.app import create_app
 from dros.settings import Settings
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "123456"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,9 @@ import gmqtt
 import msgspec
 import pytest
 
-from tests.conftest import free_port
+from tests.ports import free_port
+
+CONNECT_TIMEOUT_S = 20.0
 
 
 class Broker:
@@ -100,7 +102,8 @@ class Subscriber:
 
     async def connect(self) -> None:
         self.client.set_config({"reconnect_retries": -1, "reconnect_delay": 0.5})
-        await self.client.connect("127.0.0.1", self.port)
+        # bounded: gmqtt retries for ever, and a broker that is not there should fail the test, not hang it
+        await asyncio.wait_for(self.client.connect("127.0.0.1", self.port), CONNECT_TIMEOUT_S)
 
     async def disconnect(self) -> None:
         with contextlib.suppress(Exception):

@@ -7,7 +7,8 @@ import sys
 
 import httpx
 
-from tests.conftest import free_port, start_server, stop_server
+from tests.conftest import start_server, stop_server
+from tests.ports import free_port
 
 
 def test_live_server_answers_the_envelope(live_server):

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from dros.settings import Settings
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
+from tests.ports import free_port
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 

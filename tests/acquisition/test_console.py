@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from tests.acquisition.test_loop import ORDER, Listener, dciodvfy_errors
-from tests.conftest import free_port, start_server, stop_server
+from tests.conftest import start_server, stop_server
+from tests.ports import free_port
 from tests.studies import HUMAN
 
 API = "/dr/api/v1/auth/task/inspection"

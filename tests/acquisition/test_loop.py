@@ -196,7 +196,7 @@ def test_whole_loop_start_trigger_progress_dicom_judge_leave(
     assert r.status_code == 200
 
     # a default PACS node: completing the study queues the accepted image, never the rejected one
-    from tests.conftest import free_port
+    from tests.ports import free_port
 
     node = {"name": "PACS1", "address": "127.0.0.1", "port": free_port(), "aet": "DROS", "aec": "PACS1",
             "is_enabled": True, "is_default": True}  # fmt: skip

@@ -16,8 +16,8 @@ import pytest
 
 from dros.device.base import DeviceFault, LinkState
 from dros.device.detector import DetectorDriver
+from tests.ports import free_port
 
-from ..conftest import free_port
 from .detector_helpers import expose
 
 PROCS: list[subprocess.Popen[str]] = []

@@ -18,8 +18,7 @@ import pytest
 
 from dros.device.base import GeneratorState, LinkState
 from dros.device.generator import GeneratorDriver
-
-from ..conftest import free_port
+from tests.ports import free_port
 
 
 @contextmanager

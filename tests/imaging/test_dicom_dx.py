@@ -25,6 +25,7 @@ from pydicom.uid import (
 
 from dros import _core
 from dros.dx_metadata import VIEW_CODES, Code, DxMetadata
+from tests.ports import free_port
 
 DCIODVFY = shutil.which("dciodvfy")
 STORESCP = shutil.which("storescp")
@@ -378,16 +379,10 @@ def test_bad_intent_and_transfer_syntax(tmp_path: Path, frame: np.ndarray) -> No
 # --- a real peer ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def storescp(tmp_path: Path):
     assert STORESCP, "storescp missing: run ./scripts/setup (Debian package dcmtk)"
-    port = _free_port()
+    port = free_port()
     out = tmp_path / "received"
     out.mkdir()
     # +xa: accept every transfer syntax DCMTK supports, RLE Lossless included. (storescp 3.6.7

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dros.mqtt.broker import EmbeddedBroker
 from dros.settings import Settings
-from tests.conftest import free_port
+from tests.ports import free_port
 
 MAX_BYTES = 4096
 BACKUPS = 2

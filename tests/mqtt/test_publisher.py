@@ -21,8 +21,8 @@ from dros.mqtt.publisher import MqttPublisher
 from dros.mqtt.topics import OFFLINE_STATUS, PROGRESS_TOPIC, STATUS_TOPIC, ProgressMessage, TaskGlobalStatus
 from dros.settings import MqttSettings, Settings
 from dros.store.db import Database
-from tests.conftest import free_port
 from tests.mqtt_peers import Broker, Subscriber
+from tests.ports import free_port
 
 READY = TaskGlobalStatus(
     gen_status="GENERATOR_STATUS_STANDBY",
@@ -277,6 +277,22 @@ def test_embedded_broker_listens_on_tcp_and_websocket_and_stops(tmp_path: Path) 
         import socket
 
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+
+
+def test_embedded_broker_refuses_a_port_another_process_listens_on(tmp_path: Path) -> None:
+    """Someone else answering on the port is not our broker: start must fail, not hand the service
+    a broker that exited (a connect probe would have succeeded here)."""
+    import socket
+
+    port = free_port()
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", port))
+        other.listen(1)
+        b = EmbeddedBroker(tmp_path / "mqtt", "127.0.0.1", port)
+        with pytest.raises(RuntimeError, match="mosquitto"):
+            b.start(timeout_s=3.0, die_with_parent=False)
+        b.stop()
+        assert b.proc is None
 
 
 def test_embedded_broker_only_for_loopback_urls() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from dros.settings import Settings
-from tests.pacs.peers import Orthanc, StoreScp, free_port
+from tests.pacs.peers import Orthanc, StoreScp
+from tests.ports import free_port
 
 OUR_AET = "DROS"
 

@@ -17,15 +17,11 @@ from typing import Any
 
 import httpx
 
+from tests.ports import free_port
+
 STORESCP = "/usr/bin/storescp"  # DCMTK's, not the pynetdicom app of the same name in the venv
 STORESCU = "/usr/bin/storescu"
 ORTHANC = "/usr/sbin/Orthanc"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 20.0) -> None:

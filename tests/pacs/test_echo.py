@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.pacs.helpers import API
-from tests.pacs.peers import SilentPeer, free_port
+from tests.pacs.peers import SilentPeer
+from tests.ports import free_port
 
 BOUND_S = 1.5 + 2.5  # pacs.echo_timeout_s in these tests, plus slack for a loaded machine
 

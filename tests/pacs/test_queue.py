@@ -7,7 +7,8 @@ import time
 
 from tests.pacs.dx_files import attach
 from tests.pacs.helpers import API, add_node, queue, wait_tasks
-from tests.pacs.peers import SilentPeer, free_port
+from tests.pacs.peers import SilentPeer
+from tests.ports import free_port
 from tests.studies import images_of, register
 
 

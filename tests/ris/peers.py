@@ -14,7 +14,8 @@ from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 from pynetdicom.sop_class import ModalityPerformedProcedureStep
 
-from tests.pacs.peers import Orthanc, free_port, stop, wait_port
+from tests.pacs.peers import Orthanc, stop, wait_port
+from tests.ports import free_port
 
 WLMSCPFS = "/usr/bin/wlmscpfs"
 DUMP2DCM = "/usr/bin/dump2dcm"

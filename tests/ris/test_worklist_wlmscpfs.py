@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.pacs.helpers import API
-from tests.pacs.peers import free_port
+from tests.ports import free_port
 from tests.ris.helpers import TODAY, entries, query, worklist_node
 from tests.ris.peers import Order, Wlmscpfs
 

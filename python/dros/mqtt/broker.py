@@ -25,7 +25,6 @@ import logging.handlers
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -165,7 +164,8 @@ class EmbeddedBroker:
                 self._log.join(1.0)
                 err = " / ".join(self._log.tail)
                 raise RuntimeError(f"mosquitto exited at start: {err.strip() or 'see mosquitto.log'}")
-            if _accepts(self.host, self.port) and (not self.ws_port or _accepts(self.host, self.ws_port)):
+            pid = self.proc.pid
+            if _listens(pid, self.port) and (not self.ws_port or _listens(pid, self.ws_port)):
                 log.info("embedded MQTT broker on %s: tcp %s, websocket %s", self.host, self.port, self.ws_port)
                 return
             time.sleep(0.02)
@@ -188,9 +188,33 @@ class EmbeddedBroker:
             log_thread.join(2.0)  # the pipe ends with the broker: the last lines reach the file
 
 
-def _accepts(host: str, port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
-        return True
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` itself holds a listening TCP socket on `port`. A connect probe cannot
+    tell: another process may hold the port while mosquitto fails to bind it, and a probe of a port
+    in the ephemeral range that nobody listens on yet may connect to itself."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            # local address "ADDR:PORT" in hex, state 0A = LISTEN, inode in column 10
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    if not inodes:
+        return False
+    fd_dir = f"/proc/{pid}/fd"
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"{fd_dir}/{fd}")
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                return True
     return False
 
 
