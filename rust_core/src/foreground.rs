@@ -24,6 +24,9 @@
 //!    25th percentile of the rest ≥ `MIN_EDGE_SEPARATION`), or stand far above the rest (≥
 //!    `MIN_SEPARATION`). Thin tissue at the border of a field the
 //!    patient fills spreads widely, falls off gently and is close to the rest, so it fails all three.
+//!    A region covering most of the field (≥ `LARGE_REGION_SHARE`) must also spread less than
+//!    direct exposure drifts (`LEAK_DEPTH`): otherwise it is the periphery of a patient who fills
+//!    the field around a dense core, which can stand far above that core.
 //! 5. *Refinement*: each half-resolution pixel near the region is direct exposure when it lies
 //!    within `δ_half = max(DELTA_HALF, 4σ_half)` of the region's local mean (7×7 reduced pixels).
 //!    This puts the boundary within about one full-resolution pixel of the skin and keeps the skin
@@ -63,6 +66,12 @@ pub const MIN_EDGE_SEPARATION: f64 = 0.6;
 /// … or stands this far above the 25th percentile of the rest of the field (heavy scatter, up to
 /// 1.5 times the primary, lifts the patient's signal and flattens the skin edge).
 pub const MIN_SEPARATION: f64 = 0.8;
+/// A region holding at least this share of the field that spreads (5–95 %) more than the level
+/// of direct exposure drifts across a field (`LEAK_DEPTH`) holds tissue: it is the thin periphery
+/// of a patient who fills the field around a denser core. A smaller region may spread that far
+/// through a leak at the skin, which the tests below and the second attempt deal with; in a
+/// region this large, what leaked in is most of the patient.
+pub const LARGE_REGION_SHARE: f64 = 0.8;
 /// Second attempt at the region: candidates at most this far (log units) below the top plateau.
 pub const LEAK_DEPTH: f64 = 0.35;
 
@@ -429,6 +438,9 @@ pub fn detect(
         if (rest.len() as f64) < MIN_ANATOMY * n_valid as f64 {
             // Nothing (or almost nothing) but the plateau: a blank or flat-field frame, not a
             // patient with direct exposure around it; the whole field is then the region of interest.
+            return None;
+        }
+        if rv.len() as f64 >= LARGE_REGION_SHARE * n_valid as f64 && spread > LEAK_DEPTH {
             return None;
         }
         let sep25 = level - quantile(&rest, 0.25);

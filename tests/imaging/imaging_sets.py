@@ -58,6 +58,8 @@ FOREGROUND_MIN_IOU = 0.9
 FIELD_KEPT_MIN = 0.98
 # A window wider than the anatomy's 2–98 % range by more than this holds everything, not the anatomy.
 MAX_WIDTH_FACTOR = 1.2
+# A frame's anatomy counts as saturated, for the EI figures apart, from this share of it clipped.
+SATURATED_ANATOMY_MIN = 0.01
 # EI (IEC 62494-1: 100 × the median kerma of the anatomy, µGy) within this of the truth's.
 EI_TOLERANCE = 0.05
 
@@ -116,6 +118,9 @@ class FrameResult:
     # Multi-field frames: the share of each field inside the detected shutter (None on other frames;
     # their field_iou is then against the union, for information only).
     fields_kept: list[float] | None = None
+    # Share of the anatomy at the panel's saturation value (wide physics): clipped pixels of thin
+    # tissue are the same value as clipped direct exposure, so the data no longer shows which is which.
+    anatomy_saturated: float = 0.0
 
     @property
     def multi_field(self) -> bool:
@@ -167,8 +172,23 @@ def evaluate(spec: FrameSpec) -> FrameResult:
     ei_truth = 100.0 * float(np.median(p.raw[anatomy])) / float(p.scene["dn_per_ugy"]) if anatomy.any() else 0.0
     if ei_truth > 0 and abs(r.exposure_index / ei_truth - 1) > EI_TOLERANCE:
         fails.append(f"EI {r.exposure_index:.1f} vs truth {ei_truth:.1f}")
+    saturation = float(p.scene.get("saturation_dn", 65535.0))
+    saturated = (
+        float(np.mean(p.raw[anatomy] >= math.floor(saturation))) if saturation < 65535 and anatomy.any() else 0.0
+    )
     return FrameResult(
-        spec, r.collimation.kind, v, fg, (lo, hi), (p2, p98), factor, float(r.exposure_index), ei_truth, fails, kept
+        spec,
+        r.collimation.kind,
+        v,
+        fg,
+        (lo, hi),
+        (p2, p98),
+        factor,
+        float(r.exposure_index),
+        ei_truth,
+        fails,
+        kept,
+        saturated,
     )
 
 
@@ -215,6 +235,12 @@ def _summary_one_field(results: list[FrameResult]) -> dict[str, object]:
         "window_too_wide": sum(any(f.startswith("wide") for f in r.failures) for r in results),
         "ei_error_max_pct": round(100 * max(eis), 2) if eis else None,
         "ei_misses": sum(any(f.startswith("EI") for f in r.failures) for r in results),
+        # EI apart for frames whose anatomy the panel clipped (≥ SATURATED_ANATOMY_MIN of it)
+        "frames_saturated_anatomy": sum(r.anatomy_saturated >= SATURATED_ANATOMY_MIN for r in results),
+        "ei_misses_saturated_anatomy": sum(
+            r.anatomy_saturated >= SATURATED_ANATOMY_MIN and any(f.startswith("EI") for f in r.failures)
+            for r in results
+        ),
         "failing": {r.spec.seed: r.failures for r in results if r.failures},
     }
 
