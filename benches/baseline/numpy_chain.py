@@ -430,6 +430,10 @@ def foreground(low, gx, gy, g1, fmask, f, mk):
         rest = low[valid & ~region]
         if rest.size < 0.02 * valid.sum():
             return None
+        # Most of the field, spreading more than direct exposure drifts: a patient filling the
+        # field (foreground::LARGE_REGION_SHARE).
+        if rv.size >= 0.8 * valid.sum() and spread > 0.35:
+            return None
         sep25 = level - np.quantile(rest, 0.25)
         rf = region.astype(np.float32)
         num = cv2.boxFilter((low * rf).astype(np.float32), -1, (7, 7), normalize=False, borderType=cv2.BORDER_CONSTANT)
