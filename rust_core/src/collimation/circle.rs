@@ -5,6 +5,8 @@
 //! is the centre and the radius is the mode of the distances of edge pixels facing it. The
 //! candidate counts only if the shutter step holds along most of its visible arc. Fine stage:
 //! 180 radial edge profiles on the full-resolution frame and a robust algebraic circle fit.
+//! When nothing votes, a field the panel clipped almost everywhere is found from its clipped
+//! plateau's outline instead ([`from_clip`]).
 
 use rayon::prelude::*;
 
@@ -273,4 +275,98 @@ pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation 
         _ => (cx, cy, r),
     };
     Collimation::circle(frame.width, frame.height, fx, fy, fr, c.support)
+}
+
+/// Share of the reduced image that must be clipped for [`from_clip`] to look at the plateau.
+pub const CLIP_FIELD_SHARE: f64 = 0.02;
+/// Rays from the plateau's centroid whose outermost clipped pixel is an outline sample.
+const CLIP_RAYS: usize = 360;
+/// The plateau's outline must be a circle: median distance of its samples from the fitted circle
+/// at most this many reduced pixels.
+pub const CLIP_FIT_RESIDUAL: f64 = 2.5;
+/// Just outside the outline the signal must lie this far (log units) below the clip on most of the
+/// visible arc: near the edge, blade leakage and scatter can come within a few percent of it.
+pub const CLIP_DROP: f64 = 0.05;
+
+/// A circular field that the panel clipped almost everywhere. Inside it every pixel reads the
+/// clip value, so no sample of its outline shows a step the shutter test can trust (the step is
+/// bounded by the clip) and the vote finds nothing. The plateau itself is the field, though: its
+/// values are bit-identical, which neither noise nor anatomy produces. Its outer outline (the
+/// outermost clipped pixel along rays from its centroid) is fitted with a circle, which must fit
+/// it closely and show the shutter's drop — the outside below the clip by `CLIP_DROP` — along
+/// most of its visible arc. Clipped direct exposure around a patient on an open field reaches
+/// the detector border on every ray, which gives no outline samples.
+pub fn from_clip(low: &LowRes) -> Option<CircleCoarse> {
+    let clip = low.clip? as f64 - super::CLIP_NEAR;
+    let (w, h) = (low.log.width, low.log.height);
+    let at = |x: usize, y: usize| low.log.data[y * w + x] as f64;
+    let (mut n, mut sx, mut sy) = (0usize, 0.0f64, 0.0f64);
+    for y in 0..h {
+        for x in 0..w {
+            if at(x, y) >= clip {
+                n += 1;
+                sx += x as f64;
+                sy += y as f64;
+            }
+        }
+    }
+    if (n as f64) < CLIP_FIELD_SHARE * (w * h) as f64 {
+        return None;
+    }
+    let (mx, my) = (sx / n as f64, sy / n as f64);
+    let reach = (w as f64).hypot(h as f64);
+    let mut pts = Vec::with_capacity(CLIP_RAYS);
+    for k in 0..CLIP_RAYS {
+        let a = k as f64 * std::f64::consts::TAU / CLIP_RAYS as f64;
+        let (ex, ey) = (a.cos(), a.sin());
+        let (mut last, mut s) = (None, 0.0);
+        let mut border = false;
+        while s <= reach {
+            let (x, y) = ((mx + s * ex).round(), (my + s * ey).round());
+            if x < 0.0 || y < 0.0 || x >= w as f64 || y >= h as f64 {
+                border = true;
+                break;
+            }
+            if at(x as usize, y as usize) >= clip {
+                last = Some((mx + s * ex, my + s * ey));
+            }
+            s += 0.5;
+        }
+        // A ray whose plateau runs into the detector border has no outline there.
+        match last {
+            Some((x, y)) if !(border && (x < 1.5 || y < 1.5 || x > w as f64 - 2.5 || y > h as f64 - 2.5)) => {
+                pts.push((x, y))
+            }
+            _ => {}
+        }
+    }
+    if pts.len() < CLIP_RAYS / 6 {
+        return None;
+    }
+    let (cx, cy, r) = fit_circle(&pts)?;
+    let rmin = 0.08 * w.min(h) as f64;
+    if !(rmin..=0.8 * w.max(h) as f64).contains(&r) {
+        return None;
+    }
+    let mut res: Vec<f64> = pts.iter().map(|&(x, y)| ((x - cx).hypot(y - cy) - r).abs()).collect();
+    res.sort_unstable_by(f64::total_cmp);
+    if res[res.len() / 2] > CLIP_FIT_RESIDUAL {
+        return None;
+    }
+    // The shutter's drop: just outside the outline, the signal lies clearly below the clip.
+    let (mut good, mut total) = (0usize, 0usize);
+    for k in 0..720 {
+        let a = k as f64 * std::f64::consts::TAU / 720.0;
+        let (ex, ey) = (a.cos(), a.sin());
+        let (ox, oy) = (cx + (r + super::STEP_REACH) * ex, cy + (r + super::STEP_REACH) * ey);
+        if !low.inside(ox, oy) {
+            continue;
+        }
+        total += 1;
+        good += (low.log.bilinear(ox, oy) <= clip - CLIP_DROP) as usize;
+    }
+    if total < 120 || (good as f64) < super::SUPPORT_MIN * total as f64 {
+        return None;
+    }
+    Some(CircleCoarse { cx, cy, r, support: good as f64 / total as f64 })
 }
