@@ -250,10 +250,18 @@ def test_register_expose_complete_reaches_mpps_and_pacs(
             code = ras.RequestedProcedureCodeSequence[0]
             assert (code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning) == ("RPC-CHEST", "LOCAL", "Chest PA")
             assert ras.ScheduledProcedureStepDescription == "Chest PA step"
-        rows = c.app.state.db.read_sync(
-            lambda conn: conn.execute("SELECT kind, state FROM mpps_message ORDER BY seq").fetchall()
-        )
-        assert rows == [("N-CREATE", "SENT"), ("N-SET", "SENT")]
+
+        # The SCP records a message before it answers; the outbox marks it SENT only once that
+        # answer is back, so the last one may still be on its way when the images have arrived.
+        def outbox() -> list[tuple[str, str]]:
+            return list(
+                c.app.state.db.read_sync(
+                    lambda conn: conn.execute("SELECT kind, state FROM mpps_message ORDER BY seq").fetchall()
+                )
+            )
+
+        wait_for(lambda: all(state == "SENT" for _, state in outbox()), timeout=10, what="the outbox to be sent")
+        assert outbox() == [("N-CREATE", "SENT"), ("N-SET", "SENT")]
 
 
 def test_ris_down_gets_messages_later_in_order_after_restart(settings, peers) -> None:
