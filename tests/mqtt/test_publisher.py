@@ -289,10 +289,12 @@ def test_embedded_broker_refuses_a_port_another_process_listens_on(tmp_path: Pat
         other.bind(("127.0.0.1", port))
         other.listen(1)
         b = EmbeddedBroker(tmp_path / "mqtt", "127.0.0.1", port)
-        with pytest.raises(RuntimeError, match="mosquitto"):
-            b.start(timeout_s=3.0, die_with_parent=False)
-        b.stop()
-        assert b.proc is None
+        try:
+            with pytest.raises(RuntimeError, match="mosquitto"):
+                b.start(timeout_s=3.0, die_with_parent=False)
+            assert b.proc is None
+        finally:
+            b.stop()  # a start that wrongly succeeded must not leave its broker behind
 
 
 def test_embedded_broker_only_for_loopback_urls() -> None:
