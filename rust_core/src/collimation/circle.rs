@@ -22,6 +22,19 @@ pub struct CircleCoarse {
 
 /// (good, total) samples along the visible part of the circle (low-res coordinates).
 fn support(low: &LowRes, cx: f64, cy: f64, r: f64) -> (usize, usize) {
+    arc_samples(low, cx, cy, r, |px, py, ex, ey| low.step_holds(px, py, -ex, -ey))
+}
+
+/// (good, total) over 720 points of the circle inside the image: `sample(x, y, ex, ey)` at point
+/// (x, y) with outward unit normal (ex, ey) counts for (`Some(true)`), against (`Some(false)`) or
+/// not at all (`None`).
+fn arc_samples(
+    low: &LowRes,
+    cx: f64,
+    cy: f64,
+    r: f64,
+    sample: impl Fn(f64, f64, f64, f64) -> Option<bool>,
+) -> (usize, usize) {
     let n = 720;
     let (mut good, mut total) = (0, 0);
     for k in 0..n {
@@ -31,7 +44,7 @@ fn support(low: &LowRes, cx: f64, cy: f64, r: f64) -> (usize, usize) {
         if !low.inside(px, py) {
             continue;
         }
-        if let Some(holds) = low.step_holds(px, py, -ex, -ey) {
+        if let Some(holds) = sample(px, py, ex, ey) {
             total += 1;
             good += holds as usize;
         }
@@ -354,17 +367,9 @@ pub fn from_clip(low: &LowRes) -> Option<CircleCoarse> {
         return None;
     }
     // The shutter's drop: just outside the outline, the signal lies clearly below the clip.
-    let (mut good, mut total) = (0usize, 0usize);
-    for k in 0..720 {
-        let a = k as f64 * std::f64::consts::TAU / 720.0;
-        let (ex, ey) = (a.cos(), a.sin());
-        let (ox, oy) = (cx + (r + super::STEP_REACH) * ex, cy + (r + super::STEP_REACH) * ey);
-        if !low.inside(ox, oy) {
-            continue;
-        }
-        total += 1;
-        good += (low.log.bilinear(ox, oy) <= clip - CLIP_DROP) as usize;
-    }
+    let outside = r + super::STEP_REACH;
+    let (good, total) =
+        arc_samples(low, cx, cy, outside, |ox, oy, _, _| Some(low.log.bilinear(ox, oy) <= clip - CLIP_DROP));
     if total < 120 || (good as f64) < super::SUPPORT_MIN * total as f64 {
         return None;
     }
