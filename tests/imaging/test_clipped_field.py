@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dros import imaging
+from tests.imaging.imaging_sets import iou
 from tests.imaging.test_filled_field import _blur
 
 SIZE = 2048
@@ -39,10 +40,6 @@ def _frame(seed: int, field: F64, leakage: float, scatter: float) -> npt.NDArray
     return raw
 
 
-def _iou(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
-    return float(np.count_nonzero(a & b) / np.count_nonzero(a | b))
-
-
 def test_circular_field_clipped_everywhere_is_found() -> None:
     y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     cx, cy, r = 1000.0, 1050.0, 640.0
@@ -58,7 +55,7 @@ def test_circular_field_clipped_everywhere_is_found() -> None:
     # of the field is shuttered and that the band stays narrow.
     assert res.field_mask[inside].mean() >= 0.999
     assert np.count_nonzero(res.field_mask) <= 1.05 * np.count_nonzero(inside)
-    assert _iou(res.field_mask, inside) >= 0.95
+    assert iou(res.field_mask, inside) >= 0.95
 
 
 def test_clipped_direct_exposure_on_an_open_field_is_no_shutter() -> None:
