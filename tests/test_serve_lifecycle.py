@@ -13,9 +13,12 @@ from pathlib import Path
 
 import httpx
 
+from dros.settings import RuntimeSettings
 from tests.conftest import group_members, start_server, stop_server
 
 LOGIN = "/dr/api/v1/pub/login"
+# granian's workers_kill_timeout: a worker still alive after this is killed
+KILL_BOUND_S = RuntimeSettings().shutdown_timeout_s
 
 
 def _wait_gone(pgid: int, seconds: float) -> list[int]:
@@ -31,7 +34,7 @@ def test_a_stopped_server_leaves_no_process(tmp_path: Path) -> None:
     assert len(group_members(pgid)) >= 2  # the supervisor and its granian worker
     took = stop_server(server)
     assert group_members(pgid) == []
-    assert took <= 5.0, took
+    assert took <= KILL_BOUND_S, took
 
 
 def test_second_instance_on_a_busy_data_dir_exits_2_naming_dir_and_pid(tmp_path: Path) -> None:
@@ -108,9 +111,11 @@ def test_stop_under_a_login_burst_is_graceful_and_within_5_s(tmp_path: Path) -> 
         t.join()
     assert _wait_gone(pgid, 5) == []
     out = server.output()
-    assert took <= 5.0, took
-    # finished by itself, not killed at the bound
-    assert "refused to gracefully stop" not in out, "\n".join(out.splitlines()[-60:])
+    # Finished by itself, not killed at the bound: a worker granian kills has waited the whole
+    # KILL_BOUND_S first. Not granian's "Killing worker-1 after it refused to gracefully stop"
+    # line: granian checks is_alive() 1 ms after join() returns, and under load that races with
+    # the kernel reaping a worker that has already exited (seen 0.14 s after SIGTERM, lifespan done).
+    assert took < KILL_BOUND_S / 2, (took, "\n".join(out.splitlines()[-60:]))
     # every login was answered: done, or the stopping envelope for the cancelled ones
     assert len(answers) == 40
     assert all(a == 200 or "the service is stopping" in str(a) for a in answers), answers
