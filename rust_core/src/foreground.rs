@@ -37,7 +37,7 @@
 
 use rayon::prelude::*;
 
-use crate::collimation::{Collimation, LowRes};
+use crate::collimation::{Fields, LowRes};
 use crate::frame::Plane;
 use crate::morph::dilate;
 use crate::put::Put;
@@ -314,7 +314,7 @@ fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bo
 pub fn detect(
     low: &LowRes,
     g1: &Plane,
-    coll: &Collimation,
+    coll: Fields<'_>,
     markers: &[bool],
     field: &[(usize, usize)],
     full_w: usize,
@@ -329,14 +329,14 @@ pub fn detect(
     // are), and those that reach into it at all.
     // Row by row: the signed distances of a row's corners (and centres) side by side.
     let xs0: Vec<f64> = (0..w).map(|x| x as f64 * f).collect();
-    let xs1: Vec<f64> = (0..w).map(|x| ((x + 1) as f64 * f - 1.0).min((coll.width - 1) as f64)).collect();
+    let xs1: Vec<f64> = (0..w).map(|x| ((x + 1) as f64 * f - 1.0).min((coll.width() - 1) as f64)).collect();
     let centres: Vec<f64> = (0..w).map(|x| low.to_full(x as f64, 0.0).0).collect();
     let mut blk_all = vec![false; w * h];
     let mut blk_any = vec![false; w * h];
     blk_all.par_chunks_mut(w).zip(blk_any.par_chunks_mut(w)).enumerate().for_each_init(
         || (vec![0f64; w], vec![0f64; w]),
         |(d, e), (y, (all, any))| {
-            let (y0, y1) = (y as f64 * f, ((y + 1) as f64 * f - 1.0).min((coll.height - 1) as f64));
+            let (y0, y1) = (y as f64 * f, ((y + 1) as f64 * f - 1.0).min((coll.height() - 1) as f64));
             all.fill(true);
             for (xs, yy) in [(&xs0, y0), (&xs1, y0), (&xs0, y1), (&xs1, y1)] {
                 coll.signed_distance_row(xs, yy, d);
@@ -591,7 +591,7 @@ fn block_columns(lx: usize, q: usize, lw: usize, hw: usize) -> std::ops::Range<u
 fn penumbra_band(
     half: &mut [bool],
     g1: &Plane,
-    coll: &Collimation,
+    coll: Fields<'_>,
     near_edge: &[bool],
     (lw, lh, q): (usize, usize, usize),
     dh: f32,
@@ -690,6 +690,7 @@ pub fn anatomy(
     low: &LowRes,
     marks: &Markers,
     direct: Option<&Direct>,
+    fields: Fields<'_>,
     spans: Vec<(usize, usize)>,
     w: usize,
 ) -> HalfMask {
@@ -703,8 +704,13 @@ pub fn anatomy(
         let m0 = (2 * hy / lf).min(low.log.height - 1) * lw;
         let grow_ = g1.row(hy);
         let drow = direct.map(|d| &d.half[hy * d.width..][..d.width]);
+        // Several fields: only the half-resolution pixels whose first pixel lies in one of them.
+        let several = fields.spans_of_row(2 * hy);
         for hx in x0 / 2..x1.div_ceil(2) {
-            hanat[hx] = !drow.is_some_and(|d| d[hx]) && !marks.is_marker(m0 + (2 * hx / lf).min(lw - 1), grow_[hx]);
+            let in_a_field = several.is_empty() || several.iter().any(|(a, b)| (*a..*b).contains(&(2 * hx)));
+            hanat[hx] = in_a_field
+                && !drow.is_some_and(|d| d[hx])
+                && !marks.is_marker(m0 + (2 * hx / lf).min(lw - 1), grow_[hx]);
         }
     });
     HalfMask { half, half_width: hw, spans, width: w }
@@ -765,7 +771,7 @@ impl Markers {
     }
 }
 
-pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
+pub fn markers(low: &LowRes, coll: Fields<'_>) -> Markers {
     let (w, h) = (low.log.width, low.log.height);
     let f = low.factor as f64;
     let l = &low.log.data;
@@ -790,7 +796,7 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // Grey closing over blocks whose whole area is in the field (the shutter's shadow must not
     // read as a marker), outside blocks ignored.
     let deep: Vec<bool> = sd.iter().map(|d| *d >= 1.5 * f).collect();
-    let rt = ((0.5 * MARKER_MAX_SIZE * (coll.width.min(coll.height)) as f64 / f).ceil() as usize + 1).max(2);
+    let rt = ((0.5 * MARKER_MAX_SIZE * (coll.width().min(coll.height())) as f64 / f).ceil() as usize + 1).max(2);
     let v: Vec<f32> = (0..w * h).map(|i| if deep[i] { l[i] } else { f32::NEG_INFINITY }).collect();
     let dil = box_max(&v, w, h, rt);
     let neg: Vec<f32> = (0..w * h).map(|i| if deep[i] { -dil[i] } else { f32::NEG_INFINITY }).collect();
@@ -817,8 +823,8 @@ pub fn markers(low: &LowRes, coll: &Collimation) -> Markers {
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
     // deeper than any anatomy but metal, e.g. a marker touching the skin edge) and at most twice
     // that; dense anatomy narrow enough for a top-hat is elongated.
-    let min_area = ((MARKER_MIN_SIZE * coll.width.min(coll.height) as f64 / f).powi(2)).ceil() as usize;
-    let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width.min(coll.height) as f64 / f).ceil() as usize + 2;
+    let min_area = ((MARKER_MIN_SIZE * coll.width().min(coll.height()) as f64 / f).powi(2)).ceil() as usize;
+    let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width().min(coll.height()) as f64 / f).ceil() as usize + 2;
     let mean_drop = |i: usize| -> f64 {
         let (x, y) = (i % w, i / w);
         let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));

@@ -12,7 +12,7 @@ use ndarray::Array2;
 
 use crate::apply::apply_shutter;
 use crate::auto_wwwl;
-use crate::collimation::{self, Collimation, LowRes};
+use crate::collimation::{self, Collimation, Fields, LowRes};
 use crate::enhance::pyramid::Raw;
 use crate::enhance::{self, EnhanceParams};
 use crate::error::{CoreError, CoreResult};
@@ -93,6 +93,7 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("collimator_rect", det.t_rect));
     timings.push(("collimator_circle", det.t_circle));
     let coll = det.collimation;
+    let fields = Fields { coll: &coll, several: &det.fields };
 
     // The foreground detection has serial steps (flood fills, selections): level 0's noise, which
     // needs only the field, runs beside it.
@@ -101,10 +102,10 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
             let t = Instant::now();
             // Spans and a half-resolution anatomy rather than full-resolution masks: on 3072²
             // each full mask held through the enhancement was half a frame of the peak memory.
-            let spans: Vec<(usize, usize)> = (0..h).map(|y| coll.row_span(y)).collect();
-            let marks = foreground::markers(&low, &coll);
-            let direct = foreground::detect(&low, &g1, &coll, &marks.mask, &spans, w);
-            let anatomy = foreground::anatomy(&g1, &low, &marks, direct.as_ref(), spans, w);
+            let spans: Vec<(usize, usize)> = (0..h).map(|y| fields.row_span(y)).collect();
+            let marks = foreground::markers(&low, fields);
+            let direct = foreground::detect(&low, &g1, fields, &marks.mask, &spans, w);
+            let anatomy = foreground::anatomy(&g1, &low, &marks, direct.as_ref(), fields, spans, w);
             (anatomy, direct, marks, t.elapsed().as_secs_f64())
         },
         || {

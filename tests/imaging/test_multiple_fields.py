@@ -12,7 +12,10 @@ With three fields side by side the detected rectangle encloses all three. With t
 to take one field for the collimated one and shutter the other as blade shadow, blacking out the second
 exposure's anatomy. It now checks, after a shutter is found, whether the frame is exposed outside it like
 the field's own direct exposure (`collimation::exposed_outside`): then there is another field, and the
-frame is left without a shutter. The field's direct level is known when its top lies well above its
+frame is left without a shutter. Its statistics are still taken over the fields alone: each field found
+is painted over with the blade shadow beside it and the detectors run again on the rest
+(`collimation::several_fields`); direct exposure, EI and window then see the fields' union, not the
+shadow between them. The field's direct level is known when its top lies well above its
 median (a body covering about half of the field or more: 46 % here by default), or when its top is a
 plateau of direct exposure that nothing outside outshines (smaller bodies: the "small bodies" cases, 34 %
 and 16 % of the field, and the Rust phantom's multi-field frames). A case listed in KNOWN_HIDDEN_FIELD
@@ -78,3 +81,34 @@ def test_no_exposed_field_is_shuttered(case: str) -> None:
         assert min(kept) < 0.5, f"{case}: every field now kept ({kept}): remove it from KNOWN_HIDDEN_FIELD"
     else:
         assert min(kept) >= 0.99, f"{case}: a field is shuttered, kept shares {kept}"
+
+
+def bodies(fields: list[Box], semi_axes: tuple[float, float] = BODY) -> npt.NDArray[np.bool_]:
+    """The anatomy of `frame`: each field's elliptical body (it lies inside its field)."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    out = np.zeros((SIZE, SIZE), dtype=bool)
+    for x0, y0, x1, y1 in fields:
+        cx, cy, a, b = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * semi_axes[0], (y1 - y0) * semi_axes[1]
+        out |= ((xx - cx) / a) ** 2 + ((yy - cy) / b) ** 2 < 1
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_ei_and_window_are_taken_over_the_fields_not_the_blade_shadow(case: str) -> None:
+    """With no shutter drawn, the blade shadow between the fields (3 % of the beam) is neither
+    anatomy nor direct exposure: EI is the median over the bodies (within 5 %, as
+    `imaging_sets.EI_TOLERANCE`) and the window holds the bodies' 2–98 % range without being more than
+    1.2 times as wide (`imaging_sets.MAX_WIDTH_FACTOR`). Taken over the whole frame, the shadow
+    pulled the EI down by half and stretched the window over its own levels."""
+    layout, body = CASES[case]
+    fields = LAYOUTS[layout]
+    raw = frame(fields, semi_axes=body)
+    anatomy = bodies(fields, body)
+    r = imaging.process(raw)
+    ei_truth = 100.0 * float(np.median(raw[anatomy])) / 1000.0
+    assert abs(r.exposure_index / ei_truth - 1) <= 0.05, (r.exposure_index, ei_truth)
+    p2, p98 = (float(v) for v in np.percentile(r.image[anatomy], [2, 98]))
+    lo = r.window_center - 0.5 - (r.window_width - 1) / 2
+    hi = r.window_center - 0.5 + (r.window_width - 1) / 2
+    assert lo <= p2 and hi >= p98, ((lo, hi), (p2, p98))
+    assert hi - lo <= 1.2 * (p98 - p2) + 2, ((lo, hi), (p2, p98))

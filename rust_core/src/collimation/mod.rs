@@ -495,14 +495,17 @@ pub(crate) fn edge_offset(
 /// Detection result with the time spent in each hypothesis (seconds).
 pub struct Detection {
     pub collimation: Collimation,
+    /// Two or three fields on one plate (`collimation` is then `none`: no one shutter fits them
+    /// all): each of them, for the statistics (see [`Fields`]). Empty otherwise.
+    pub fields: Vec<Collimation>,
     pub t_rect: f64,
     pub t_circle: f64,
 }
 
-/// Runs both detectors on the reduced image and keeps the hypothesis the edges support best.
-pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
+/// The hypothesis the edges support best: rect, circle, a circle the panel clipped, or none.
+fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f64) -> Collimation {
     // Independent searches, each with serial steps: side by side.
-    let ((rc, t_rect_coarse), (cc, mut t_circle)) = rayon::join(
+    let ((rc, t_rect_coarse), (cc, t_circle_coarse)) = rayon::join(
         || {
             let t = std::time::Instant::now();
             (rect::coarse(low), t.elapsed().as_secs_f64())
@@ -512,34 +515,195 @@ pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
             (circle::coarse(low), t.elapsed().as_secs_f64())
         },
     );
+    *t_rect += t_rect_coarse;
+    *t_circle += t_circle_coarse;
     let circle_support = cc.as_ref().map(|c| c.support).unwrap_or(0.0);
     let rect_ok = !rc.sides.is_empty();
-    let mut t_rect = t_rect_coarse;
-    let collimation = if circle_support >= 0.6 && (!rect_ok || circle_support > rc.support) {
-        let t = std::time::Instant::now();
+    let t = std::time::Instant::now();
+    if circle_support >= 0.6 && (!rect_ok || circle_support > rc.support) {
         // `cc` is Some whenever circle_support > 0.
         let c =
             cc.map(|c| circle::refine(&c, frame, low)).unwrap_or_else(|| Collimation::none(frame.width, frame.height));
-        t_circle += t.elapsed().as_secs_f64();
+        *t_circle += t.elapsed().as_secs_f64();
         c
     } else if rect_ok {
-        let t = std::time::Instant::now();
         let c = rect::refine(&rc, frame, low);
-        t_rect += t.elapsed().as_secs_f64();
+        *t_rect += t.elapsed().as_secs_f64();
         c
     } else {
         // Nothing voted: a circular field the panel clipped almost everywhere shows no trusted step.
-        let t = std::time::Instant::now();
         let c = circle::from_clip(low)
             .map(|c| circle::refine(&c, frame, low))
             .unwrap_or_else(|| Collimation::none(frame.width, frame.height));
-        t_circle += t.elapsed().as_secs_f64();
+        *t_circle += t.elapsed().as_secs_f64();
         c
-    };
+    }
+}
+
+/// Runs both detectors on the reduced image and keeps the hypothesis the edges support best.
+pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
+    let (mut t_rect, mut t_circle) = (0.0, 0.0);
+    let collimation = one_field(frame, low, &mut t_rect, &mut t_circle);
     // Two or three fields on one plate: a shutter fitted to one of them would black out the others.
-    let collimation =
-        if exposed_outside(&collimation, low) { Collimation::none(frame.width, frame.height) } else { collimation };
-    Detection { collimation, t_rect, t_circle }
+    if exposed_outside(&collimation, low) {
+        let t = std::time::Instant::now();
+        let fields = several_fields(frame, low, collimation);
+        t_rect += t.elapsed().as_secs_f64();
+        return Detection { collimation: Collimation::none(frame.width, frame.height), fields, t_rect, t_circle };
+    }
+    Detection { collimation, fields: Vec::new(), t_rect, t_circle }
+}
+
+/// Most fields looked for on one plate.
+pub const MAX_FIELDS: usize = 3;
+/// A further field lies mostly outside those found before: at most this share of it inside them.
+pub const FIELD_OVERLAP_MAX: f64 = 0.1;
+
+/// Two detections of one field agree when their reduced pixels overlap by this share of their union.
+pub const SAME_FIELD_OVERLAP: f64 = 0.8;
+
+/// The fields of a plate exposed two or three times, `first` (the best single hypothesis) among
+/// them: each found field is painted over with the blade shadow beside it, and the detectors run
+/// again on what is left. A further field must lie mostly outside the earlier ones and be exposed
+/// like the first (its top within `SECOND_FIELD_LEVEL` of the first's: one tube, one exposure).
+/// Then each field is detected once more with only the others painted over: found beside them, a
+/// field can lose a side to their edges and run on to the detector border through blade shadow.
+/// Empty when no second field is found: the whole frame then stands for the field, as before.
+pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Vec<Collimation> {
+    let (w, h) = (low.log.width, low.log.height);
+    let clear = EDGE_CLEARANCE * first.width.max(first.height) as f64;
+    let distances = |c: &Collimation| -> Vec<f64> {
+        (0..w * h)
+            .map(|i| {
+                let (fx, fy) = low.to_full((i % w) as f64, (i / w) as f64);
+                c.signed_distance(fx, fy)
+            })
+            .collect()
+    };
+    // The 99th percentile of the reduced pixels well inside `d` and not yet taken.
+    let top_of = |d: &[f64], taken: &[bool]| -> Option<f64> {
+        let mut v: Vec<f32> = (0..w * h).filter(|&i| d[i] >= clear && !taken[i]).map(|i| low.log.data[i]).collect();
+        if v.len() < 64 {
+            return None;
+        }
+        let k = (v.len() * 99) / 100;
+        Some(*v.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1 as f64)
+    };
+    // The field at distances `d`, its penumbra and scatter spill (`clear` wide) become the blade
+    // shadow beside it (the median of the band one clearance further out); false without one.
+    let paint = |log: &mut Plane, taken: &mut [bool], d: &[f64]| -> bool {
+        let mut band: Vec<f32> =
+            (0..w * h).filter(|&i| d[i] <= -clear && d[i] > -2.0 * clear && !taken[i]).map(|i| log.data[i]).collect();
+        if band.is_empty() {
+            return false;
+        }
+        let k = band.len() / 2;
+        let shadow = *band.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
+        for i in 0..w * h {
+            if d[i] > -clear {
+                log.data[i] = shadow;
+                taken[i] = true;
+            }
+        }
+        true
+    };
+    let detect_on = |log: Plane| {
+        let (mut t_rect, mut t_circle) = (0.0, 0.0);
+        one_field(frame, &LowRes::new(log, low.factor), &mut t_rect, &mut t_circle)
+    };
+    let mut log = low.log.clone();
+    let mut taken = vec![false; w * h];
+    let mut dists = vec![distances(&first)];
+    let Some(first_top) = top_of(&dists[0], &taken) else {
+        return Vec::new();
+    };
+    let mut fields = vec![first];
+    while fields.len() < MAX_FIELDS && paint(&mut log, &mut taken, &dists[dists.len() - 1]) {
+        let next = detect_on(log.clone());
+        if next.kind == CollimationKind::None {
+            break;
+        }
+        let d = distances(&next);
+        let inside = d.iter().filter(|v| **v >= 0.0).count();
+        let overlap = (0..w * h).filter(|&i| d[i] >= 0.0 && taken[i]).count();
+        if inside == 0 || overlap as f64 > FIELD_OVERLAP_MAX * inside as f64 {
+            break;
+        }
+        match top_of(&d, &taken) {
+            Some(top) if top >= first_top - SECOND_FIELD_LEVEL => {
+                fields.push(next);
+                dists.push(d);
+            }
+            _ => break,
+        }
+    }
+    if fields.len() < 2 {
+        return Vec::new();
+    }
+    for i in 0..fields.len() {
+        let (mut log, mut taken) = (low.log.clone(), vec![false; w * h]);
+        for (j, d) in dists.iter().enumerate() {
+            if j != i {
+                paint(&mut log, &mut taken, d);
+            }
+        }
+        let again = detect_on(log);
+        if again.kind == CollimationKind::None {
+            continue;
+        }
+        let d = distances(&again);
+        let both = (0..w * h).filter(|&k| d[k] >= 0.0 && dists[i][k] >= 0.0).count();
+        let either = (0..w * h).filter(|&k| d[k] >= 0.0 || dists[i][k] >= 0.0).count();
+        if both as f64 >= SAME_FIELD_OVERLAP * either.max(1) as f64 {
+            fields[i] = again;
+            dists[i] = d;
+        }
+    }
+    fields
+}
+
+/// The area the statistics (direct exposure, anatomy, EI, window) are taken over: the field of
+/// `coll`, or, on a plate with several fields (`coll` none), their union. The blade shadow
+/// between those fields is neither direct exposure nor anatomy.
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    pub coll: &'a Collimation,
+    pub several: &'a [Collimation],
+}
+
+impl Fields<'_> {
+    pub fn width(&self) -> usize {
+        self.coll.width
+    }
+    pub fn height(&self) -> usize {
+        self.coll.height
+    }
+    /// [`Collimation::signed_distance_row`] of the union: the largest over the fields.
+    pub fn signed_distance_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
+        if self.several.is_empty() {
+            return self.coll.signed_distance_row(xs, y, out);
+        }
+        out.fill(f64::NEG_INFINITY);
+        let mut one = vec![0f64; xs.len()];
+        for f in self.several {
+            f.signed_distance_row(xs, y, &mut one);
+            for (o, v) in out.iter_mut().zip(&one) {
+                *o = o.max(*v);
+            }
+        }
+    }
+    /// The columns of row `y` from the first field pixel to the last (shadow between fields included).
+    pub fn row_span(&self, y: usize) -> (usize, usize) {
+        if self.several.is_empty() {
+            return self.coll.row_span(y);
+        }
+        let spans = self.several.iter().map(|f| f.row_span(y)).filter(|(a, b)| a < b);
+        spans.fold((0, 0), |(a, b), (x0, x1)| if a >= b { (x0, x1) } else { (a.min(x0), b.max(x1)) })
+    }
+    /// The spans of row `y` inside each field, when there are several (empty otherwise).
+    pub fn spans_of_row(&self, y: usize) -> Vec<(usize, usize)> {
+        self.several.iter().map(|f| f.row_span(y)).filter(|(a, b)| a < b).collect()
+    }
 }
 
 /// Outside the field and clear of its edge, at least this share of the frame is exposed like the
