@@ -572,6 +572,43 @@ pub fn detect(
     Some(Direct { half, width: hw, height: hh })
 }
 
+/// Direct exposure on a plate with several fields: each field is its own exposure (two views on one
+/// plate are two shots, each with its own technique), with its own direct level, so each is searched
+/// alone ([`detect`] on that field) and the masks are joined. Where a field alone shows none (too
+/// little of it to seed or to test), the search over all the fields decides for it. One field:
+/// [`detect`] itself.
+pub fn detect_each(
+    low: &LowRes,
+    g1: &Plane,
+    fields: Fields<'_>,
+    markers: &[bool],
+    spans: &[(usize, usize)],
+    full_w: usize,
+) -> Option<Direct> {
+    let all = detect(low, g1, fields, markers, spans, full_w);
+    if fields.several.is_empty() {
+        return all;
+    }
+    let hw = g1.width;
+    let mut joined = vec![false; g1.data.len()];
+    for f in fields.several {
+        let one = Fields { coll: fields.coll, several: std::slice::from_ref(f) };
+        let Some(d) = detect(low, g1, one, markers, spans, full_w)
+            .or_else(|| all.as_ref().map(|a| Direct { half: a.half.clone(), width: a.width, height: a.height }))
+        else {
+            continue;
+        };
+        // This field's half-resolution pixels only (centre of the first full-resolution pixel).
+        joined.par_chunks_mut(hw).zip(d.half.par_chunks(hw)).enumerate().for_each(|(hy, (j, d))| {
+            let (a, b) = f.row_span(2 * hy);
+            for hx in a.div_ceil(2)..b.div_ceil(2).min(hw) {
+                j[hx] |= d[hx];
+            }
+        });
+    }
+    Some(Direct { half: joined, width: hw, height: g1.height })
+}
+
 /// The half-resolution columns of reduced column `lx` (`q` to a block, `lw` blocks to a row of
 /// `hw`): the last block takes the columns left over at the edge.
 #[inline]

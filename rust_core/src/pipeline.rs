@@ -104,7 +104,7 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
             // each full mask held through the enhancement was half a frame of the peak memory.
             let spans: Vec<(usize, usize)> = (0..h).map(|y| fields.row_span(y)).collect();
             let marks = foreground::markers(&low, fields);
-            let direct = foreground::detect(&low, &g1, fields, &marks.mask, &spans, w);
+            let direct = foreground::detect_each(&low, &g1, fields, &marks.mask, &spans, w);
             let anatomy = foreground::anatomy(&g1, &low, &marks, direct.as_ref(), fields, spans, w);
             (anatomy, direct, marks, t.elapsed().as_secs_f64())
         },

@@ -45,18 +45,23 @@ SMALL_BODIES: dict[str, tuple[str, tuple[float, float]]] = {
     "two stacked, small bodies (16 %)": ("two stacked", (0.2, 0.25)),
 }
 CASES = {**{name: (name, BODY) for name in LAYOUTS}, **SMALL_BODIES}
+# Two views on one plate are two shots: each field its own dose (a share of the first field's).
+DOSES: dict[str, tuple[float, ...]] = {"two side by side, the second at 80 % of the dose": (1.0, 0.8)}
+CASES["two side by side, the second at 80 % of the dose"] = ("two side by side", BODY)
 # Measured: the shutter fits one field and the other is blacked out (kept 0.000). None since the
 # plateau test; both small-body cases were listed before it.
 KNOWN_HIDDEN_FIELD: set[str] = set()
 
 
-def frame(fields: list[Box], seed: int = 1, semi_axes: tuple[float, float] = BODY) -> npt.NDArray[np.uint16]:
+def frame(
+    fields: list[Box], seed: int = 1, semi_axes: tuple[float, float] = BODY, doses: tuple[float, ...] = ()
+) -> npt.NDArray[np.uint16]:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     shutter = np.full((SIZE, SIZE), 0.03)
     mu = np.zeros((SIZE, SIZE))
-    for x0, y0, x1, y1 in fields:
-        shutter[y0:y1, x0:x1] = 1.0
+    for i, (x0, y0, x1, y1) in enumerate(fields):
+        shutter[y0:y1, x0:x1] = doses[i] if i < len(doses) else 1.0
         cx, cy, a, b = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * semi_axes[0], (y1 - y0) * semi_axes[1]
         e = ((xx - cx) / a) ** 2 + ((yy - cy) / b) ** 2
         body = e < 1
@@ -70,7 +75,7 @@ def coverage(case: str) -> list[float]:
     """The share of each field that the chain's field mask keeps."""
     layout, body = CASES[case]
     fields = LAYOUTS[layout]
-    kept = imaging.process(frame(fields, semi_axes=body)).field_mask
+    kept = imaging.process(frame(fields, semi_axes=body, doses=DOSES.get(case, ()))).field_mask
     return [float(kept[y0:y1, x0:x1].mean()) for x0, y0, x1, y1 in fields]
 
 
@@ -99,10 +104,12 @@ def test_ei_and_window_are_taken_over_the_fields_not_the_blade_shadow(case: str)
     anatomy nor direct exposure: EI is the median over the bodies (within 5 %, as
     `imaging_sets.EI_TOLERANCE`) and the window holds the bodies' 2–98 % range without being more than
     1.2 times as wide (`imaging_sets.MAX_WIDTH_FACTOR`). Taken over the whole frame, the shadow
-    pulled the EI down by half and stretched the window over its own levels."""
+    pulled the EI down by half and stretched the window over its own levels. Each field's direct
+    exposure is found at its own level: with one level for all, a field exposed at 80 % of the other's
+    dose kept its direct exposure in the anatomy."""
     layout, body = CASES[case]
     fields = LAYOUTS[layout]
-    raw = frame(fields, semi_axes=body)
+    raw = frame(fields, semi_axes=body, doses=DOSES.get(case, ()))
     anatomy = bodies(fields, body)
     r = imaging.process(raw)
     ei_truth = 100.0 * float(np.median(raw[anatomy])) / 1000.0
