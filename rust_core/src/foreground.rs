@@ -585,17 +585,22 @@ pub fn detect_each(
     spans: &[(usize, usize)],
     full_w: usize,
 ) -> Option<Direct> {
-    let all = detect(low, g1, fields, markers, spans, full_w);
     if fields.several.is_empty() {
-        return all;
+        return detect(low, g1, fields, markers, spans, full_w);
     }
+    // Side by side: the search has serial steps.
+    let each: Vec<Option<Direct>> = fields
+        .several
+        .par_iter()
+        .map(|f| {
+            detect(low, g1, Fields { coll: fields.coll, several: std::slice::from_ref(f) }, markers, spans, full_w)
+        })
+        .collect();
+    let all = if each.iter().any(|d| d.is_none()) { detect(low, g1, fields, markers, spans, full_w) } else { None };
     let hw = g1.width;
     let mut joined = vec![false; g1.data.len()];
-    for f in fields.several {
-        let one = Fields { coll: fields.coll, several: std::slice::from_ref(f) };
-        let Some(d) = detect(low, g1, one, markers, spans, full_w)
-            .or_else(|| all.as_ref().map(|a| Direct { half: a.half.clone(), width: a.width, height: a.height }))
-        else {
+    for (f, d) in fields.several.iter().zip(&each) {
+        let Some(d) = d.as_ref().or(all.as_ref()) else {
             continue;
         };
         // This field's half-resolution pixels only (centre of the first full-resolution pixel).

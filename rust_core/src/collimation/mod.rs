@@ -640,23 +640,29 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
     if fields.len() < 2 {
         return Vec::new();
     }
-    for i in 0..fields.len() {
-        let (mut log, mut taken) = (low.log.clone(), vec![false; w * h]);
-        for (j, d) in dists.iter().enumerate() {
-            if j != i {
-                paint(&mut log, &mut taken, d);
+    // Each field again, side by side (the detectors have serial steps).
+    let again: Vec<Option<Collimation>> = (0..fields.len())
+        .into_par_iter()
+        .map(|i| {
+            let (mut log, mut taken) = (low.log.clone(), vec![false; w * h]);
+            for (j, d) in dists.iter().enumerate() {
+                if j != i {
+                    paint(&mut log, &mut taken, d);
+                }
             }
-        }
-        let again = detect_on(log);
-        if again.kind == CollimationKind::None {
-            continue;
-        }
-        let d = distances(&again);
-        let both = (0..w * h).filter(|&k| d[k] >= 0.0 && dists[i][k] >= 0.0).count();
-        let either = (0..w * h).filter(|&k| d[k] >= 0.0 || dists[i][k] >= 0.0).count();
-        if both as f64 >= SAME_FIELD_OVERLAP * either.max(1) as f64 {
-            fields[i] = again;
-            dists[i] = d;
+            let again = detect_on(log);
+            if again.kind == CollimationKind::None {
+                return None;
+            }
+            let d = distances(&again);
+            let both = (0..w * h).filter(|&k| d[k] >= 0.0 && dists[i][k] >= 0.0).count();
+            let either = (0..w * h).filter(|&k| d[k] >= 0.0 || dists[i][k] >= 0.0).count();
+            (both as f64 >= SAME_FIELD_OVERLAP * either.max(1) as f64).then_some(again)
+        })
+        .collect();
+    for (f, a) in fields.iter_mut().zip(again) {
+        if let Some(a) = a {
+            *f = a;
         }
     }
     fields
