@@ -36,6 +36,10 @@ LAYOUTS: dict[str, list[Box]] = {
     "two stacked": [(300, 100, 1750, 950), (300, 1100, 1750, 1950)],
     "two of unequal size": [(100, 300, 1300, 1750), (1450, 700, 1950, 1300)],
     "three side by side": [(80, 200, 640, 1800), (740, 200, 1300, 1800), (1400, 200, 1960, 1800)],
+    # The detectors take what is left after one field for one field around the others, or find a
+    # field with a side lost to the others' edges (`collimation::several_fields`).
+    "one tall, two stacked": [(100, 300, 900, 1750), (1050, 100, 1950, 900), (1150, 1100, 1850, 1950)],
+    "three stacked, staggered": [(100, 80, 1200, 620), (700, 740, 1900, 1280), (300, 1400, 1500, 1960)],
 }
 # Semi-axes of each field's body as shares of the field's width and height: 0.35 × 0.42 covers 46 % of it.
 BODY = (0.35, 0.42)

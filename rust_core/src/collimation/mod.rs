@@ -559,13 +559,17 @@ pub const MAX_FIELDS: usize = 3;
 /// A further field lies mostly outside those found before: at most this share of it inside them.
 pub const FIELD_OVERLAP_MAX: f64 = 0.1;
 
-/// Two detections of one field agree when their reduced pixels overlap by this share of their union.
-pub const SAME_FIELD_OVERLAP: f64 = 0.8;
+/// A field detected again with the others painted over replaces the first detection when it lies
+/// within it (this share of its reduced pixels inside) and holds at least `SAME_FIELD_SHARE` of it:
+/// the first can only have run on past a lost side, into blade shadow.
+pub const SAME_FIELD_INSIDE: f64 = 0.9;
+pub const SAME_FIELD_SHARE: f64 = 0.5;
 
 /// The fields of a plate exposed two or three times, `first` (the best single hypothesis) among
 /// them: each found field is painted over with the blade shadow beside it, and the detectors run
-/// again on what is left. A further field must lie mostly outside the earlier ones and be exposed
-/// like the first (its top within `SECOND_FIELD_LEVEL` of the first's: one tube, one exposure).
+/// again on what is left — and, when they take what is left for one field around the others, on
+/// each part of it exposed like a field, alone. A further field must lie mostly outside the earlier
+/// ones and be exposed like the first (its top within `SECOND_FIELD_LEVEL` of the first's).
 /// Then each field is detected once more with only the others painted over: found beside them, a
 /// field can lose a side to their edges and run on to the detector border through blade shadow.
 /// Empty when no second field is found: the whole frame then stands for the field, as before.
@@ -591,11 +595,11 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
     };
     // The field at distances `d`, its penumbra and scatter spill (`clear` wide) become the blade
     // shadow beside it (the median of the band one clearance further out); false without one.
-    let paint = |log: &mut Plane, taken: &mut [bool], d: &[f64]| -> bool {
+    let paint = |log: &mut Plane, taken: &mut [bool], d: &[f64]| -> Option<f32> {
         let mut band: Vec<f32> =
             (0..w * h).filter(|&i| d[i] <= -clear && d[i] > -2.0 * clear && !taken[i]).map(|i| log.data[i]).collect();
         if band.is_empty() {
-            return false;
+            return None;
         }
         let k = band.len() / 2;
         let shadow = *band.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
@@ -605,7 +609,7 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
                 taken[i] = true;
             }
         }
-        true
+        Some(shadow)
     };
     let detect_on = |log: Plane| {
         let (mut t_rect, mut t_circle) = (0.0, 0.0);
@@ -618,24 +622,51 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
         return Vec::new();
     };
     let mut fields = vec![first];
-    while fields.len() < MAX_FIELDS && paint(&mut log, &mut taken, &dists[dists.len() - 1]) {
-        let next = detect_on(log.clone());
-        if next.kind == CollimationKind::None {
+    let level = (first_top - SECOND_FIELD_LEVEL) as f32;
+    let margin = (clear / low.factor as f64).ceil() as usize + 2;
+    while fields.len() < MAX_FIELDS {
+        let Some(shadow) = paint(&mut log, &mut taken, &dists[dists.len() - 1]) else {
             break;
-        }
-        let d = distances(&next);
-        let inside = d.iter().filter(|v| **v >= 0.0).count();
-        let overlap = (0..w * h).filter(|&i| d[i] >= 0.0 && taken[i]).count();
-        if inside == 0 || overlap as f64 > FIELD_OVERLAP_MAX * inside as f64 {
-            break;
-        }
-        match top_of(&d, &taken) {
-            Some(top) if top >= first_top - SECOND_FIELD_LEVEL => {
-                fields.push(next);
-                dists.push(d);
+        };
+        // The rest whole; then, should the detectors take the rest for one field (an outline around
+        // two fields and the painted one), each part exposed like a field alone, everything more
+        // than a clearance beyond its bounding box painted with the shadow.
+        let bright: Vec<bool> = (0..w * h).map(|i| !taken[i] && low.log.data[i] >= level).collect();
+        let mut parts = Vec::new();
+        crate::morph::components8(&bright, w, h, |c, bbox| {
+            if c.len() as f64 >= SECOND_FIELD_SHARE * (w * h) as f64 {
+                parts.push((c.len(), bbox));
             }
-            _ => break,
-        }
+        });
+        parts.sort_by_key(|p| std::cmp::Reverse(p.0));
+        let alone = |(x0, x1, y0, y1): (usize, usize, usize, usize)| {
+            let mut iso = log.clone();
+            for (i, v) in iso.data.iter_mut().enumerate() {
+                let (x, y) = (i % w, i / w);
+                if x + margin < x0 || x > x1 + margin || y + margin < y0 || y > y1 + margin {
+                    *v = shadow;
+                }
+            }
+            iso
+        };
+        let tries = std::iter::once(log.clone()).chain(parts.into_iter().map(|(_, bbox)| alone(bbox)));
+        let found = tries.map(&detect_on).find_map(|next| {
+            if next.kind == CollimationKind::None {
+                return None;
+            }
+            let d = distances(&next);
+            let inside = d.iter().filter(|v| **v >= 0.0).count();
+            let overlap = (0..w * h).filter(|&i| d[i] >= 0.0 && taken[i]).count();
+            if inside == 0 || overlap as f64 > FIELD_OVERLAP_MAX * inside as f64 {
+                return None;
+            }
+            matches!(top_of(&d, &taken), Some(top) if top >= first_top - SECOND_FIELD_LEVEL).then_some((next, d))
+        });
+        let Some((next, d)) = found else {
+            break;
+        };
+        fields.push(next);
+        dists.push(d);
     }
     if fields.len() < 2 {
         return Vec::new();
@@ -656,8 +687,10 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
             }
             let d = distances(&again);
             let both = (0..w * h).filter(|&k| d[k] >= 0.0 && dists[i][k] >= 0.0).count();
-            let either = (0..w * h).filter(|&k| d[k] >= 0.0 || dists[i][k] >= 0.0).count();
-            (both as f64 >= SAME_FIELD_OVERLAP * either.max(1) as f64).then_some(again)
+            let now = d.iter().filter(|v| **v >= 0.0).count();
+            let before = dists[i].iter().filter(|v| **v >= 0.0).count();
+            let within = both as f64 >= SAME_FIELD_INSIDE * now.max(1) as f64;
+            (within && now as f64 >= SAME_FIELD_SHARE * before as f64).then_some(again)
         })
         .collect();
     for (f, a) in fields.iter_mut().zip(again) {
