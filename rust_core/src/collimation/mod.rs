@@ -822,3 +822,41 @@ pub fn exposed_outside(c: &Collimation, low: &LowRes) -> bool {
     band.sort_by(|a, b| a.total_cmp(b));
     (band[band.len() / 2] as f64) <= level as f64 - SHADOW_BELOW
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An axis-aligned field holding the pixel centres `x0..=x1`, `y0..=y1`.
+    fn field(w: usize, h: usize, (x0, x1, y0, y1): (f64, f64, f64, f64)) -> Collimation {
+        let sides = vec![
+            HalfPlane { nx: 1.0, ny: 0.0, rho: x0 },
+            HalfPlane { nx: -1.0, ny: 0.0, rho: -x1 },
+            HalfPlane { nx: 0.0, ny: 1.0, rho: y0 },
+            HalfPlane { nx: 0.0, ny: -1.0, rho: -y1 },
+        ];
+        Collimation::rect(w, h, sides, 0.0, 1.0)
+    }
+
+    #[test]
+    fn several_fields_read_as_their_union() {
+        let (w, h) = (100, 60);
+        let none = Collimation::none(w, h);
+        let several = [field(w, h, (10.0, 29.0, 5.0, 40.0)), field(w, h, (50.0, 89.0, 20.0, 55.0))];
+        let fields = Fields { coll: &none, several: &several };
+        // Row 10 crosses the first field only, row 30 both (shadow between them included), row 58 none.
+        assert_eq!(fields.row_span(10), (10, 30));
+        assert_eq!(fields.spans_of_row(10), vec![(10, 30)]);
+        assert_eq!(fields.row_span(30), (10, 90));
+        assert_eq!(fields.spans_of_row(30), vec![(10, 30), (50, 90)]);
+        assert_eq!(fields.row_span(58), (0, 0));
+        // Signed distance: the larger of the two, positive inside either, negative in the shadow.
+        let xs = [20.0, 40.0, 70.0];
+        let mut out = [0.0; 3];
+        fields.signed_distance_row(&xs, 30.0, &mut out);
+        assert_eq!(out, [9.0, -10.0, 10.0]);
+        // One field: the collimation's own figures.
+        let one = Fields { coll: &several[0], several: &[] };
+        assert_eq!(one.row_span(30), several[0].row_span(30));
+    }
+}
