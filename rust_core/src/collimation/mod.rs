@@ -594,7 +594,7 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
         Some(*v.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1 as f64)
     };
     // The field at distances `d`, its penumbra and scatter spill (`clear` wide) become the blade
-    // shadow beside it (the median of the band one clearance further out); false without one.
+    // shadow beside it (the median of the band one clearance further out); None without that band.
     let paint = |log: &mut Plane, taken: &mut [bool], d: &[f64]| -> Option<f32> {
         let mut band: Vec<f32> =
             (0..w * h).filter(|&i| d[i] <= -clear && d[i] > -2.0 * clear && !taken[i]).map(|i| log.data[i]).collect();
