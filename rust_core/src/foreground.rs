@@ -314,7 +314,7 @@ fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bo
 pub fn detect(
     low: &LowRes,
     g1: &Plane,
-    coll: Fields<'_>,
+    fields: Fields<'_>,
     markers: &[bool],
     field: &[(usize, usize)],
     full_w: usize,
@@ -329,22 +329,22 @@ pub fn detect(
     // are), and those that reach into it at all.
     // Row by row: the signed distances of a row's corners (and centres) side by side.
     let xs0: Vec<f64> = (0..w).map(|x| x as f64 * f).collect();
-    let xs1: Vec<f64> = (0..w).map(|x| ((x + 1) as f64 * f - 1.0).min((coll.width() - 1) as f64)).collect();
+    let xs1: Vec<f64> = (0..w).map(|x| ((x + 1) as f64 * f - 1.0).min((fields.width() - 1) as f64)).collect();
     let centres: Vec<f64> = (0..w).map(|x| low.to_full(x as f64, 0.0).0).collect();
     let mut blk_all = vec![false; w * h];
     let mut blk_any = vec![false; w * h];
     blk_all.par_chunks_mut(w).zip(blk_any.par_chunks_mut(w)).enumerate().for_each_init(
         || (vec![0f64; w], vec![0f64; w]),
         |(d, e), (y, (all, any))| {
-            let (y0, y1) = (y as f64 * f, ((y + 1) as f64 * f - 1.0).min((coll.height() - 1) as f64));
+            let (y0, y1) = (y as f64 * f, ((y + 1) as f64 * f - 1.0).min((fields.height() - 1) as f64));
             all.fill(true);
             for (xs, yy) in [(&xs0, y0), (&xs1, y0), (&xs0, y1), (&xs1, y1)] {
-                coll.signed_distance_row(xs, yy, d);
+                fields.signed_distance_row(xs, yy, d);
                 for (a, v) in all.iter_mut().zip(d.iter()) {
                     *a &= *v >= 0.0;
                 }
             }
-            coll.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, e);
+            fields.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, e);
             for (a, v) in any.iter_mut().zip(e.iter()) {
                 *a = *v >= -0.75 * f;
             }
@@ -568,7 +568,7 @@ pub fn detect(
     // Only blocks that reach into the field: the band, not the whole shuttered area.
     let near_edge: Vec<bool> =
         dilate(&outside, w, h, PENUMBRA_BLOCKS).iter().zip(&blk_any).map(|(a, b)| *a && *b).collect();
-    penumbra_band(&mut half, g1, coll, &near_edge, (w, h, q), dh);
+    penumbra_band(&mut half, g1, fields, &near_edge, (w, h, q), dh);
     Some(Direct { half, width: hw, height: hh })
 }
 
@@ -633,7 +633,7 @@ fn block_columns(lx: usize, q: usize, lw: usize, hw: usize) -> std::ops::Range<u
 fn penumbra_band(
     half: &mut [bool],
     g1: &Plane,
-    coll: Fields<'_>,
+    fields: Fields<'_>,
     near_edge: &[bool],
     (lw, lh, q): (usize, usize, usize),
     dh: f32,
@@ -678,11 +678,11 @@ fn penumbra_band(
                 let (sd_right, rest) = rest.split_at_mut(n);
                 let (sd_left, rest) = rest.split_at_mut(n);
                 let (sd_below, sd_above) = rest.split_at_mut(n);
-                coll.signed_distance_row(&xs, cy, sd);
-                coll.signed_distance_row(&right, cy, sd_right);
-                coll.signed_distance_row(&left, cy, sd_left);
-                coll.signed_distance_row(&xs, cy + 1.0, sd_below);
-                coll.signed_distance_row(&xs, cy - 1.0, sd_above);
+                fields.signed_distance_row(&xs, cy, sd);
+                fields.signed_distance_row(&right, cy, sd_right);
+                fields.signed_distance_row(&left, cy, sd_left);
+                fields.signed_distance_row(&xs, cy + 1.0, sd_below);
+                fields.signed_distance_row(&xs, cy - 1.0, sd_above);
                 for (k, hx) in cols.enumerate() {
                     let (cx, sd) = (xs[k], sd[k]);
                     if !(0.0..PENUMBRA_DEPTH).contains(&sd) {
@@ -813,14 +813,14 @@ impl Markers {
     }
 }
 
-pub fn markers(low: &LowRes, coll: Fields<'_>) -> Markers {
+pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     let (w, h) = (low.log.width, low.log.height);
     let f = low.factor as f64;
     let l = &low.log.data;
     let centres: Vec<f64> = (0..w).map(|x| low.to_full(x as f64, 0.0).0).collect();
     let mut sd = vec![0f64; w * h];
     sd.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        coll.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, row);
+        fields.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, row);
     });
     let field: Vec<bool> = sd.iter().map(|d| *d >= 0.5 * f).collect();
     // Integral images of the in-field values and counts.
@@ -838,7 +838,7 @@ pub fn markers(low: &LowRes, coll: Fields<'_>) -> Markers {
     // Grey closing over blocks whose whole area is in the field (the shutter's shadow must not
     // read as a marker), outside blocks ignored.
     let deep: Vec<bool> = sd.iter().map(|d| *d >= 1.5 * f).collect();
-    let rt = ((0.5 * MARKER_MAX_SIZE * (coll.width().min(coll.height())) as f64 / f).ceil() as usize + 1).max(2);
+    let rt = ((0.5 * MARKER_MAX_SIZE * (fields.width().min(fields.height())) as f64 / f).ceil() as usize + 1).max(2);
     let v: Vec<f32> = (0..w * h).map(|i| if deep[i] { l[i] } else { f32::NEG_INFINITY }).collect();
     let dil = box_max(&v, w, h, rt);
     let neg: Vec<f32> = (0..w * h).map(|i| if deep[i] { -dil[i] } else { f32::NEG_INFINITY }).collect();
@@ -865,8 +865,8 @@ pub fn markers(low: &LowRes, coll: Fields<'_>) -> Markers {
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
     // deeper than any anatomy but metal, e.g. a marker touching the skin edge) and at most twice
     // that; dense anatomy narrow enough for a top-hat is elongated.
-    let min_area = ((MARKER_MIN_SIZE * coll.width().min(coll.height()) as f64 / f).powi(2)).ceil() as usize;
-    let max_side = (MARKER_MAX_SIZE * 1.4 * coll.width().min(coll.height()) as f64 / f).ceil() as usize + 2;
+    let min_area = ((MARKER_MIN_SIZE * fields.width().min(fields.height()) as f64 / f).powi(2)).ceil() as usize;
+    let max_side = (MARKER_MAX_SIZE * 1.4 * fields.width().min(fields.height()) as f64 / f).ceil() as usize + 2;
     let mean_drop = |i: usize| -> f64 {
         let (x, y) = (i % w, i / w);
         let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
