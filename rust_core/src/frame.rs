@@ -7,6 +7,8 @@
 use rayon::prelude::*;
 
 use crate::error::{CoreError, CoreResult};
+use crate::put::par_chunks_new;
+use crate::simd;
 
 /// Smallest side accepted: below this the multi-scale and collimation stages have nothing to work on.
 pub const MIN_SIDE: usize = 64;
@@ -117,31 +119,36 @@ impl Plane {
         out.par_chunks_mut(w2).enumerate().for_each_init(
             || vec![0.0f64; w2],
             |acc, (j, orow)| {
-                let y0 = j * factor;
-                let y1 = (y0 + factor).min(self.height);
-                acc.fill(0.0);
-                for y in y0..y1 {
-                    let r = self.row(y);
-                    if factor == 2 {
-                        for (a, p) in acc.iter_mut().zip(r.chunks_exact(2)) {
-                            *a = *a + p[0] as f64 + p[1] as f64;
-                        }
-                        if r.len() % 2 == 1 {
-                            acc[w2 - 1] += r[r.len() - 1] as f64;
-                        }
-                    } else {
-                        for (a, block) in acc.iter_mut().zip(r.chunks(factor)) {
-                            for v in block {
-                                *a += *v as f64;
+                simd::wide(
+                    #[inline(always)]
+                    || {
+                        let y0 = j * factor;
+                        let y1 = (y0 + factor).min(self.height);
+                        acc.fill(0.0);
+                        for y in y0..y1 {
+                            let r = self.row(y);
+                            if factor == 2 {
+                                for (a, p) in acc.iter_mut().zip(r.chunks_exact(2)) {
+                                    *a = *a + p[0] as f64 + p[1] as f64;
+                                }
+                                if r.len() % 2 == 1 {
+                                    acc[w2 - 1] += r[r.len() - 1] as f64;
+                                }
+                            } else {
+                                for (a, block) in acc.iter_mut().zip(r.chunks(factor)) {
+                                    for v in block {
+                                        *a += *v as f64;
+                                    }
+                                }
                             }
                         }
-                    }
-                }
-                let rows = (y1 - y0) as f64;
-                for (i, (o, a)) in orow.iter_mut().zip(acc.iter()).enumerate() {
-                    let cols = (self.width - i * factor).min(factor) as f64;
-                    *o = (a / (rows * cols)) as f32;
-                }
+                        let rows = (y1 - y0) as f64;
+                        for (i, (o, a)) in orow.iter_mut().zip(acc.iter()).enumerate() {
+                            let cols = (self.width - i * factor).min(factor) as f64;
+                            *o = (a / (rows * cols)) as f32;
+                        }
+                    },
+                )
             },
         );
         Plane { data: out, width: w2, height: h2 }
@@ -169,33 +176,39 @@ pub fn log_lut() -> Box<LogLut> {
 pub fn half_log(frame: &Frame<'_>, lut: &LogLut) -> Plane {
     let w2 = frame.width.div_ceil(2);
     let h2 = frame.height.div_ceil(2);
-    let mut out = vec![0.0f32; w2 * h2];
     let (w, h) = (frame.width, frame.height);
     // Rows in bands, so each raw row is read, logged and filtered along x once (output row j
     // reads raw rows 2j−1 … 2j+2, which it shares two by two with its neighbours); only a band's
     // first output row filters all four.
     const BAND: usize = 16;
-    out.par_chunks_mut(w2 * BAND).enumerate().for_each_init(
+    let out = par_chunks_new(
+        w2 * h2,
+        w2 * BAND,
         || (HalfRow::new(w), [vec![0.0f32; w2], vec![0.0f32; w2], vec![0.0f32; w2], vec![0.0f32; w2]]),
-        |(row, hs), (band, orows)| {
-            let raw_row = |k: isize| frame.row(k.clamp(0, h as isize - 1) as usize);
-            for (jj, orow) in orows.chunks_mut(w2).enumerate() {
-                let j = (band * BAND + jj) as isize;
-                if jj == 0 {
-                    for (k, hk) in hs.iter_mut().enumerate() {
-                        row.filter(raw_row(2 * j - 1 + k as isize), lut, hk);
+        |(row, hs), band, orows| {
+            simd::wide(
+                #[inline(always)]
+                || {
+                    let raw_row = |k: isize| frame.row(k.clamp(0, h as isize - 1) as usize);
+                    for (jj, orow) in orows.chunks_mut(w2).enumerate() {
+                        let j = (band * BAND + jj) as isize;
+                        if jj == 0 {
+                            for (k, hk) in hs.iter_mut().enumerate() {
+                                row.filter(raw_row(2 * j - 1 + k as isize), lut, hk);
+                            }
+                        } else {
+                            hs.rotate_left(2);
+                            let [.., h2r, h3r] = hs;
+                            row.filter(raw_row(2 * j + 1), lut, h2r);
+                            row.filter(raw_row(2 * j + 2), lut, h3r);
+                        }
+                        let [a, b, c, d] = &*hs;
+                        for ((((o, a), b), c), d) in orow.iter_mut().zip(a).zip(b).zip(c).zip(d) {
+                            *o = (((a + 3.0 * b) + 3.0 * c) + d) * (1.0 / 64.0);
+                        }
                     }
-                } else {
-                    hs.rotate_left(2);
-                    let [.., h2r, h3r] = hs;
-                    row.filter(raw_row(2 * j + 1), lut, h2r);
-                    row.filter(raw_row(2 * j + 2), lut, h3r);
-                }
-                let [a, b, c, d] = &*hs;
-                for ((((o, a), b), c), d) in orow.iter_mut().zip(a).zip(b).zip(c).zip(d) {
-                    *o = (((a + 3.0 * b) + 3.0 * c) + d) * (1.0 / 64.0);
-                }
-            }
+                },
+            )
         },
     );
     Plane { data: out, width: w2, height: h2 }
@@ -215,7 +228,7 @@ impl HalfRow {
         HalfRow { even: vec![0.0f32; n], odd: vec![0.0f32; n] }
     }
 
-    #[inline]
+    #[inline(always)]
     fn filter(&mut self, row: &[u16], lut: &LogLut, out: &mut [f32]) {
         let (even, odd) = (&mut self.even, &mut self.odd);
         let last = lut[row[row.len() - 1] as usize];
@@ -255,12 +268,18 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
             || (Vec::new(), vec![0u32; w]),
             |(mut rows, mut cols), y| {
                 // One counter width (u32) for both sums, so the loop vectorises.
-                let mut n = 0u32;
-                for (c, v) in cols.iter_mut().zip(frame.row(y)) {
-                    let b = is_bad(*v) as u32;
-                    *c += b;
-                    n += b;
-                }
+                let n = simd::wide(
+                    #[inline(always)]
+                    || {
+                        let mut n = 0u32;
+                        for (c, v) in cols.iter_mut().zip(frame.row(y)) {
+                            let b = is_bad(*v) as u32;
+                            *c += b;
+                            n += b;
+                        }
+                        n
+                    },
+                );
                 rows.push((y, n as usize));
                 (rows, cols)
             },
@@ -304,21 +323,25 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
     let rn = neighbours(&dead_rows);
     let dead_col_list: Vec<usize> = (0..w).filter(|&x| dead_cols[x]).collect();
     // The copy is made row by row in the repair pass: both threads share it and its page faults.
-    let mut out = vec![0u16; w * h];
-    out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        if dead_rows[y] {
-            let (a, b) = rn[y];
-            let (ra, rb) = (frame.row(a), frame.row(b));
-            for x in 0..w {
-                row[x] = ((ra[x] as u32 + rb[x] as u32) / 2) as u16;
+    let out = par_chunks_new(
+        w * h,
+        w,
+        || (),
+        |_, y, row| {
+            if dead_rows[y] {
+                let (a, b) = rn[y];
+                let (ra, rb) = (frame.row(a), frame.row(b));
+                for x in 0..w {
+                    row[x] = ((ra[x] as u32 + rb[x] as u32) / 2) as u16;
+                }
+            } else {
+                row.copy_from_slice(frame.row(y));
             }
-        } else {
-            row.copy_from_slice(frame.row(y));
-        }
-        for &x in &dead_col_list {
-            let (a, b) = cn[x];
-            row[x] = ((row[a] as u32 + row[b] as u32) / 2) as u16;
-        }
-    });
+            for &x in &dead_col_list {
+                let (a, b) = cn[x];
+                row[x] = ((row[a] as u32 + row[b] as u32) / 2) as u16;
+            }
+        },
+    );
     Some(out)
 }

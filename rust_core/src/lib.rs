@@ -18,6 +18,7 @@ pub mod phantom;
 pub mod pipeline;
 pub mod put;
 pub mod region;
+pub mod simd;
 pub mod thumbnail;
 
 #[cfg(feature = "python")]

@@ -4,7 +4,7 @@
 use _core::collimation::{iou, CollimationKind};
 use _core::frame::Frame;
 use _core::phantom::FieldKind;
-use _core::phantom::{generate, PhantomSpec};
+use _core::phantom::{generate, PhantomSpec, Physics};
 use _core::pipeline::{run, Params};
 
 fn process(spec: &PhantomSpec) -> (f64, _core::pipeline::Processed, _core::phantom::Phantom) {
@@ -65,5 +65,39 @@ fn constant_and_zero_frames_have_a_defined_result() {
         let ei = out.exposure.exposure_index;
         assert!((ei - value as f64 / 10.0).abs() < 1e-9, "EI {ei}");
         assert_eq!(out.exposure.deviation_index.is_none(), value == 0);
+    }
+}
+
+#[test]
+fn the_wide_vector_path_gives_the_same_bits_as_the_baseline() {
+    // Odd sizes (row remainders), both physics (several fields, wide penumbras), defects (the
+    // repair copy), every field kind, two presets; the vector path must be the one under test.
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        assert!(_core::simd::has_avx2_fma(), "a CPU with AVX2 and FMA takes the wide path");
+    }
+    let run_with = |spec: &PhantomSpec, preset: &str, wide: bool| {
+        _core::simd::allow_avx2_fma(wide);
+        let ph = generate(spec).expect("phantom");
+        let frame = Frame::new(ph.raw.as_slice().expect("contiguous"), spec.height, spec.width).expect("frame");
+        let out = run(&frame, &Params::from_preset(preset, 250.0).expect("preset")).expect("run");
+        _core::simd::allow_avx2_fma(true);
+        out
+    };
+    for (i, kind) in [FieldKind::Rect, FieldKind::Circle, FieldKind::Open].into_iter().enumerate() {
+        for physics in [Physics::Classic, Physics::Wide] {
+            let mut spec = PhantomSpec::new(1030, 901, kind, 4100 + i as u64);
+            spec.physics = physics;
+            for preset in ["default", "chest"] {
+                let (a, b) = (run_with(&spec, preset, true), run_with(&spec, preset, false));
+                let at = format!("{kind:?} {physics:?} {preset}");
+                assert_eq!(a.image, b.image, "{at}");
+                assert_eq!(a.field_mask, b.field_mask, "{at}");
+                assert_eq!(a.foreground_mask, b.foreground_mask, "{at}");
+                assert_eq!(a.window_center.to_bits(), b.window_center.to_bits(), "{at}");
+                assert_eq!(a.window_width.to_bits(), b.window_width.to_bits(), "{at}");
+                assert_eq!(a.exposure.exposure_index.to_bits(), b.exposure.exposure_index.to_bits(), "{at}");
+            }
+        }
     }
 }

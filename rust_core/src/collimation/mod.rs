@@ -192,13 +192,16 @@ impl Collimation {
     /// Field mask, `true` inside.
     pub fn mask(&self) -> Array2<bool> {
         let (w, h) = (self.width, self.height);
-        let mut buf = vec![false; w * h];
-        if w > 0 {
-            buf.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        let buf = crate::put::par_chunks_new(
+            w * h,
+            w,
+            || (),
+            |_, y, row| {
                 let (a, b) = self.row_span(y);
+                row.fill(false);
                 row[a..b].fill(true);
-            });
-        }
+            },
+        );
         // Shape and length agree by construction.
         Array2::from_shape_vec((h, w), buf).unwrap_or_else(|_| Array2::from_elem((h, w), false))
     }

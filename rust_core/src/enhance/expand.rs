@@ -18,7 +18,7 @@ pub fn up_table(n_target: usize, n_src: usize) -> Vec<(usize, usize, f32)> {
 /// `src` expanded 2× along the row into `out` (`out.len()` is `2n` or `2n − 1`): the weights of
 /// `up_table` (0 at the first target, then 0.25 / 0.75 in turn, all exact in f32) written without
 /// its per-pixel index gather, so the loop vectorises and gives the same values bit for bit.
-#[inline]
+#[inline(always)]
 pub fn expand_row(src: &[f32], out: &mut [f32]) {
     let n = src.len();
     debug_assert!(out.len() == 2 * n || out.len() + 1 == 2 * n);
@@ -35,7 +35,7 @@ pub fn expand_row(src: &[f32], out: &mut [f32]) {
 }
 
 /// One expanded row `y` of `src` at width `out.len()` (height table entry `ty`).
-#[inline]
+#[inline(always)]
 pub fn up_row(src: &Plane, ty: &(usize, usize, f32), tmp: &mut [f32], out: &mut [f32]) {
     let (r0, r1, fy) = (src.row(ty.0), src.row(ty.1), ty.2);
     for ((t, a), b) in tmp.iter_mut().zip(r0).zip(r1) {
@@ -45,7 +45,7 @@ pub fn up_row(src: &Plane, ty: &(usize, usize, f32), tmp: &mut [f32], out: &mut 
 }
 
 /// `up_row` of the product `src · weight`, without storing the product plane.
-#[inline]
+#[inline(always)]
 pub fn up_row_weighted(src: &Plane, weight: &Plane, ty: &(usize, usize, f32), tmp: &mut [f32], out: &mut [f32]) {
     let (r0, r1, fy) = (src.row(ty.0), src.row(ty.1), ty.2);
     let (w0, w1) = (weight.row(ty.0), weight.row(ty.1));

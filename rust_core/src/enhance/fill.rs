@@ -17,6 +17,7 @@ use crate::collimation::Collimation;
 use crate::frame::Plane;
 use crate::morph::dilate;
 use crate::order;
+use crate::simd;
 
 /// Log units below the anatomy's median at which attenuation is taken for metal: e² ≈ 7.4× less
 /// signal than the median anatomy pixel. Anatomy in a field spans about ±1 log unit around its
@@ -91,31 +92,36 @@ fn pull_level2(g1: &Plane, anatomy: &[bool]) -> (Plane, Plane) {
     let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));
     let (mut s, mut c) = (vec![0.0f32; w2 * h2], vec![0.0f32; w2 * h2]);
     s.par_chunks_mut(w2).zip(c.par_chunks_mut(w2)).enumerate().for_each(|(j, (srow, crow))| {
-        let rows = 2 * j..(2 * j + 2).min(h);
-        let n_rows = rows.len();
-        for y in rows {
-            let (g, a) = (g1.row(y), &anatomy[y * w..(y + 1) * w]);
-            // In pairs of columns, branch-free, so it vectorises (an odd width's last column alone).
-            for (((sv, cv), gp), ap) in
-                srow.iter_mut().zip(crow.iter_mut()).zip(g.chunks_exact(2)).zip(a.chunks_exact(2))
-            {
-                let (k0, k1) = (ap[0] as u8 as f32, ap[1] as u8 as f32);
-                *sv += gp[0] * k0;
-                *sv += gp[1] * k1;
-                *cv += k0;
-                *cv += k1;
-            }
-            if w % 2 == 1 {
-                let k = a[w - 1] as u8 as f32;
-                srow[w2 - 1] += g[w - 1] * k;
-                crow[w2 - 1] += k;
-            }
-        }
-        for (i, (sv, cv)) in srow.iter_mut().zip(crow.iter_mut()).enumerate() {
-            let n = (n_rows * (w - 2 * i).min(2)) as f32;
-            *sv /= n;
-            *cv /= n;
-        }
+        simd::wide(
+            #[inline(always)]
+            || {
+                let rows = 2 * j..(2 * j + 2).min(h);
+                let n_rows = rows.len();
+                for y in rows {
+                    let (g, a) = (g1.row(y), &anatomy[y * w..(y + 1) * w]);
+                    // In pairs of columns, branch-free, so it vectorises (an odd width's last column alone).
+                    for (((sv, cv), gp), ap) in
+                        srow.iter_mut().zip(crow.iter_mut()).zip(g.chunks_exact(2)).zip(a.chunks_exact(2))
+                    {
+                        let (k0, k1) = (ap[0] as u8 as f32, ap[1] as u8 as f32);
+                        *sv += gp[0] * k0;
+                        *sv += gp[1] * k1;
+                        *cv += k0;
+                        *cv += k1;
+                    }
+                    if w % 2 == 1 {
+                        let k = a[w - 1] as u8 as f32;
+                        srow[w2 - 1] += g[w - 1] * k;
+                        crow[w2 - 1] += k;
+                    }
+                }
+                for (i, (sv, cv)) in srow.iter_mut().zip(crow.iter_mut()).enumerate() {
+                    let n = (n_rows * (w - 2 * i).min(2)) as f32;
+                    *sv /= n;
+                    *cv /= n;
+                }
+            },
+        )
     });
     (Plane { data: s, width: w2, height: h2 }, Plane { data: c, width: w2, height: h2 })
 }
@@ -152,11 +158,16 @@ pub fn fill(g1: &Plane, anatomy: &[bool]) -> Filled {
                 f.data.par_chunks_mut(s.width).enumerate().with_min_len(32).for_each_init(
                     || vec![0.0f32; c.width],
                     |tmp, (y, row)| {
-                        up_row(c, &ty[y], tmp, row);
-                        let (sr, wr) = (s.row(y), wt.row(y));
-                        for ((o, sv), wv) in row.iter_mut().zip(sr).zip(wr) {
-                            *o = sv + (1.0 - wv) * *o;
-                        }
+                        simd::wide(
+                            #[inline(always)]
+                            || {
+                                up_row(c, &ty[y], tmp, row);
+                                let (sr, wr) = (s.row(y), wt.row(y));
+                                for ((o, sv), wv) in row.iter_mut().zip(sr).zip(wr) {
+                                    *o = sv + (1.0 - wv) * *o;
+                                }
+                            },
+                        )
                     },
                 );
             }

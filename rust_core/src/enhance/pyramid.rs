@@ -27,7 +27,8 @@ use crate::auto_wwwl::OUTPUT_MAX;
 use crate::collimation::Collimation;
 use crate::frame::{Frame, LogLut, Plane};
 use crate::order;
-use crate::put::Put;
+use crate::put::{par_chunks_new, Put};
+use crate::simd;
 
 /// Largest detail magnitude (log units) the curves tabulate; beyond it they saturate.
 const DETAIL_MAX: f32 = 4.0;
@@ -39,19 +40,25 @@ const MAX_BOOST: f32 = 4.0;
 fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve) -> Plane {
     let (w, h) = (g.width, g.height);
     let ty = up_table(h, g_next.height);
-    let mut data = vec![0.0f32; w * h];
-    data.par_chunks_mut(w).enumerate().for_each_init(
+    let data = par_chunks_new(
+        w * h,
+        w,
         || (vec![0.0f32; g_next.width], vec![0.0f32; w], vec![0.0f32; w], vec![0u32; w]),
-        |(tmp, ug, cv, idx), (y, row)| {
-            up_row(g_next, &ty[y], tmp, ug);
-            up_row(r_next, &ty[y], tmp, row);
-            for (u, gv) in ug.iter_mut().zip(g.row(y)) {
-                *u = gv - *u;
-            }
-            curve.apply_row(ug, idx, cv);
-            for (o, c) in row.iter_mut().zip(cv.iter()) {
-                *o += c;
-            }
+        |(tmp, ug, cv, idx), y, row| {
+            simd::wide(
+                #[inline(always)]
+                || {
+                    up_row(g_next, &ty[y], tmp, ug);
+                    up_row(r_next, &ty[y], tmp, row);
+                    for (u, gv) in ug.iter_mut().zip(g.row(y)) {
+                        *u = gv - *u;
+                    }
+                    curve.apply_row(ug, idx, cv);
+                    for (o, c) in row.iter_mut().zip(cv.iter()) {
+                        *o += c;
+                    }
+                },
+            )
         },
     );
     Plane { data, width: w, height: h }
@@ -87,42 +94,50 @@ fn rebuild_level_weighted(
 ) -> Plane {
     let (w, h) = (g.width, g.height);
     let ty = up_table(h, g_next.height);
-    let mut data = vec![0.0f32; w * h];
-    data.par_chunks_mut(w).enumerate().for_each_init(
+    let data = par_chunks_new(
+        w * h,
+        w,
         || {
             let row = vec![0.0f32; w];
             let rows = [row.clone(), row.clone(), row.clone(), row.clone(), row];
             (vec![0.0f32; g_next.width], rows, vec![0u32; w])
         },
-        |(tmp, [ug, uw, gf, cv, iv], idx), (y, row)| {
-            up_row_weighted(g_next, w_next, &ty[y], tmp, ug);
-            up_row(w_next, &ty[y], tmp, uw);
-            up_row_weighted(r_next, w_next, &ty[y], tmp, row);
-            if let Some((anatomy, fill2)) = holes {
-                up_row(fill2, &ty[y], tmp, gf);
-                for ((f, g), a) in gf.iter_mut().zip(g.row(y)).zip(&anatomy[y * w..(y + 1) * w]) {
-                    if *a {
-                        *f = *g;
+        |(tmp, [ug, uw, gf, cv, iv], idx), y, row| {
+            simd::wide(
+                #[inline(always)]
+                || {
+                    up_row_weighted(g_next, w_next, &ty[y], tmp, ug);
+                    up_row(w_next, &ty[y], tmp, uw);
+                    up_row_weighted(r_next, w_next, &ty[y], tmp, row);
+                    if let Some((anatomy, fill2)) = holes {
+                        up_row(fill2, &ty[y], tmp, gf);
+                        for ((f, g), a) in gf.iter_mut().zip(g.row(y)).zip(&anatomy[y * w..(y + 1) * w]) {
+                            if *a {
+                                *f = *g;
+                            }
+                        }
                     }
-                }
-            }
-            let gv = if holes.is_some() { &gf[..] } else { g.row(y) };
-            // The detail into `ug`, its curve into `cv` (look-ups alone), then the blend.
-            for (((u, inv), wt), gv) in ug.iter_mut().zip(iv.iter_mut()).zip(uw.iter()).zip(gv) {
-                *inv = 1.0 / wt;
-                *u = gv - *u * *inv;
-            }
-            curve.apply_row(ug, idx, cv);
-            for ((o, (d, inv)), (wt, c)) in row.iter_mut().zip(ug.iter().zip(iv.iter())).zip(uw.iter().zip(cv.iter())) {
-                let t = trust(*wt);
-                *o = *o * inv + t * c + (1.0 - t) * latitude * d;
-            }
-            if holes.is_some() {
-                // What the fill replaced, at the latitude (zero on anatomy, where `gf` is `g`).
-                for ((o, f), g) in row.iter_mut().zip(gf.iter()).zip(g.row(y)) {
-                    *o += (g - f) * latitude;
-                }
-            }
+                    let gv = if holes.is_some() { &gf[..] } else { g.row(y) };
+                    // The detail into `ug`, its curve into `cv` (look-ups alone), then the blend.
+                    for (((u, inv), wt), gv) in ug.iter_mut().zip(iv.iter_mut()).zip(uw.iter()).zip(gv) {
+                        *inv = 1.0 / wt;
+                        *u = gv - *u * *inv;
+                    }
+                    curve.apply_row(ug, idx, cv);
+                    for ((o, (d, inv)), (wt, c)) in
+                        row.iter_mut().zip(ug.iter().zip(iv.iter())).zip(uw.iter().zip(cv.iter()))
+                    {
+                        let t = trust(*wt);
+                        *o = *o * inv + t * c + (1.0 - t) * latitude * d;
+                    }
+                    if holes.is_some() {
+                        // What the fill replaced, at the latitude (zero on anatomy, where `gf` is `g`).
+                        for ((o, f), g) in row.iter_mut().zip(gf.iter()).zip(g.row(y)) {
+                            *o += (g - f) * latitude;
+                        }
+                    }
+                },
+            )
         },
     );
     Plane { data, width: w, height: h }
@@ -186,7 +201,7 @@ impl Curve {
 
     /// `out[i] = F(d[i])` over a row: the indices first, in a loop that vectorises,
     /// then the look-ups alone.
-    #[inline]
+    #[inline(always)]
     fn apply_row(&self, d: &[f32], idx: &mut [u32], out: &mut [f32]) {
         let (table, scale) = (&*self.table, self.scale);
         for (k, v) in idx.iter_mut().zip(d) {
@@ -409,8 +424,13 @@ pub fn enhance(
             // Not zeroed first: every pixel is written below, and zeroing 2 bytes a pixel cost ~2 ms.
             let mut out: Vec<u16> = Vec::with_capacity(w * h);
             out.spare_capacity_mut()[..w * h].par_chunks_mut(w).enumerate().for_each_init(init, |b, (y, orow)| {
-                pass.detail(b, y, frame.row(y));
-                pass.write(b, y, orow);
+                simd::wide(
+                    #[inline(always)]
+                    || {
+                        pass.detail(b, y, frame.row(y));
+                        pass.write(b, y, orow);
+                    },
+                )
             });
             // SAFETY: `write` sets all `w` pixels of each row (`ur`, `cv`, `ug` are `w` long,
             // `ka` 2·w1 ≥ w), so the first w·h elements are initialised.
@@ -421,8 +441,13 @@ pub fn enhance(
             // Row by row in place: a row's raw values are all read (`detail`) before its output
             // overwrites them.
             data.par_chunks_mut(w).enumerate().for_each_init(init, |b, (y, row)| {
-                pass.detail(b, y, row);
-                pass.write(b, y, row);
+                simd::wide(
+                    #[inline(always)]
+                    || {
+                        pass.detail(b, y, row);
+                        pass.write(b, y, row);
+                    },
+                )
             });
             data
         }
@@ -484,7 +509,7 @@ struct FinalPass<'a> {
 
 impl FinalPass<'_> {
     /// Row `y`'s level-0 detail into `ug` and its curve into `cv`, `up(R1)` into `ur`.
-    #[inline]
+    #[inline(always)]
     fn detail(&self, b: &mut RowBuffers, y: usize, raw: &[u16]) {
         up_row(self.g1, &self.ty[y], &mut b.tmp, &mut b.ug);
         up_row(self.r1, &self.ty[y], &mut b.tmp, &mut b.ur);
@@ -496,7 +521,7 @@ impl FinalPass<'_> {
     }
 
     /// Row `y` of the 12-bit output from the buffers `detail` filled.
-    #[inline]
+    #[inline(always)]
     fn write<O: Put<u16>>(&self, b: &mut RowBuffers, y: usize, orow: &mut [O]) {
         // Copies, not references into `self`: loads through those stay in the loops below (the
         // stores might alias them) and keep them from vectorising.
