@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use crate::frame::Frame;
 use crate::region::HalfMask;
 
 /// Linear detector response: `raw = offset_dn + dn_per_ugy · K_CAL`. The default is the
@@ -52,15 +53,15 @@ pub fn chunk_rows(height: usize) -> usize {
 /// Median of `raw` over the pixels of `region` (`None` if the region is empty). Only each row's
 /// span is read, which matters for small fields. Exact: the median of every region pixel, from a
 /// parallel 65536-bin histogram.
-pub fn region_median(raw: &[u16], region: &HalfMask, width: usize) -> Option<f64> {
-    let height = raw.len() / width.max(1);
+pub fn region_median(frame: &Frame<'_>, region: &HalfMask) -> Option<f64> {
+    let (width, height) = (frame.width, frame.height);
     let rows = chunk_rows(height);
-    let hist = raw
-        .par_chunks(width * rows)
-        .enumerate()
-        .map(|(c, r)| {
+    let hist = (0..height.div_ceil(rows))
+        .into_par_iter()
+        .map(|c| {
             let (mut h, mut buf) = (vec![0u32; 65536], vec![false; width]);
-            for (k, rr) in r.chunks(width).enumerate() {
+            for k in 0..rows.min(height - c * rows) {
+                let rr = frame.row(c * rows + k);
                 let (a, b) = region.span(c * rows + k);
                 if a >= b {
                     continue;
@@ -111,14 +112,8 @@ pub fn region_median(raw: &[u16], region: &HalfMask, width: usize) -> Option<f64
 }
 
 /// EI, target EI and DI from the anatomy region of the raw frame.
-pub fn exposure_index(
-    raw: &[u16],
-    anatomy: &HalfMask,
-    width: usize,
-    target_ei: f64,
-    cal: &Calibration,
-) -> ExposureIndex {
-    let median_dn = region_median(raw, anatomy, width).unwrap_or(0.0);
+pub fn exposure_index(frame: &Frame<'_>, anatomy: &HalfMask, target_ei: f64, cal: &Calibration) -> ExposureIndex {
+    let median_dn = region_median(frame, anatomy).unwrap_or(0.0);
     let ei = 100.0 * cal.kerma_ugy(median_dn);
     let di = if ei > 0.0 && target_ei > 0.0 { Some(10.0 * (ei / target_ei).log10()) } else { None };
     ExposureIndex { exposure_index: ei, target_exposure_index: target_ei, deviation_index: di, median_dn }

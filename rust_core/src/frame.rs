@@ -35,12 +35,31 @@ pub fn check_shape(height: usize, width: usize) -> CoreResult<()> {
     Ok(())
 }
 
-/// A validated, row-major raw frame borrowed from the caller.
+/// A validated, row-major raw frame borrowed from the caller, and the rows that replace its dead
+/// readout lines, if any (`with_patch`): its pixels are read through `row` and `get`.
 #[derive(Clone, Copy)]
 pub struct Frame<'a> {
-    pub data: &'a [u16],
+    data: &'a [u16],
     pub width: usize,
     pub height: usize,
+    patch: Option<&'a RowPatch>,
+}
+
+/// Repaired rows of a frame whose only dead readout lines are rows (the common defect): the
+/// frame is read through them instead of being copied whole.
+pub struct RowPatch {
+    /// Index of each frame row's repaired row in `rows`, or `NOT_PATCHED`.
+    index: Vec<u32>,
+    rows: Vec<u16>,
+    width: usize,
+}
+
+const NOT_PATCHED: u32 = u32::MAX;
+
+/// What `repair_dead_lines` made: repaired rows, or (when columns are dead too) a repaired copy.
+pub enum Repair {
+    Rows(RowPatch),
+    Copy(Vec<u16>),
 }
 
 impl<'a> Frame<'a> {
@@ -53,17 +72,30 @@ impl<'a> Frame<'a> {
                 height * width
             )));
         }
-        Ok(Frame { data, width, height })
+        Ok(Frame { data, width, height, patch: None })
+    }
+
+    /// This frame read with `patch`'s rows in place of its own (same width and height).
+    pub fn with_patch(self, patch: &'a RowPatch) -> Frame<'a> {
+        debug_assert!(patch.index.len() == self.height && patch.width == self.width);
+        Frame { patch: Some(patch), ..self }
     }
 
     #[inline]
     pub fn row(&self, y: usize) -> &'a [u16] {
-        &self.data[y * self.width..(y + 1) * self.width]
+        let w = self.width;
+        match self.patch {
+            Some(p) if p.index[y] != NOT_PATCHED => {
+                let k = p.index[y] as usize;
+                &p.rows[k * w..(k + 1) * w]
+            }
+            _ => &self.data[y * w..(y + 1) * w],
+        }
     }
 
     #[inline]
     pub fn get(&self, x: usize, y: usize) -> u16 {
-        self.data[y * self.width + x]
+        self.row(y)[x]
     }
 }
 
@@ -269,11 +301,12 @@ pub fn lowres_factor(width: usize, height: usize, target: usize) -> usize {
     f + (f % 2)
 }
 
-/// Rows/columns of which at least half the pixels read 0 or 65535 are dead readout lines. Returns
-/// a copy of the frame with each dead line replaced by the mean of its nearest good neighbours
-/// (one copy, only when there is something to repair), or `None`. A frame where more than a tenth
-/// of the lines qualify is left alone: that is a blank or saturated frame, not a defect.
-pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
+/// Rows/columns of which at least half the pixels read 0 or 65535 are dead readout lines, each
+/// replaced by the mean of its nearest good neighbours. Returns the repaired rows when only rows
+/// are dead (read through `Frame::with_patch`: no copy of the frame), a repaired copy of the
+/// frame when columns are dead too, or `None` when nothing is dead. A frame where more than a
+/// tenth of the lines qualify is left alone: that is a blank or saturated frame, not a defect.
+pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Repair> {
     let (w, h) = (frame.width, frame.height);
     // 0 and 65535 are the two values that wrap to 0 and 1 when one is added.
     let is_bad = |v: u16| v.wrapping_add(1) <= 1;
@@ -337,6 +370,17 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
     let cn = neighbours(&dead_cols);
     let rn = neighbours(&dead_rows);
     let dead_col_list: Vec<usize> = (0..w).filter(|&x| dead_cols[x]).collect();
+    if dead_col_list.is_empty() {
+        let mut index = vec![NOT_PATCHED; h];
+        let mut rows = Vec::with_capacity(nr * w);
+        for y in (0..h).filter(|&y| dead_rows[y]) {
+            index[y] = (rows.len() / w) as u32;
+            let (a, b) = rn[y];
+            let (ra, rb) = (frame.row(a), frame.row(b));
+            rows.extend(ra.iter().zip(rb).map(|(a, b)| ((*a as u32 + *b as u32) / 2) as u16));
+        }
+        return Some(Repair::Rows(RowPatch { index, rows, width: w }));
+    }
     // The copy is made row by row in the repair pass: both threads share it and its page faults.
     let out = par_chunks_new(
         w * h,
@@ -358,12 +402,49 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Vec<u16>> {
             }
         },
     );
-    Some(out)
+    Some(Repair::Copy(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dead_rows_are_read_through_a_patch_and_dead_columns_repaired_in_a_copy() {
+        let (w, h) = (70, 66);
+        let base: Vec<u16> = (0..w * h).map(|i| (1000 + (i % w) * 7 + (i / w) * 13) as u16).collect();
+        // Rows 3 and 4 dead (neighbours 2 and 5), and the last row (only neighbour above).
+        let mut raw = base.clone();
+        for y in [3, 4, h - 1] {
+            raw[y * w..(y + 1) * w].fill(0);
+        }
+        let frame = Frame::new(&raw, h, w).expect("frame");
+        let Some(Repair::Rows(patch)) = repair_dead_lines(&frame) else { panic!("dead rows give a row patch") };
+        let read = frame.with_patch(&patch);
+        for y in 0..h {
+            let want: Vec<u16> = match y {
+                3 | 4 => (0..w).map(|x| ((base[2 * w + x] as u32 + base[5 * w + x] as u32) / 2) as u16).collect(),
+                y if y == h - 1 => base[(h - 2) * w..(h - 1) * w].to_vec(),
+                y => base[y * w..(y + 1) * w].to_vec(),
+            };
+            assert_eq!(read.row(y), &want[..], "row {y}");
+            assert_eq!(read.get(7, y), want[7], "pixel (7, {y})");
+        }
+        // A dead column as well: a repaired copy, the column the mean of its neighbours' repaired values.
+        for y in 0..h {
+            raw[y * w + 10] = 65535;
+        }
+        let frame = Frame::new(&raw, h, w).expect("frame");
+        let Some(Repair::Copy(copy)) = repair_dead_lines(&frame) else { panic!("a dead column gives a copy") };
+        let read = Frame::new(&copy, h, w).expect("copy");
+        assert_eq!(read.row(3)[0], ((base[2 * w] as u32 + base[5 * w] as u32) / 2) as u16);
+        for y in [0, 3, 30] {
+            let r = read.row(y);
+            assert_eq!(r[10], ((r[9] as u32 + r[11] as u32) / 2) as u16, "row {y}");
+        }
+        // Nothing dead: nothing to repair.
+        assert!(repair_dead_lines(&Frame::new(&base, h, w).expect("frame")).is_none());
+    }
 
     #[test]
     fn box_reduction_adds_each_block_in_pixel_order() {

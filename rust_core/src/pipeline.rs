@@ -18,7 +18,7 @@ use crate::enhance::{self, EnhanceParams};
 use crate::error::{CoreError, CoreResult};
 use crate::exposure::{self, Calibration, ExposureIndex};
 use crate::foreground;
-use crate::frame::{half_log, log_lut, lowres_factor, repair_dead_lines, Frame, LogLut};
+use crate::frame::{half_log, log_lut, lowres_factor, repair_dead_lines, Frame, LogLut, Repair};
 
 /// Longest side of the reduced image the collimation detectors work on.
 pub const LOWRES_TARGET: usize = 400;
@@ -66,9 +66,10 @@ pub fn prepare(frame: &Frame<'_>, lut: &LogLut) -> (crate::frame::Plane, LowRes)
 
 /// Collimation detection alone (`imaging.detect_collimation`).
 pub fn detect_collimation(frame: &Frame<'_>) -> CoreResult<Collimation> {
-    let repaired = repair_dead_lines(frame);
-    let frame = &match &repaired {
-        Some(v) => Frame::new(v, frame.height, frame.width)?,
+    let repair = repair_dead_lines(frame);
+    let frame = &match &repair {
+        Some(Repair::Copy(v)) => Frame::new(v, frame.height, frame.width)?,
+        Some(Repair::Rows(p)) => frame.with_patch(p),
         None => *frame,
     };
     let lut = log_lut();
@@ -80,10 +81,15 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     let (w, h) = (input.width, input.height);
     let mut timings = Vec::with_capacity(8);
     let t = Instant::now();
-    let repaired = repair_dead_lines(input);
-    let frame = &match &repaired {
-        Some(v) => Frame::new(v, h, w)?,
-        None => *input,
+    let (copy, patch) = match repair_dead_lines(input) {
+        Some(Repair::Copy(v)) => (Some(v), None),
+        Some(Repair::Rows(p)) => (None, Some(p)),
+        None => (None, None),
+    };
+    let frame = &match (&copy, &patch) {
+        (Some(v), _) => Frame::new(v, h, w)?,
+        (None, Some(p)) => input.with_patch(p),
+        (None, None) => *input,
     };
     let lut = log_lut();
     let (g1, low) = prepare(frame, &lut);
@@ -115,14 +121,15 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     );
     // EI reads the raw frame, which the enhancement may then overwrite with its output.
     let t = Instant::now();
-    let ei = exposure::exposure_index(frame.data, &anatomy, w, params.target_ei, &params.calibration);
+    let ei = exposure::exposure_index(frame, &anatomy, params.target_ei, &params.calibration);
     let t_ei = t.elapsed().as_secs_f64();
     let (lw, lf) = (low.log.width, low.factor);
 
     let t = Instant::now();
-    let raw = match repaired {
+    // A repaired copy takes the output in place; otherwise the output is a new buffer.
+    let raw = match copy {
         Some(data) => Raw::Owned { data, width: w, height: h },
-        None => Raw::Borrowed(*input),
+        None => Raw::Borrowed(patch.as_ref().map_or(*input, |p| input.with_patch(p))),
     };
     let mut image = enhance::pyramid::enhance(
         raw,

@@ -54,8 +54,10 @@ fn peak_and_retained(defects: bool) -> (f64, f64) {
 
 #[test]
 fn the_chain_holds_at_most_three_and_a_half_frames_at_once() {
-    // One test, so no other test allocates meanwhile: with dead lines (the chain's repaired copy
-    // becomes the output) and without (the output is a new buffer).
+    // One test, so no other test allocates meanwhile: with dead lines (this phantom's are rows,
+    // read through a patch of repaired rows) and without. A frame with dead columns is repaired in
+    // a copy, which then becomes the output: that path's peak was 3.15x when it was every
+    // defective frame's.
     for defects in [true, false] {
         let (peak, retained) = peak_and_retained(defects);
         println!("defects {defects}: peak {peak:.2}x the frame, {retained:.2}x returned");
