@@ -1,5 +1,7 @@
 //! `apply`: the shutter. Outside the field becomes black (0); with `soft_border_px > 0` the image
-//! fades to black over that many pixels inside the field edge instead of cutting hard.
+//! fades to black over that many pixels inside the field edge instead of cutting hard. The chain
+//! writes the black itself in the enhancement's last pass, which skips every pixel outside the
+//! field (`enhance::pyramid`), and calls this only for a soft border.
 
 use rayon::prelude::*;
 

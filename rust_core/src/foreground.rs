@@ -42,6 +42,7 @@ use crate::frame::Plane;
 use crate::morph::dilate;
 use crate::put::Put;
 use crate::region::{expand_row, HalfMask};
+use crate::simd;
 
 /// Flat: Sobel gradient (log units per reduced pixel) at most this plus twice the noise σ.
 pub const FLAT_GRADIENT: f64 = 0.012;
@@ -209,22 +210,32 @@ fn median9(mut p: [f32; 9]) -> f32 {
 fn box_max(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     let mut t = v.to_vec();
     t.par_chunks_mut(w).zip(v.par_chunks(w)).for_each(|(trow, vrow)| {
-        for k in 1..=r.min(w.saturating_sub(1)) {
-            for (o, x) in trow[..w - k].iter_mut().zip(&vrow[k..]) {
-                *o = o.max(*x);
-            }
-            for (o, x) in trow[k..].iter_mut().zip(&vrow[..w - k]) {
-                *o = o.max(*x);
-            }
-        }
+        simd::wide(
+            #[inline(always)]
+            || {
+                for k in 1..=r.min(w.saturating_sub(1)) {
+                    for (o, x) in trow[..w - k].iter_mut().zip(&vrow[k..]) {
+                        *o = o.max(*x);
+                    }
+                    for (o, x) in trow[k..].iter_mut().zip(&vrow[..w - k]) {
+                        *o = o.max(*x);
+                    }
+                }
+            },
+        )
     });
     let mut out = vec![f32::NEG_INFINITY; w * h];
     out.par_chunks_mut(w).enumerate().for_each(|(y, orow)| {
-        for j in y.saturating_sub(r)..(y + r + 1).min(h) {
-            for (o, x) in orow.iter_mut().zip(&t[j * w..(j + 1) * w]) {
-                *o = o.max(*x);
-            }
-        }
+        simd::wide(
+            #[inline(always)]
+            || {
+                for j in y.saturating_sub(r)..(y + r + 1).min(h) {
+                    for (o, x) in orow.iter_mut().zip(&t[j * w..(j + 1) * w]) {
+                        *o = o.max(*x);
+                    }
+                }
+            },
+        )
     });
     out
 }

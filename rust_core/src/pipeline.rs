@@ -101,9 +101,9 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     let coll = det.collimation;
     let fields = Fields { coll: &coll, several: &det.fields };
 
-    // The foreground detection has serial steps (flood fills, selections): level 0's noise, which
-    // needs only the field, runs beside it.
-    let ((anatomy, direct, marks, t_foreground), (sigma0, t_sigma0)) = rayon::join(
+    // The foreground detection has serial steps (flood fills, selections): level 0's noise and the
+    // field mask, which need only the field, run beside it.
+    let ((anatomy, direct, marks, t_foreground), (sigma0, t_sigma0, field_mask)) = rayon::join(
         || {
             let t = Instant::now();
             // Spans and a half-resolution anatomy rather than full-resolution masks: on 3072²
@@ -116,7 +116,8 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
         },
         || {
             let t = Instant::now();
-            (enhance::pyramid::level0_sigma(frame, &lut, &g1, &coll), t.elapsed().as_secs_f64())
+            let sigma0 = enhance::pyramid::level0_sigma(frame, &lut, &g1, &coll);
+            (sigma0, t.elapsed().as_secs_f64(), coll.mask())
         },
     );
     // EI reads the raw frame, which the enhancement may then overwrite with its output.
@@ -151,7 +152,10 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("enhance", t_enhance));
 
     let t = Instant::now();
-    apply_shutter(&mut image, w, &coll, params.enhance.soft_border_px as f64);
+    // The enhancement wrote the shutter (black outside the field); this softens its edge.
+    if params.enhance.soft_border_px > 0.0 {
+        apply_shutter(&mut image, w, &coll, params.enhance.soft_border_px as f64);
+    }
     timings.push(("apply", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
@@ -160,7 +164,6 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("exposure_index", t_ei));
     drop(anatomy);
 
-    let field_mask = coll.mask();
     let shape = (h, w);
     let err = |e: ndarray::ShapeError| CoreError::InvalidArgument(e.to_string());
     Ok(Processed {

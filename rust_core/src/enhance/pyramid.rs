@@ -24,7 +24,7 @@ use super::expand::{up_row, up_row_weighted, up_table};
 use super::fill;
 use super::presets::EnhanceParams;
 use crate::auto_wwwl::OUTPUT_MAX;
-use crate::collimation::Collimation;
+use crate::collimation::{Collimation, CollimationKind};
 use crate::frame::{Frame, LogLut, Plane};
 use crate::order;
 use crate::put::{par_chunks_new, Put};
@@ -417,6 +417,7 @@ pub fn enhance(
         anatomy: anatomy.as_deref(),
         display: Display { m, scale },
         latitude: p.latitude,
+        shutter: (coll.kind != CollimationKind::None).then_some(coll),
     };
     let init = || RowBuffers::new(w, g1.width);
     match raw {
@@ -427,13 +428,14 @@ pub fn enhance(
                 simd::wide(
                     #[inline(always)]
                     || {
-                        pass.detail(b, y, frame.row(y));
-                        pass.write(b, y, orow);
+                        let span = pass.span(y, w);
+                        pass.detail(b, y, frame.row(y), span);
+                        pass.write(b, y, orow, span);
                     },
                 )
             });
-            // SAFETY: `write` sets all `w` pixels of each row (`ur`, `cv`, `ug` are `w` long,
-            // `ka` 2·w1 ≥ w), so the first w·h elements are initialised.
+            // SAFETY: `write` sets all `w` pixels of each row (0 outside the span; inside it `ur`,
+            // `cv`, `ug` are `w` long, `ka` 2·w1 ≥ w), so the first w·h elements are initialised.
             unsafe { out.set_len(w * h) };
             out
         }
@@ -444,8 +446,9 @@ pub fn enhance(
                 simd::wide(
                     #[inline(always)]
                     || {
-                        pass.detail(b, y, row);
-                        pass.write(b, y, row);
+                        let span = pass.span(y, w);
+                        pass.detail(b, y, row, span);
+                        pass.write(b, y, row, span);
                     },
                 )
             });
@@ -505,30 +508,55 @@ struct FinalPass<'a> {
     anatomy: Option<&'a [bool]>,
     display: Display,
     latitude: f32,
+    /// The field when there is a shutter: outside it the output is black (the shutter, which
+    /// `apply` only softens), and none of the work of a pixel is done there.
+    shutter: Option<&'a Collimation>,
 }
 
 impl FinalPass<'_> {
-    /// Row `y`'s level-0 detail into `ug` and its curve into `cv`, `up(R1)` into `ur`.
+    /// The columns `[a, b)` of row `y` that are computed (the field's, or all `w`).
     #[inline(always)]
-    fn detail(&self, b: &mut RowBuffers, y: usize, raw: &[u16]) {
+    fn span(&self, y: usize, w: usize) -> (usize, usize) {
+        match self.shutter {
+            Some(c) => {
+                let (a, b) = c.row_span(y);
+                (a.min(w), b.clamp(a.min(w), w))
+            }
+            None => (0, w),
+        }
+    }
+
+    /// Row `y`'s level-0 detail into `ug` and its curve into `cv`, `up(R1)` into `ur`, over
+    /// the columns `[a, b)`.
+    #[inline(always)]
+    fn detail(&self, b: &mut RowBuffers, y: usize, raw: &[u16], (xa, xb): (usize, usize)) {
+        if xa == xb {
+            return;
+        }
         up_row(self.g1, &self.ty[y], &mut b.tmp, &mut b.ug);
         up_row(self.r1, &self.ty[y], &mut b.tmp, &mut b.ur);
         // Separate loops: the two table look-ups are gathers, the rest vectorises.
-        for (u, r) in b.ug.iter_mut().zip(raw) {
+        for (u, r) in b.ug[xa..xb].iter_mut().zip(&raw[xa..xb]) {
             *u = self.lut[*r as usize] - *u;
         }
-        self.curve0.apply_row(&b.ug, &mut b.idx, &mut b.cv);
+        self.curve0.apply_row(&b.ug[xa..xb], &mut b.idx[xa..xb], &mut b.cv[xa..xb]);
     }
 
-    /// Row `y` of the 12-bit output from the buffers `detail` filled.
+    /// Row `y` of the 12-bit output from the buffers `detail` filled: black outside `[a, b)`.
     #[inline(always)]
-    fn write<O: Put<u16>>(&self, b: &mut RowBuffers, y: usize, orow: &mut [O]) {
+    fn write<O: Put<u16>>(&self, b: &mut RowBuffers, y: usize, orow: &mut [O], (xa, xb): (usize, usize)) {
         // Copies, not references into `self`: loads through those stay in the loops below (the
         // stores might alias them) and keep them from vectorising.
         let (display, latitude) = (self.display, self.latitude);
+        let (left, rest) = orow.split_at_mut(xa);
+        let (orow, right) = rest.split_at_mut(xb - xa);
+        for o in left.iter_mut().chain(right.iter_mut()) {
+            o.put(0);
+        }
+        let (ur, cv, ug) = (&b.ur[xa..xb], &b.cv[xa..xb], &b.ug[xa..xb]);
         match self.anatomy {
             None => {
-                for ((o, v), c) in orow.iter_mut().zip(b.ur.iter()).zip(b.cv.iter()) {
+                for ((o, v), c) in orow.iter_mut().zip(ur.iter()).zip(cv.iter()) {
                     o.put(display.apply(v + c));
                 }
             }
@@ -546,7 +574,7 @@ impl FinalPass<'_> {
                     k[1] = v;
                 }
                 for ((o, (v, c)), (d0, k)) in
-                    orow.iter_mut().zip(b.ur.iter().zip(b.cv.iter())).zip(b.ug.iter().zip(b.ka.iter()))
+                    orow.iter_mut().zip(ur.iter().zip(cv.iter())).zip(ug.iter().zip(&b.ka[xa..xb]))
                 {
                     o.put(display.apply(v + k * c + (1.0 - k) * latitude * d0));
                 }
