@@ -36,8 +36,38 @@ const LUT_SIZE: usize = 16384;
 /// Cap on the non-linear gain for tiny details.
 const MAX_BOOST: f32 = 4.0;
 
+/// The columns `[a, b)` of row `y` that are rebuilt: all of them, or those `needed` gives (0
+/// elsewhere, and a row whose span is empty is not rebuilt at all).
+#[inline(always)]
+fn needed_span(needed: Option<&[(usize, usize)]>, y: usize, w: usize) -> (usize, usize) {
+    needed.map_or((0, w), |n| n[y])
+}
+
+/// Level 1's columns the last pass reads with a shutter: each row's, from the field spans of
+/// the full-resolution rows that expand it, two pixels wider on each side (`up_row` reads a
+/// pixel and its right neighbour). Outside them level 1 is never read: the last pass skips the
+/// pixels outside the field, and the display mapping samples only inside it.
+fn level1_needed(coll: &Collimation, w1: usize, h1: usize) -> Vec<(usize, usize)> {
+    let h = coll.height;
+    (0..h1)
+        .map(|j| {
+            let rows = (2 * j).saturating_sub(3)..(2 * j + 5).min(h);
+            let (a, b) = rows
+                .map(|y| coll.row_span(y))
+                .filter(|(a, b)| a < b)
+                .fold((usize::MAX, 0), |(a0, b0), (a, b)| (a0.min(a), b0.max(b)));
+            if a >= b {
+                (0, 0)
+            } else {
+                ((a / 2).saturating_sub(2), (b / 2 + 3).min(w1))
+            }
+        })
+        .collect()
+}
+
 /// `R_k = up(R_{k+1}) + F_k(G_k − up(G_{k+1}))`, row by row: the detail plane is never stored.
-fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve) -> Plane {
+/// Only the columns `needed` (all when `None`, see `needed_span`).
+fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve, needed: Option<&[(usize, usize)]>) -> Plane {
     let (w, h) = (g.width, g.height);
     let ty = up_table(h, g_next.height);
     let data = par_chunks_new(
@@ -48,15 +78,23 @@ fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve) -> Pl
             simd::wide(
                 #[inline(always)]
                 || {
+                    let (xa, xb) = needed_span(needed, y, w);
+                    if xa >= xb {
+                        row.fill(0.0);
+                        return;
+                    }
                     up_row(g_next, &ty[y], tmp, ug);
                     up_row(r_next, &ty[y], tmp, row);
-                    for (u, gv) in ug.iter_mut().zip(g.row(y)) {
+                    let (ug, cv, idx) = (&mut ug[xa..xb], &mut cv[xa..xb], &mut idx[xa..xb]);
+                    for (u, gv) in ug.iter_mut().zip(&g.row(y)[xa..xb]) {
                         *u = gv - *u;
                     }
                     curve.apply_row(ug, idx, cv);
-                    for (o, c) in row.iter_mut().zip(cv.iter()) {
+                    for (o, c) in row[xa..xb].iter_mut().zip(cv.iter()) {
                         *o += c;
                     }
+                    row[..xa].fill(0.0);
+                    row[xb..].fill(0.0);
                 },
             )
         },
@@ -83,6 +121,7 @@ fn trust(a: f32) -> f32 {
 /// alone, whatever the fill holds. On level 1, `holes` (the anatomy mask and the fill's level 2)
 /// fills `g` row by row, and what the fill replaced is put back at the latitude: no filled
 /// level 1 is ever stored.
+#[allow(clippy::too_many_arguments)]
 fn rebuild_level_weighted(
     r_next: &Plane,
     g: &Plane,
@@ -91,6 +130,7 @@ fn rebuild_level_weighted(
     curve: &Curve,
     latitude: f32,
     holes: Option<(&[bool], &Plane)>,
+    needed: Option<&[(usize, usize)]>,
 ) -> Plane {
     let (w, h) = (g.width, g.height);
     let ty = up_table(h, g_next.height);
@@ -106,6 +146,11 @@ fn rebuild_level_weighted(
             simd::wide(
                 #[inline(always)]
                 || {
+                    let (xa, xb) = needed_span(needed, y, w);
+                    if xa >= xb {
+                        row.fill(0.0);
+                        return;
+                    }
                     up_row_weighted(g_next, w_next, &ty[y], tmp, ug);
                     up_row(w_next, &ty[y], tmp, uw);
                     up_row_weighted(r_next, w_next, &ty[y], tmp, row);
@@ -117,7 +162,12 @@ fn rebuild_level_weighted(
                             }
                         }
                     }
-                    let gv = if holes.is_some() { &gf[..] } else { g.row(y) };
+                    row[..xa].fill(0.0);
+                    row[xb..].fill(0.0);
+                    let (grow, out) = (&g.row(y)[xa..xb], &mut row[xa..xb]);
+                    let (ug, uw, gf, cv, iv, idx) =
+                        (&mut ug[xa..xb], &uw[xa..xb], &gf[xa..xb], &mut cv[xa..xb], &mut iv[xa..xb], &mut idx[xa..xb]);
+                    let gv = if holes.is_some() { gf } else { grow };
                     // The detail into `ug`, its curve into `cv` (look-ups alone), then the blend.
                     for (((u, inv), wt), gv) in ug.iter_mut().zip(iv.iter_mut()).zip(uw.iter()).zip(gv) {
                         *inv = 1.0 / wt;
@@ -125,14 +175,14 @@ fn rebuild_level_weighted(
                     }
                     curve.apply_row(ug, idx, cv);
                     for ((o, (d, inv)), (wt, c)) in
-                        row.iter_mut().zip(ug.iter().zip(iv.iter())).zip(uw.iter().zip(cv.iter()))
+                        out.iter_mut().zip(ug.iter().zip(iv.iter())).zip(uw.iter().zip(cv.iter()))
                     {
                         let t = trust(*wt);
                         *o = *o * inv + t * c + (1.0 - t) * latitude * d;
                     }
                     if holes.is_some() {
                         // What the fill replaced, at the latitude (zero on anatomy, where `gf` is `g`).
-                        for ((o, f), g) in row.iter_mut().zip(gf.iter()).zip(g.row(y)) {
+                        for ((o, f), g) in out.iter_mut().zip(gf.iter()).zip(grow) {
                             *o += (g - f) * latitude;
                         }
                     }
@@ -362,14 +412,17 @@ pub fn enhance(
 
     // Rebuild R_{top-1} .. R_2, then R_1.
     let mut r = compress_residual(level(top).clone(), top, coll, p.latitude);
+    let needed1 = (coll.kind != CollimationKind::None).then(|| level1_needed(coll, g1.width, g1.height));
     for k in (1..top).rev() {
         let curve = Curve::new(gain(k), p, sigma(k));
+        let needed = needed1.as_deref().filter(|_| k == 1);
         r = match (&filled, &anatomy) {
             (Some(f), Some(a)) => {
                 let holes = if k == 1 { Some((&a[..], &f.fill2)) } else { None };
-                rebuild_level_weighted(&r, level(k), level(k + 1), &weights[k - 1], &curve, p.latitude, holes)
+                let wk = &weights[k - 1];
+                rebuild_level_weighted(&r, level(k), level(k + 1), wk, &curve, p.latitude, holes, needed)
             }
-            _ => rebuild_level(&r, level(k), level(k + 1), &curve),
+            _ => rebuild_level(&r, level(k), level(k + 1), &curve, needed),
         };
     }
     let r1 = r;
