@@ -4,7 +4,7 @@
   the same stages (`benches/baseline/numpy_chain.py`) in the same run; `extra_info` holds both
   implementations' accuracy (field-mask IoU against the phantom truth, window, EI) and the ratio.
 * Per-stage comparison (median stage times of both over the three collimation kinds).
-* Whole chain plus DICOM write and WebP thumbnail.
+* Whole chain plus the service's output step (DICOM write beside the WebP thumbnail, both durable).
 * Peak extra memory of `process`, measured as the peak RSS growth of a fresh process.
 
 Targets (issue 13): chain median ≤ 60 ms, ≤ 100 ms with DICOM + thumbnail, ≥ 5× faster than the baseline
@@ -31,6 +31,7 @@ import pytest
 
 from benches.baseline import numpy_chain
 from dros import imaging
+from dros.acquisition.worker import write_outputs
 from dros.dx_metadata import DxMetadata
 
 SIZE = 3072
@@ -157,14 +158,16 @@ def test_chain_targets_and_ratio(benchmark: Any, frames: dict[str, imaging.Phant
 
 
 def test_chain_with_dicom_and_thumbnail(benchmark: Any, frames: dict[str, imaging.Phantom], tmp_path: Path) -> None:
+    """The chain, then the service's own output step (`acquisition.worker.write_outputs`): the DX file
+    and the WebP thumbnail beside it, each written durably (fsync, rename, directory fsync)."""
     benchmark.group = f"imaging chain + DICOM + thumbnail {SIZE}x{SIZE}"
     md = DxMetadata.new(patient_id="BENCH", patient_name="Bench^Phantom")
     raw = frames["rect"].raw
 
     def run() -> None:
         r = imaging.process(raw)
-        imaging.write_dicom(tmp_path / "b.dcm", r, md)
-        imaging.write_thumbnail(tmp_path / "b.webp", r)
+        dcm, webp = write_outputs(tmp_path, "1.2.826.0.1.3680043.10.1", r, md, {})
+        assert (tmp_path / dcm).stat().st_size > raw.nbytes and (tmp_path / webp).stat().st_size > 0
 
     benchmark(run)
     if not benchmark.enabled:
