@@ -101,9 +101,9 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     let coll = det.collimation;
     let fields = Fields { coll: &coll, several: &det.fields };
 
-    // The foreground detection has serial steps (flood fills, selections): level 0's noise and the
-    // field mask, which need only the field, run beside it.
-    let ((anatomy, direct, marks, t_foreground), (sigma0, t_sigma0, field_mask)) = rayon::join(
+    // The foreground detection has serial steps (flood fills, selections): level 0's noise, which
+    // needs only the field, runs beside it.
+    let ((anatomy, direct, marks, t_foreground), (sigma0, t_sigma0)) = rayon::join(
         || {
             let t = Instant::now();
             // Spans and a half-resolution anatomy rather than full-resolution masks: on 3072²
@@ -116,8 +116,7 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
         },
         || {
             let t = Instant::now();
-            let sigma0 = enhance::pyramid::level0_sigma(frame, &lut, &g1, &coll);
-            (sigma0, t.elapsed().as_secs_f64(), coll.mask())
+            (enhance::pyramid::level0_sigma(frame, &lut, &g1, &coll), t.elapsed().as_secs_f64())
         },
     );
     // EI reads the raw frame, which the enhancement may then overwrite with its output.
@@ -163,6 +162,10 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("auto_wwwl", t.elapsed().as_secs_f64()));
     timings.push(("exposure_index", t_ei));
     drop(anatomy);
+
+    // The field mask last: made earlier, it would be held through the enhancement (half a frame
+    // more at the peak).
+    let field_mask = coll.mask();
 
     let shape = (h, w);
     let err = |e: ndarray::ShapeError| CoreError::InvalidArgument(e.to_string());
