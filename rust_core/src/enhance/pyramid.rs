@@ -511,8 +511,8 @@ pub fn enhance(
 }
 
 /// The frame the final pass reads `ln(raw)` from, and where its output goes: a borrowed frame
-/// (the output is a new buffer), or the chain's own copy of the frame (dead lines repaired), which
-/// the output overwrites row by row, so no second frame-sized buffer is held.
+/// (the output is a new buffer), or the chain's own repaired copy of the frame (made when columns
+/// are dead), which the output overwrites row by row, so no second frame-sized buffer is held.
 pub enum Raw<'a> {
     Borrowed(Frame<'a>),
     Owned { data: Vec<u16>, width: usize, height: usize },
