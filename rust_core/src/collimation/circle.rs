@@ -8,6 +8,8 @@
 //! When nothing votes, a field the panel clipped almost everywhere is found from its clipped
 //! plateau's outline instead ([`from_clip`]).
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::{edge_offset, Collimation, LowRes};
@@ -18,6 +20,22 @@ pub struct CircleCoarse {
     pub cy: f64,
     pub r: f64,
     pub support: f64,
+}
+
+static DIRECTIONS_360: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+static DIRECTIONS_720: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+
+/// `(cos a, sin a)` at `a = 2πk/n` for `k` in `0..n`, made once: `settle` tries ~115 candidate
+/// circles of 360 points each, and two libm calls a point were ~1.5 ms of the circle search.
+fn directions(cell: &'static OnceLock<Vec<(f64, f64)>>, n: usize) -> &'static [(f64, f64)] {
+    cell.get_or_init(|| {
+        (0..n)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::TAU / n as f64;
+                (a.cos(), a.sin())
+            })
+            .collect()
+    })
 }
 
 /// (good, total) samples along the visible part of the circle (low-res coordinates).
@@ -35,11 +53,8 @@ fn arc_samples(
     r: f64,
     sample: impl Fn(f64, f64, f64, f64) -> Option<bool>,
 ) -> (usize, usize) {
-    let n = 720;
     let (mut good, mut total) = (0, 0);
-    for k in 0..n {
-        let a = k as f64 * std::f64::consts::TAU / n as f64;
-        let (ex, ey) = (a.cos(), a.sin());
+    for &(ex, ey) in directions(&DIRECTIONS_720, 720) {
         let (px, py) = (cx + r * ex, cy + r * ey);
         if !low.inside(px, py) {
             continue;
@@ -79,10 +94,14 @@ pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
                     // (`f64::round` is a libm call, ~300 per edge point here).
                     let x = e[0] as f64 + r * ux + 0.5;
                     let y = e[1] as f64 + r * uy + 0.5;
-                    if x < 0.0 || y < 0.0 || x >= w as f64 || y >= h as f64 {
+                    if !(x >= 0.0 && y >= 0.0 && x < w as f64 && y < h as f64) {
                         break;
                     }
-                    acc[y as usize * w + x as usize] += wgt;
+                    // SAFETY: x and y are within [0, w) and [0, h) (a NaN fails the test above),
+                    // so they truncate to in-range integers; the saturating `as` adds range checks
+                    // to each of the ~300 votes of an edge point.
+                    let (xi, yi) = unsafe { (x.to_int_unchecked::<usize>(), y.to_int_unchecked::<usize>()) };
+                    acc[yi * w + xi] += wgt;
                     r += 1.0;
                 }
             }
@@ -160,11 +179,8 @@ pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
 /// dead pixels cannot pull the circle: it peaks on the shutter edge, while a count of samples above
 /// a threshold is as high anywhere in the scatter halo outside the field.
 fn contrast(low: &LowRes, cx: f64, cy: f64, r: f64) -> f64 {
-    let n = 360;
     let mut acc = 0.0;
-    for k in 0..n {
-        let a = k as f64 * std::f64::consts::TAU / n as f64;
-        let (ex, ey) = (a.cos(), a.sin());
+    for &(ex, ey) in directions(&DIRECTIONS_360, 360) {
         if let Some(step) = low.step(cx + r * ex, cy + r * ey, -ex, -ey) {
             acc += step.clamp(-1.0, 1.0);
         }
