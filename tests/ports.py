@@ -4,7 +4,8 @@ A port the kernel hands out for port 0 lies in its ephemeral range, which is als
 source port of every outgoing connection. Between asking for a port and the peer binding it, a
 connection (readiness polls included: a poll of a port nobody listens on yet can connect to itself)
 may take it. So the ports come from below that range, one band per xdist worker, and never twice
-in one process.
+in one process. Nor a port that a peer started with its defaults binds: the DICOM port 11112, which
+every test that runs the app on default settings listens on (it lies in the second worker's band).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 _BAND = 1000
 _taken: set[int] = set()
+# dicom.scp_port's default (dros.settings): the app listens there unless a test sets another port
+_DEFAULT_PORTS = frozenset({11112})
 
 
 def _ephemeral_low() -> int:
@@ -40,7 +43,7 @@ def free_port() -> int:
     base = 10000 + (_worker() % bands) * _BAND
     for _ in range(4 * _BAND):
         port = base + random.randrange(_BAND)
-        if port in _taken:
+        if port in _taken or port in _DEFAULT_PORTS:
             continue
         with socket.socket() as s:
             try:
