@@ -36,11 +36,23 @@ const LUT_SIZE: usize = 16384;
 /// Cap on the non-linear gain for tiny details.
 const MAX_BOOST: f32 = 4.0;
 
-/// The columns `[a, b)` of row `y` that are rebuilt: all of them, or those `needed` gives (0
-/// elsewhere, and a row whose span is empty is not rebuilt at all).
+/// Rebuilds row `y` on the wide path: `f(a, b, row)` computes the columns `[a, b)`, all of them
+/// or those `needed` gives; the others are 0, and a row whose span is empty is not rebuilt at all.
 #[inline(always)]
-fn needed_span(needed: Option<&[(usize, usize)]>, y: usize, w: usize) -> (usize, usize) {
-    needed.map_or((0, w), |n| n[y])
+fn rebuild_row(needed: Option<&[(usize, usize)]>, y: usize, row: &mut [f32], f: impl FnOnce(usize, usize, &mut [f32])) {
+    simd::wide(
+        #[inline(always)]
+        || {
+            let (xa, xb) = needed.map_or((0, row.len()), |n| n[y]);
+            if xa >= xb {
+                row.fill(0.0);
+                return;
+            }
+            f(xa, xb, row);
+            row[..xa].fill(0.0);
+            row[xb..].fill(0.0);
+        },
+    )
 }
 
 /// Level 1's columns the last pass reads with a shutter: each row's, from the field spans of
@@ -66,7 +78,7 @@ fn level1_needed(coll: &Collimation, w1: usize, h1: usize) -> Vec<(usize, usize)
 }
 
 /// `R_k = up(R_{k+1}) + F_k(G_k − up(G_{k+1}))`, row by row: the detail plane is never stored.
-/// Only the columns `needed` (all when `None`, see `needed_span`).
+/// Only the columns `needed` (all when `None`, see `rebuild_row`).
 fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve, needed: Option<&[(usize, usize)]>) -> Plane {
     let (w, h) = (g.width, g.height);
     let ty = up_table(h, g_next.height);
@@ -75,14 +87,12 @@ fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve, neede
         w,
         || (vec![0.0f32; g_next.width], vec![0.0f32; w], vec![0.0f32; w], vec![0u32; w]),
         |(tmp, ug, cv, idx), y, row| {
-            simd::wide(
+            rebuild_row(
+                needed,
+                y,
+                row,
                 #[inline(always)]
-                || {
-                    let (xa, xb) = needed_span(needed, y, w);
-                    if xa >= xb {
-                        row.fill(0.0);
-                        return;
-                    }
+                |xa, xb, row| {
                     up_row(g_next, &ty[y], tmp, ug);
                     up_row(r_next, &ty[y], tmp, row);
                     let (ug, cv, idx) = (&mut ug[xa..xb], &mut cv[xa..xb], &mut idx[xa..xb]);
@@ -93,8 +103,6 @@ fn rebuild_level(r_next: &Plane, g: &Plane, g_next: &Plane, curve: &Curve, neede
                     for (o, c) in row[xa..xb].iter_mut().zip(cv.iter()) {
                         *o += c;
                     }
-                    row[..xa].fill(0.0);
-                    row[xb..].fill(0.0);
                 },
             )
         },
@@ -143,14 +151,12 @@ fn rebuild_level_weighted(
             (vec![0.0f32; g_next.width], rows, vec![0u32; w])
         },
         |(tmp, [ug, uw, gf, cv, iv], idx), y, row| {
-            simd::wide(
+            rebuild_row(
+                needed,
+                y,
+                row,
                 #[inline(always)]
-                || {
-                    let (xa, xb) = needed_span(needed, y, w);
-                    if xa >= xb {
-                        row.fill(0.0);
-                        return;
-                    }
+                |xa, xb, row| {
                     up_row_weighted(g_next, w_next, &ty[y], tmp, ug);
                     up_row(w_next, &ty[y], tmp, uw);
                     up_row_weighted(r_next, w_next, &ty[y], tmp, row);
@@ -162,8 +168,6 @@ fn rebuild_level_weighted(
                             }
                         }
                     }
-                    row[..xa].fill(0.0);
-                    row[xb..].fill(0.0);
                     let (grow, out) = (&g.row(y)[xa..xb], &mut row[xa..xb]);
                     let (ug, uw, gf, cv, iv, idx) =
                         (&mut ug[xa..xb], &uw[xa..xb], &gf[xa..xb], &mut cv[xa..xb], &mut iv[xa..xb], &mut idx[xa..xb]);
