@@ -50,9 +50,9 @@ pub fn chunk_rows(height: usize) -> usize {
     height.div_ceil(2 * rayon::current_num_threads().max(1)).max(1)
 }
 
-/// Median of `raw` over the pixels of `region` (`None` if the region is empty). Only each row's
-/// span is read, which matters for small fields. Exact: the median of every region pixel, from a
-/// parallel 65536-bin histogram.
+/// Median of the raw `frame` (read through its rows: dead rows repaired) over the pixels of
+/// `region` (`None` if the region is empty). Only each row's span is read, which matters for small
+/// fields. Exact: the median of every region pixel, from a parallel 65536-bin histogram.
 pub fn region_median(frame: &Frame<'_>, region: &HalfMask) -> Option<f64> {
     let (width, height) = (frame.width, frame.height);
     let rows = chunk_rows(height);
