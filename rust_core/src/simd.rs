@@ -1,19 +1,21 @@
 //! Wide vectors where the CPU has them, chosen at run time: the extension is built for the x86-64
 //! baseline (SSE2, 4 lanes of f32), so one build runs on any DR host, and the hot per-row loops run
-//! compiled for AVX2 + FMA (8 lanes, gathers for the look-up tables) on CPUs that have them.
+//! compiled for AVX2 + FMA (8 lanes) on CPUs that have them.
 //!
 //! The result does not depend on the path: Rust never fuses a multiply and an add into an FMA on
 //! its own (there is no fast-math), and the loops do not reorder their sums, so both paths give
-//! the same bits (`tests::both_paths_give_the_same_image`).
+//! the same bits (`tests/imaging_chain.rs`, `the_wide_vector_path_gives_the_same_bits_as_the_baseline`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Cleared to run the baseline path on any CPU (tests compare the two paths).
 static ALLOWED: AtomicBool = AtomicBool::new(true);
 
-/// Runs `f` compiled for AVX2 + FMA when the CPU has both, else as built. `f` and what it inlines
-/// (the row kernels are `#[inline(always)]`) take the target's code; the call costs an atomic load
-/// and the cached feature test, so it wraps a row's work, not a pixel's.
+/// Runs `f` compiled for AVX2 + FMA when the CPU has both, else as built. Pass the closure as
+/// `wide(#[inline(always)] || …)`: called on both paths, it is otherwise kept out of line and
+/// compiled for the baseline only. What it calls takes the target's code when inlined (the row
+/// kernels are `#[inline(always)]`). The call costs an atomic load and the cached feature test,
+/// so it wraps a row's work, not a pixel's.
 #[inline(always)]
 pub fn wide<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
