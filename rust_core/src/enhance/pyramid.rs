@@ -437,17 +437,21 @@ pub fn enhance(
         let stride = ((r1.width * r1.height) / 300_000).max(1);
         let (mw, mf) = (markers.1, markers.2);
         let spans = fill::half_spans(coll, r1.width, r1.height);
-        let mut v: Vec<u32> = (0..r1.data.len())
+        // Every `stride`-th pixel in row-major order, taken row by row: only each row's span is
+        // visited, and no pixel index is divided to find its row and column.
+        let (w1, r1v) = (r1.width, &r1.data);
+        let mut v: Vec<u32> = (0..r1.height)
             .into_par_iter()
-            .step_by(stride)
-            .filter(|&i| {
-                let (x, y) = (i % r1.width, i / r1.width);
-                let mi = (2 * y / mf) * mw + (2 * x / mf).min(mw - 1);
-                (spans[y].0..spans[y].1).contains(&x)
-                    && !direct.map(|d| d[i]).unwrap_or(false)
-                    && !markers.0.get(mi).copied().unwrap_or(false)
+            .flat_map_iter(|y| {
+                let (a, b) = spans[y];
+                let first = (y * w1).next_multiple_of(stride) - y * w1;
+                let start = if a <= first { first } else { first + (a - first).div_ceil(stride) * stride };
+                (start..b.max(start)).step_by(stride).filter_map(move |x| {
+                    let (i, mi) = (y * w1 + x, (2 * y / mf) * mw + (2 * x / mf).min(mw - 1));
+                    let excluded = direct.map(|d| d[i]).unwrap_or(false) || markers.0.get(mi).copied().unwrap_or(false);
+                    (!excluded).then(|| order::key(r1v[i]))
+                })
             })
-            .map(|i| order::key(r1.data[i]))
             .collect();
         if v.len() < 16 {
             (0.0f32, 0.0f32)
