@@ -51,7 +51,6 @@ pub struct RowPatch {
     /// Index of each frame row's repaired row in `rows`, or `NOT_PATCHED`.
     index: Vec<u32>,
     rows: Vec<u16>,
-    width: usize,
 }
 
 const NOT_PATCHED: u32 = u32::MAX;
@@ -77,7 +76,7 @@ impl<'a> Frame<'a> {
 
     /// This frame read with `patch`'s rows in place of its own (same width and height).
     pub fn with_patch(self, patch: &'a RowPatch) -> Frame<'a> {
-        debug_assert!(patch.index.len() == self.height && patch.width == self.width);
+        debug_assert!(patch.index.len() == self.height && patch.rows.len() % self.width == 0);
         Frame { patch: Some(patch), ..self }
     }
 
@@ -294,6 +293,13 @@ impl HalfRow {
     }
 }
 
+/// A dead row's replacement: the mean of the good rows either side, rounded down.
+fn mean_of_rows(ra: &[u16], rb: &[u16], out: &mut [u16]) {
+    for ((o, a), b) in out.iter_mut().zip(ra).zip(rb) {
+        *o = ((*a as u32 + *b as u32) / 2) as u16;
+    }
+}
+
 /// Smallest even reduction factor that brings the longest side to at most `target` pixels.
 pub fn lowres_factor(width: usize, height: usize, target: usize) -> usize {
     let m = width.max(height);
@@ -376,10 +382,11 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Repair> {
         for y in (0..h).filter(|&y| dead_rows[y]) {
             index[y] = (rows.len() / w) as u32;
             let (a, b) = rn[y];
-            let (ra, rb) = (frame.row(a), frame.row(b));
-            rows.extend(ra.iter().zip(rb).map(|(a, b)| ((*a as u32 + *b as u32) / 2) as u16));
+            rows.resize(rows.len() + w, 0);
+            let k = rows.len() - w;
+            mean_of_rows(frame.row(a), frame.row(b), &mut rows[k..]);
         }
-        return Some(Repair::Rows(RowPatch { index, rows, width: w }));
+        return Some(Repair::Rows(RowPatch { index, rows }));
     }
     // The copy is made row by row in the repair pass: both threads share it and its page faults.
     let out = par_chunks_new(
@@ -389,10 +396,7 @@ pub fn repair_dead_lines(frame: &Frame<'_>) -> Option<Repair> {
         |_, y, row| {
             if dead_rows[y] {
                 let (a, b) = rn[y];
-                let (ra, rb) = (frame.row(a), frame.row(b));
-                for x in 0..w {
-                    row[x] = ((ra[x] as u32 + rb[x] as u32) / 2) as u16;
-                }
+                mean_of_rows(frame.row(a), frame.row(b), row);
             } else {
                 row.copy_from_slice(frame.row(y));
             }
