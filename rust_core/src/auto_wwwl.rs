@@ -104,13 +104,48 @@ pub fn quantile(hist: &[u64], q: f64) -> Option<f64> {
 /// Lead markers are small, uniform and far brighter than any anatomy: a separate cluster at the
 /// top of the histogram. The spatial marker mask removes them first; this catches what it misses.
 /// Scanning down from the top, past a dense cluster, the first gap (density below 1 % of the
-/// bulk's mean over at least 2 % of the occupied range) with at most `MARKER_MASS` of the pixels
-/// above it marks the cluster, which is left out. The scan starts at the top so that a sparse
-/// stretch inside the anatomy's own upper tail, below the markers' gap, is never taken for it.
+/// bulk's mean over at least 2 % of the occupied range) or valley ([`VALLEY_DEPTH`]) with at least
+/// `MIN_CLUSTER_MASS` and at most `MARKER_MASS` of the pixels above it marks the cluster, whose
+/// marker-like pieces are left out. The scan starts at the top so that a sparse stretch inside the
+/// anatomy's own upper tail, below the markers' gap, is never taken for it.
 pub const MARKER_MASS: f64 = 0.12;
+/// A cluster above a gap holding less than this share of the pixels (hot pixels, a speck of
+/// metal) moves the 98th percentile by too little to matter; the scan goes on below it, where a
+/// marker's cluster may still lie.
+pub const MIN_CLUSTER_MASS: f64 = 0.002;
+/// A cluster with no gap below it stands above a valley of at most this share of its peak
+/// density (histogram smoothed over 2 % of the range).
+pub const VALLEY_DEPTH: f64 = 0.25;
 
-/// The value from which the top cluster starts, if there is one (see [`MARKER_MASS`]).
-fn top_cluster(h: &[u64]) -> Option<usize> {
+/// The top cluster: the value it starts from, and the least mean value a piece of it must have.
+struct Cluster {
+    from: usize,
+    /// `None` after a gap: the cluster stands apart from the tissue. After a valley the tissue's
+    /// tail runs on above `from`, thinning out, so a piece's mean must be at least this: halfway
+    /// from the valley to the mode, where a marker is a plateau.
+    piece_mean_min: Option<f64>,
+}
+
+/// A marker (a lead block, disc or letter) is compact: its equivalent ellipse (same second
+/// moments) at most this many times as long as wide …
+pub const MARKER_ASPECT_MAX: f64 = 2.0;
+/// … and solid: its pixels fill at least this share of that ellipse (a solid shape ≈ 0.95). Implants
+/// are plates, nails and wires: long; two of them crossing fill little of their ellipse.
+pub const MARKER_FILL_MIN: f64 = 0.6;
+
+/// Whether `n` pixels with sums `m = [Σx, Σy, Σx², Σy², Σxy]` are compact and solid.
+fn looks_like_a_marker(n: f64, m: [f64; 5]) -> bool {
+    let (mx, my) = (m[0] / n, m[1] / n);
+    let (sxx, syy, sxy) = (m[2] / n - mx * mx, m[3] / n - my * my, m[4] / n - mx * my);
+    let (mid, half) = (0.5 * (sxx + syy), (0.25 * (sxx - syy).powi(2) + sxy * sxy).sqrt());
+    let (major, minor) = (mid + half, (mid - half).max(0.0));
+    // A uniform ellipse of semi-axes a, b has second moments a²/4, b²/4: area 4π·√(major·minor).
+    let ellipse = 4.0 * std::f64::consts::PI * (major * minor).sqrt();
+    major <= MARKER_ASPECT_MAX.powi(2) * minor && n >= MARKER_FILL_MIN * ellipse
+}
+
+/// The top cluster, if there is one (see [`MARKER_MASS`]).
+fn top_cluster(h: &[u64]) -> Option<Cluster> {
     let n: u64 = h.iter().sum();
     let (Some(lo), Some(med), Some(hi)) = (quantile(h, 0.001), quantile(h, 0.5), quantile(h, 0.999)) else {
         return None;
@@ -124,8 +159,27 @@ fn top_cluster(h: &[u64]) -> Option<usize> {
         let b = (i + 3).min(h.len());
         h[a..b].iter().sum::<u64>() as f64 / (b - a) as f64
     };
+    // Density over a wider window for the valley test, from prefix sums.
+    let kw = (range / 100).max(2);
+    let mut cum = vec![0u64; h.len() + 1];
+    for (i, c) in h.iter().enumerate() {
+        cum[i + 1] = cum[i] + c;
+    }
+    let wide = |i: usize| -> f64 {
+        let (a, b) = (i.saturating_sub(kw), (i + kw + 1).min(h.len()));
+        (cum[b] - cum[a]) as f64 / (b - a) as f64
+    };
     let top = h.iter().rposition(|c| *c > 0)?;
     let (mut run, mut seen_cluster, mut gap_top) = (0usize, false, top);
+    let (mut peak, mut peak_at, mut low, mut low_at) = (0f64, top, f64::INFINITY, top);
+    // `Some(true)`: the cluster above `from` is the one; `Some(false)`: too small, scan on.
+    let judge = |from: usize| -> Option<bool> {
+        let above = (cum[h.len()] - cum[from]) as f64;
+        if above < MIN_CLUSTER_MASS * n as f64 {
+            return Some(false);
+        }
+        (above <= MARKER_MASS * n as f64).then_some(true)
+    };
     for i in (med..=top).rev() {
         if sm(i) < 0.01 * bulk_density {
             if !seen_cluster {
@@ -136,12 +190,37 @@ fn top_cluster(h: &[u64]) -> Option<usize> {
             }
             run += 1;
             if run >= gap_len {
-                let above: u64 = h[gap_top..].iter().sum();
-                return ((above as f64) <= MARKER_MASS * n as f64 && above > 0).then_some(gap_top);
+                match judge(gap_top) {
+                    // A few hot pixels at the top are not the cluster: look further down.
+                    Some(false) => (seen_cluster, run, peak, low) = (false, 0, 0.0, f64::INFINITY),
+                    Some(true) => return Some(Cluster { from: gap_top, piece_mean_min: None }),
+                    None => return None,
+                }
+                continue;
             }
         } else {
             seen_cluster = true;
             run = 0;
+        }
+        if !seen_cluster {
+            continue;
+        }
+        // The anatomy's upper tail may run on under the markers' values, leaving no gap: the
+        // cluster is then a mode of its own above a valley (`VALLEY_DEPTH` of its peak density or
+        // less), below which the density rises again.
+        let d = wide(i);
+        if d > peak {
+            (peak, peak_at, low) = (d, i, f64::INFINITY);
+        } else if d < low {
+            (low, low_at) = (d, i);
+        } else if low <= VALLEY_DEPTH * peak && d * VALLEY_DEPTH >= low {
+            match judge(low_at) {
+                Some(false) => (peak, peak_at, low) = (d, i, f64::INFINITY),
+                Some(true) => {
+                    return Some(Cluster { from: low_at, piece_mean_min: Some(0.5 * (low_at + peak_at) as f64) })
+                }
+                None => return None,
+            }
         }
     }
     None
@@ -155,32 +234,63 @@ const CLUSTER_BLOCK: usize = 8;
 
 /// Metal implants (plates, nails, wires) are as bright as lead markers but part of the patient:
 /// the window must hold them when they are more than 2 % of the anatomy. Of the top cluster, only
-/// the pieces no larger than a marker are removed from the histogram `h`; an implant is larger.
-fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &HalfMask, block_max: &[u16], width: usize, from: usize) {
+/// the pieces that look like a marker are removed from the histogram `h`: of a marker's size
+/// (`foreground::MARKER_MIN_SIZE` … `MARKER_MAX_SIDE`), compact and solid ([`MARKER_ASPECT_MAX`],
+/// [`MARKER_FILL_MIN`]). An implant is larger or longer.
+fn drop_marker_sized(
+    h: &mut [u64],
+    image: &[u16],
+    anatomy: &HalfMask,
+    block_max: &[u16],
+    width: usize,
+    cluster: &Cluster,
+) {
     let height = image.len() / width.max(1);
     let b = CLUSTER_BLOCK;
     let (bw, bh) = (width.div_ceil(b), height.div_ceil(b));
-    let thr = from.min(u16::MAX as usize) as u16;
+    let thr = cluster.from.min(u16::MAX as usize) as u16;
     let above = |x: usize, y: usize| image[y * width + x] >= thr && anatomy.contains(x, y);
     // Every second row is enough to find pieces at least 2 px tall (markers and implants are tens
     // of pixels); the pixels removed are then counted on every row of the marker-sized pieces.
     let blocks: Vec<bool> = block_max.iter().map(|m| *m > thr).collect();
     debug_assert_eq!(blocks.len(), bw * bh);
     let max_side = (MARKER_MAX_SIDE * width.min(height) as f64 / b as f64).ceil() as usize + 2;
+    // Specks of the tissue's own upper tail are smaller than any marker.
+    let min_side = (crate::foreground::MARKER_MIN_SIZE * width.min(height) as f64 / b as f64).floor() as usize;
     crate::morph::components8(&blocks, bw, bh, |comp, (x0, x1, y0, y1)| {
-        if x1 - x0 >= max_side || y1 - y0 >= max_side {
+        if x1 - x0 >= max_side || y1 - y0 >= max_side || x1 - x0 + 1 < min_side || y1 - y0 + 1 < min_side {
             return;
         }
-        for &i in comp {
-            let (bx, by) = (i % bw, i / bw);
-            for y in by * b..((by + 1) * b).min(height) {
-                for x in bx * b..((bx + 1) * b).min(width) {
-                    if above(x, y) {
-                        h[image[y * width + x] as usize] -= 1;
+        let each_above = |f: &mut dyn FnMut(usize, usize, u16)| {
+            for &i in comp {
+                let (bx, by) = (i % bw, i / bw);
+                for y in by * b..((by + 1) * b).min(height) {
+                    for x in bx * b..((bx + 1) * b).min(width) {
+                        if above(x, y) {
+                            f(x, y, image[y * width + x]);
+                        }
                     }
                 }
             }
+        };
+        let (mut sum, mut n) = (0u64, 0u64);
+        // Moments about the piece's first block corner, so that the sums stay small.
+        let (ox, oy) = ((comp[0] % bw) * b, (comp[0] / bw) * b);
+        let mut m = [0f64; 5];
+        each_above(&mut |x, y, v| {
+            (sum, n) = (sum + u64::from(v), n + 1);
+            let (dx, dy) = (x as f64 - ox as f64, y as f64 - oy as f64);
+            for (a, t) in m.iter_mut().zip([dx, dy, dx * dx, dy * dy, dx * dy]) {
+                *a += t;
+            }
+        });
+        if n == 0
+            || !looks_like_a_marker(n as f64, m)
+            || cluster.piece_mean_min.is_some_and(|m| (sum as f64) < m * n as f64)
+        {
+            return;
         }
+        each_above(&mut |_, _, v| h[v as usize] -= 1);
     });
 }
 
@@ -188,8 +298,8 @@ fn drop_marker_sized(h: &mut [u64], image: &[u16], anatomy: &HalfMask, block_max
 /// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095).
 pub fn window(image: &[u16], anatomy: &HalfMask, width: usize) -> (f64, f64) {
     let (mut h, block_max) = histogram(image, anatomy, width);
-    if let Some(from) = top_cluster(&h) {
-        drop_marker_sized(&mut h, image, anatomy, &block_max, width, from);
+    if let Some(cluster) = top_cluster(&h) {
+        drop_marker_sized(&mut h, image, anatomy, &block_max, width, &cluster);
     }
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
         (Some(lo), Some(hi)) if hi > lo => {
@@ -198,5 +308,116 @@ pub fn window(image: &[u16], anatomy: &HalfMask, width: usize) -> (f64, f64) {
             (0.5 * (lo + hi) + 0.5, hi - lo + 1.0)
         }
         _ => (DEFAULT_CENTER, DEFAULT_WIDTH),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: usize = 1024;
+    /// The anatomy: a 200×200 square at (100, 100).
+    const A0: usize = 100;
+    const A1: usize = 300;
+
+    fn anatomy() -> HalfMask {
+        let hw = W / 2;
+        let half = (0..hw * W / 2)
+            .map(|i| (A0 / 2..A1 / 2).contains(&(i % hw)) && (A0 / 2..A1 / 2).contains(&(i / hw)))
+            .collect();
+        let spans = (0..W).map(|y| if (A0..A1).contains(&y) { (A0, A1) } else { (0, 0) }).collect();
+        HalfMask { half, half_width: hw, spans, width: W }
+    }
+
+    struct Lcg(u64);
+    impl Lcg {
+        fn unit(&mut self) -> f64 {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Tissue between 1200 and 2000, with `tail` of it thinning out up to 3300.
+    fn tissue(tail: f64) -> Vec<u16> {
+        let mut r = Lcg(7);
+        let mut img = vec![0u16; W * W];
+        for y in A0..A1 {
+            for x in A0..A1 {
+                let u = r.unit();
+                img[y * W + x] =
+                    if r.unit() < tail { 2000.0 + 1300.0 * u * u } else { 1200.0 + 800.0 * u }.round() as u16;
+            }
+        }
+        img
+    }
+
+    /// Values 3150–3450 (a lead marker's or an implant's) where `inside(x, y)`.
+    fn paint(img: &mut [u16], inside: impl Fn(f64, f64) -> bool) {
+        let mut r = Lcg(11);
+        for y in A0..A1 {
+            for x in A0..A1 {
+                if inside(x as f64, y as f64) {
+                    img[y * W + x] = (3150.0 + 300.0 * r.unit()).round() as u16;
+                }
+            }
+        }
+    }
+
+    fn marker(x: f64, y: f64) -> bool {
+        (150.0..198.0).contains(&x) && (150.0..198.0).contains(&y)
+    }
+
+    /// Three bars 60 × 8 px turned by 45° (implants), apart, each within a marker's size.
+    fn bars(x: f64, y: f64) -> bool {
+        [(140.0, 150.0), (220.0, 150.0), (180.0, 250.0)].iter().any(|&(cx, cy)| {
+            let (u, v) = ((x - cx + y - cy) / 2f64.sqrt(), (y - cy - x + cx) / 2f64.sqrt());
+            u.abs() <= 30.0 && v.abs() <= 4.0
+        })
+    }
+
+    fn window_top(img: &[u16]) -> f64 {
+        let (c, w) = window(img, &anatomy(), W);
+        c - 0.5 + 0.5 * (w - 1.0)
+    }
+
+    fn p98(img: &[u16], keep: impl Fn(f64, f64) -> bool) -> f64 {
+        let mut h = vec![0u64; 4096];
+        for y in A0..A1 {
+            for x in A0..A1 {
+                if keep(x as f64, y as f64) {
+                    h[img[y * W + x] as usize] += 1;
+                }
+            }
+        }
+        quantile(&h, HIGH_PERCENTILE).unwrap()
+    }
+
+    #[test]
+    fn a_marker_over_the_tissues_upper_tail_is_left_out_of_the_window() {
+        let mut img = tissue(0.03);
+        paint(&mut img, marker);
+        let tissue_p98 = p98(&img, |x, y| !marker(x, y));
+        let top = window_top(&img);
+        assert!(top >= tissue_p98 && top < 3150.0, "window top {top}, tissue p98 {tissue_p98}");
+    }
+
+    #[test]
+    fn implants_as_bright_as_a_marker_stay_in_the_window() {
+        let mut img = tissue(0.03);
+        paint(&mut img, bars);
+        let all_p98 = p98(&img, |_, _| true);
+        assert!(all_p98 >= 3150.0, "the bars are more than 2 % of the anatomy");
+        assert!(window_top(&img) >= all_p98);
+    }
+
+    #[test]
+    fn hot_pixels_at_the_top_do_not_hide_a_marker_below_them() {
+        let mut img = tissue(0.0);
+        paint(&mut img, marker);
+        for k in 0..5 {
+            img[(A0 + 3) * W + A0 + 40 * k] = 4095;
+        }
+        let top = window_top(&img);
+        assert!(top < 2100.0, "window top {top}: the marker counted");
     }
 }
