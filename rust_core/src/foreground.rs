@@ -804,6 +804,9 @@ pub const MARKER_RADIUS: usize = 12;
 pub const MARKER_MAX_SIZE: f64 = 0.04;
 pub const MARKER_MIN_SIZE: f64 = 0.01;
 pub const MARKER_DARK: f64 = 1.2;
+/// Share of the ring around a marker-sized piece that, darker than halfway to the piece, shows it
+/// is part of a longer implant (see `markers`).
+pub const MARKER_RING_DARK: f64 = 0.15;
 
 pub struct Markers {
     /// Reduced-resolution marker blocks, grown by one.
@@ -890,6 +893,34 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
             0.0
         }
     };
+    // A long implant's middle lies in its own dark neighbourhood, so the test above may keep only
+    // marker-sized pieces of it; but the implant goes on beyond such a piece, while a marker ends
+    // where it ends. A piece is part of something longer when, two reduced pixels outside it (past
+    // the blocks its edge covers in part), `MARKER_RING_DARK` of the in-field ring is darker than
+    // halfway from the piece's mean to its surroundings' (the neighbourhood mean).
+    let continues = |comp: &[usize], (xa, xb, ya, yb): (usize, usize, usize, usize)| -> bool {
+        let (x0, y0) = (xa.saturating_sub(2), ya.saturating_sub(2));
+        let (bw, bh) = ((xb + 3).min(w) - x0, (yb + 3).min(h) - y0);
+        let mut inside = vec![false; bw * bh];
+        let (mut piece, mut around) = (0f64, 0f64);
+        for &i in comp {
+            inside[(i / w - y0) * bw + i % w - x0] = true;
+            piece += l[i] as f64;
+            around += l[i] as f64 + mean_drop(i);
+        }
+        let half = 0.5 * (piece + around) / comp.len() as f64;
+        let near = crate::morph::dilate(&inside, bw, bh, 1);
+        let ring = crate::morph::dilate(&near, bw, bh, 1);
+        let (mut dark, mut total) = (0usize, 0usize);
+        for (k, (r, n)) in ring.iter().zip(&near).enumerate() {
+            let i = (y0 + k / bw) * w + x0 + k % bw;
+            if *r && !*n && field[i] {
+                total += 1;
+                dark += usize::from((l[i] as f64) < half);
+            }
+        }
+        total > 0 && dark as f64 >= MARKER_RING_DARK * total as f64
+    };
     // Removed after the walk: `components8` reads `m` while it runs (a removed pixel is one its
     // own component has already visited, so the other components come out the same).
     let mut removed = Vec::new();
@@ -899,7 +930,7 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
         // A lead-dark marker that merged with dense tissue at the skin edge grows by that tissue,
         // not to several marker sizes: longer dark pieces are metal implants, part of the patient.
         let merged = dark >= MARKER_DARK && xb - xa < 2 * max_side && yb - ya < 2 * max_side;
-        if comp.len() < min_area || !(small || merged) {
+        if comp.len() < min_area || !(small || merged) || continues(comp, (xa, xb, ya, yb)) {
             removed.extend_from_slice(comp);
         }
     });
@@ -954,6 +985,44 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collimation::Collimation;
+
+    /// A reduced log image (factor 4 of a 2048² frame) of flat tissue with a lead block and a long
+    /// implant whose drop below the tissue (0.75) is flagged by the neighbourhood test only near
+    /// its ends, where less of it darkens the neighbourhood.
+    fn block_and_implant() -> (Vec<bool>, Vec<bool>, Markers) {
+        let (w, h, f) = (512usize, 512usize, 4usize);
+        let block = |x: usize, y: usize| (100..108).contains(&x) && (100..110).contains(&y);
+        let bar = |x: usize, y: usize| (300..306).contains(&x) && (150..260).contains(&y);
+        let data = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                // A gentle slope and a ripple, so that no two neighbourhoods are alike.
+                let tissue = 5.0 + 0.001 * x as f32 + 0.02 * ((x * 7 + y * 13) % 5) as f32;
+                tissue
+                    - if block(x, y) {
+                        1.0
+                    } else if bar(x, y) {
+                        0.75
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
+        let low = LowRes::new(Plane { data, width: w, height: h }, f);
+        let coll = Collimation::none(w * f, h * f);
+        let m = markers(&low, Fields { coll: &coll, several: &[] });
+        let at = |p: &dyn Fn(usize, usize) -> bool| (0..w * h).map(|i| p(i % w, i / w)).collect::<Vec<bool>>();
+        (at(&block), at(&bar), m)
+    }
+
+    #[test]
+    fn a_lead_block_is_a_marker_and_no_piece_of_a_long_implant_is() {
+        let (block, bar, m) = block_and_implant();
+        let hits = |region: &[bool]| region.iter().zip(&m.mask).filter(|(r, k)| **r && **k).count();
+        assert_eq!(hits(&block), block.iter().filter(|b| **b).count(), "the block is a marker");
+        assert_eq!(hits(&bar), 0, "no piece of the implant is a marker");
+    }
 
     #[test]
     fn the_row_filter_gives_each_pixels_own_median() {
