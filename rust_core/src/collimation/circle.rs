@@ -282,26 +282,60 @@ pub(crate) fn fit_circle(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
     out
 }
 
+/// Rounds of the fine stage at most: each samples the edge around the last fit.
+const REFINE_ROUNDS: usize = 12;
+/// Farthest a self-consistent fit may lie from the coarse circle (coarse pixels).
+const SETTLED_REACH: f64 = 10.0;
+
 pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
     let f = low.factor as f64;
     let (cx, cy) = low.to_full(c.cx, c.cy);
     let r = c.r * f;
     let reach = (2.0 * f) as usize + 6;
     let n = 180;
-    let pts: Vec<(f64, f64)> = (0..n)
-        .into_par_iter()
-        .filter_map(|k| {
-            let a = k as f64 * std::f64::consts::TAU / n as f64;
-            let (ex, ey) = (a.cos(), a.sin());
-            let p = (cx + r * ex, cy + r * ey);
-            edge_offset(frame, p, (-ex, -ey), reach, 3).map(|s| (p.0 - s * ex, p.1 - s * ey))
-        })
-        .collect();
-    let (fx, fy, fr) = match fit_circle(&pts) {
-        Some((x, y, rr)) if ((x - cx).powi(2) + (y - cy).powi(2)).sqrt() <= 3.0 * f && (rr - r).abs() <= 3.0 * f => {
-            (x, y, rr)
+    let fit_at = |(cx, cy, r): (f64, f64, f64)| -> Option<(f64, f64, f64)> {
+        let pts: Vec<(f64, f64)> = (0..n)
+            .into_par_iter()
+            .filter_map(|k| {
+                let a = k as f64 * std::f64::consts::TAU / n as f64;
+                let (ex, ey) = (a.cos(), a.sin());
+                let p = (cx + r * ex, cy + r * ey);
+                edge_offset(frame, p, (-ex, -ey), reach, 3).map(|s| (p.0 - s * ex, p.1 - s * ey))
+            })
+            .collect();
+        fit_circle(&pts)
+    };
+    // When only short arcs show (a large field cut by the detector on every side), the coarse
+    // circle can be off by more than the fine search expects, and its fit is then refused. Edge
+    // samples taken again around each fit walk it onto the edge: a fit that reproduces itself
+    // (moves ≤ 0.5 px) within `REFINE_ROUNDS`, no farther than `SETTLED_REACH` coarse pixels from
+    // the coarse circle, and whose outline shows the shutter step at least as often as the
+    // coarse one's, is taken. Otherwise the first fit, when near the coarse circle.
+    let coarse = (cx, cy, r);
+    let dist = |a: (f64, f64, f64), b: (f64, f64, f64)| {
+        ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().max((a.2 - b.2).abs())
+    };
+    let first = fit_at(coarse);
+    let mut settled = None;
+    let mut cur = first;
+    for _ in 1..REFINE_ROUNDS {
+        let Some(at) = cur else { break };
+        let Some(next) = fit_at(at) else { break };
+        if dist(next, at) <= 0.5 {
+            settled = Some(next);
+            break;
         }
-        _ => (cx, cy, r),
+        cur = Some(next);
+    }
+    let shows_step = |(x, y, rr): (f64, f64, f64)| -> bool {
+        let o = (f - 1.0) / 2.0;
+        let (good, total) = support(low, (x - o) / f, (y - o) / f, rr / f);
+        total > 0 && good as f64 >= (c.support - 0.02) * total as f64
+    };
+    let (fx, fy, fr) = match (settled, first) {
+        (Some(s), _) if dist(s, coarse) <= SETTLED_REACH * f && shows_step(s) => s,
+        (_, Some(a)) if dist(a, coarse) <= 3.0 * f => a,
+        _ => coarse,
     };
     Collimation::circle(frame.width, frame.height, fx, fy, fr, c.support)
 }
