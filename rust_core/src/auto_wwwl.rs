@@ -25,7 +25,7 @@ pub const WINDOW_MARGIN: f64 = 0.04;
 pub const HIGH_PERCENTILE: f64 = 0.98;
 
 /// Histogram of the display image `image` over `region`: 4096 bins, the 12-bit range (larger
-/// values, which the chain never writes, count as 4095). With it, for [`drop_marker_sized`],
+/// values, which the chain never writes, count as 4095). With it, for [`drop_marker_pieces`],
 /// each `CLUSTER_BLOCK`² block's largest region value + 1 (0 when the block holds no region
 /// pixel) over every second row (from the same pass, so the image is read once).
 pub fn histogram(image: &[u16], region: &HalfMask, width: usize) -> (Vec<u64>, Vec<u16>) {
@@ -237,7 +237,7 @@ const CLUSTER_BLOCK: usize = 8;
 /// the pieces that look like a marker are removed from the histogram `h`: of a marker's size
 /// (`foreground::MARKER_MIN_SIZE` … `MARKER_MAX_SIDE`), compact and solid ([`MARKER_ASPECT_MAX`],
 /// [`MARKER_FILL_MIN`]). An implant is larger or longer.
-fn drop_marker_sized(
+fn drop_marker_pieces(
     h: &mut [u64],
     image: &[u16],
     anatomy: &HalfMask,
@@ -299,7 +299,7 @@ fn drop_marker_sized(
 pub fn window(image: &[u16], anatomy: &HalfMask, width: usize) -> (f64, f64) {
     let (mut h, block_max) = histogram(image, anatomy, width);
     if let Some(cluster) = top_cluster(&h) {
-        drop_marker_sized(&mut h, image, anatomy, &block_max, width, &cluster);
+        drop_marker_pieces(&mut h, image, anatomy, &block_max, width, &cluster);
     }
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
         (Some(lo), Some(hi)) if hi > lo => {

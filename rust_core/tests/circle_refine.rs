@@ -37,9 +37,10 @@ fn a_large_circle_cut_on_every_side_is_fitted_from_a_coarse_circle_far_off() {
     let frame = Frame::new(&raw, SIZE, SIZE).unwrap();
     let (_, low) = prepare(&frame, &log_lut());
     let f = low.factor as f64;
-    let o = (f - 1.0) / 2.0;
-    // The coarse circle as it was found on such a frame: centre 45 px up, radius 37 px larger.
-    let coarse = CircleCoarse { cx: (cx - 8.0 - o) / f, cy: (cy - 47.0 - o) / f, r: (r + 43.0) / f, support: 0.7 };
+    // The coarse circle about as far off as on such a wide-physics frame: centre 47 px up and
+    // 8 px left, radius 43 px larger.
+    let (lx, ly) = low.to_low(cx - 8.0, cy - 47.0);
+    let coarse = CircleCoarse { cx: lx, cy: ly, r: (r + 43.0) / f, support: 0.7 };
     let Geometry::Circle { cx: fx, cy: fy, r: fr } = refine(&coarse, &frame, &low).geometry else {
         panic!("not a circle");
     };

@@ -328,8 +328,8 @@ pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation 
         cur = Some(next);
     }
     let shows_step = |(x, y, rr): (f64, f64, f64)| -> bool {
-        let o = (f - 1.0) / 2.0;
-        let (good, total) = support(low, (x - o) / f, (y - o) / f, rr / f);
+        let (lx, ly) = low.to_low(x, y);
+        let (good, total) = support(low, lx, ly, rr / f);
         total > 0 && good as f64 >= (c.support - 0.02) * total as f64
     };
     let (fx, fy, fr) = match (settled, first) {

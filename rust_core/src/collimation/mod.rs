@@ -371,6 +371,12 @@ impl LowRes {
         let c = (f - 1.0) / 2.0;
         (x * f + c, y * f + c)
     }
+    /// The inverse of [`LowRes::to_full`].
+    pub fn to_low(&self, x: f64, y: f64) -> (f64, f64) {
+        let f = self.factor as f64;
+        let c = (f - 1.0) / 2.0;
+        ((x - c) / f, (y - c) / f)
+    }
 
     /// The same half-plane expressed in full-resolution coordinates.
     pub fn plane_to_full(&self, hp: &HalfPlane) -> HalfPlane {
