@@ -17,7 +17,10 @@
 //! 3. *Region*: the candidate components reached from seeds (hysteresis: strong seeds, weak
 //!    candidates, 4-connected) that touch the field border (within a soft penumbra's depth of
 //!    it) — unattenuated beam always reaches the shutter or detector edge; an isolated bright
-//!    patch inside the patient never counts.
+//!    patch inside the patient never counts. Before the border test the components grow outwards
+//!    over direct exposure that fades towards the border (`fade_to_border`): with heavy scatter
+//!    it falls by up to ~0.5 over the outer tenth of the frame, too steeply for the slope allowance
+//!    below, so the plateau alone can stop short of the border and miss a band of direct exposure.
 //! 4. *Is it direct exposure?* The region must either be a tight plateau (5–95 % spread ≤
 //!    `MAX_SPREAD`), or fall off steeply to its surroundings (median drop at 2 reduced pixels
 //!    outside the region ≥ `MIN_EDGE_DROP`) while standing clear of the rest of the field (level −
@@ -75,6 +78,19 @@ pub const MIN_SEPARATION: f64 = 0.8;
 pub const LARGE_REGION_SHARE: f64 = 0.8;
 /// Second attempt at the region: candidates at most this far (log units) below the top plateau.
 pub const LEAK_DEPTH: f64 = 0.35;
+
+/// Direct exposure fades towards the field border (scatter comes from the patient, and less of the
+/// field lies around its edge to scatter from): it may fall over this share of the frame's smaller
+/// side …
+pub const FADE_BAND: f64 = 0.08;
+/// … by at most this much in all (log units) …
+pub const FADE_DEPTH: f64 = 0.6;
+/// … and at most this steeply (log units per full-resolution pixel, ~2× the steepest fade measured
+/// on the wide phantom's heaviest scatter; a skin edge falls faster).
+pub const FADE_SLOPE_MAX: f64 = 0.008;
+
+/// A region with at least this share at its top value is clipped by the panel (no fade is grown).
+pub const FADE_CLIPPED_MAX: f64 = 0.25;
 
 /// Direct exposure needs a patient next to it: at least this fraction of the field must be left.
 pub const MIN_ANATOMY: f64 = 0.02;
@@ -319,6 +335,93 @@ fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bo
     out
 }
 
+/// Grows `region` (reduced grid `w`×`h`, factor `f`) outwards, towards the field's border, over
+/// direct exposure that fades there: pixels within `FADE_BAND` of the border (steps to the field's
+/// outside or the frame edge) join when a region pixel one step further in lies above them by at
+/// most `FADE_SLOPE_MAX` per full-resolution pixel (plus `noise`), and the fall since the region's
+/// own edge stays within `FADE_DEPTH`. Only outwards: the fade never spreads along the border,
+/// so where the patient reaches the border the growth meets the skin's steeper fall head-on.
+fn fade_to_border(
+    region: &mut [bool],
+    l: &[f32],
+    valid: &[bool],
+    outside: &[bool],
+    (w, h, f): (usize, usize, f64),
+    noise: f64,
+) {
+    // A region clipped by the panel shows no fade: below the clip, thin tissue falls off as gently.
+    let top = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).fold(f32::MIN, f32::max);
+    let n = region.iter().filter(|r| **r).count();
+    let at_top = (0..w * h).filter(|&i| region[i] && l[i] >= top - 1e-4).count();
+    if n == 0 || at_top as f64 >= FADE_CLIPPED_MAX * n as f64 {
+        return;
+    }
+    let band = (FADE_BAND * w.min(h) as f64).ceil() as usize;
+    let mut dist = vec![usize::MAX; w * h];
+    let mut layers: Vec<Vec<usize>> = vec![(0..w * h)
+        .filter(|&i| outside[i] || i % w == 0 || i / w == 0 || i % w + 1 == w || i / w + 1 == h)
+        .collect()];
+    for &i in &layers[0] {
+        dist[i] = 0;
+    }
+    let neighbours = |i: usize| {
+        let (x, y) = (i % w, i / w);
+        [(x > 0).then(|| i - 1), (x + 1 < w).then(|| i + 1), (y > 0).then(|| i - w), (y + 1 < h).then(|| i + w)]
+            .into_iter()
+            .flatten()
+    };
+    let diagonals = |i: usize| {
+        let (x, y) = (i % w, i / w);
+        [
+            (x > 0 && y > 0).then(|| i - w - 1),
+            (x + 1 < w && y > 0).then(|| i - w + 1),
+            (x > 0 && y + 1 < h).then(|| i + w - 1),
+            (x + 1 < w && y + 1 < h).then(|| i + w + 1),
+        ]
+        .into_iter()
+        .flatten()
+    };
+    for d in 1..=band + 1 {
+        let mut next = Vec::new();
+        for &i in &layers[d - 1] {
+            for j in neighbours(i) {
+                if dist[j] == usize::MAX {
+                    dist[j] = d;
+                    next.push(j);
+                }
+            }
+        }
+        layers.push(next);
+    }
+    let step_max = (FADE_SLOPE_MAX * f + noise) as f32;
+    let mut fall = vec![0f32; w * h];
+    for d in (0..=band).rev() {
+        for &i in &layers[d] {
+            if region[i] || !valid[i] {
+                continue;
+            }
+            // One step further in: a 4-neighbour, or in a corner of the border (where none is
+            // further in) a diagonal one.
+            let mut inward: Vec<usize> = neighbours(i).filter(|&j| dist[j] == d + 1).collect();
+            if inward.is_empty() {
+                inward.extend(diagonals(i).filter(|&j| dist[j] == d + 1));
+            }
+            let best = inward
+                .into_iter()
+                .filter(|&j| region[j])
+                .map(|j| (l[j] - l[i], fall[j]))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((step, before)) = best {
+                let now = before + step.max(0.0);
+                if (-noise as f32..=step_max).contains(&step) && (now as f64) <= FADE_DEPTH {
+                    region[i] = true;
+                    fall[i] = now;
+                }
+            }
+        }
+    }
+}
+
 /// Direct exposure inside the field, or `None` when the field has none.
 /// `markers` is the reduced-resolution marker mask from [`markers`]; `field` the field's span
 /// `[x0, x1)` in each full-resolution row (`Collimation::row_span`), `full_w` the frame's width.
@@ -437,8 +540,11 @@ pub fn detect(
     }
     let n_valid = valid.iter().filter(|v| **v).count();
     // Region and its test (step 4): `None` when it is not direct exposure.
+    let everywhere = vec![true; w * h];
     let attempt = |cand: &[bool]| -> Option<(Vec<bool>, Vec<f32>, Vec<bool>)> {
-        let region = grow(cand, &strong, &touch, w, h);
+        let mut region = grow(cand, &strong, &everywhere, w, h);
+        fade_to_border(&mut region, l, &valid, &outside, (w, h, f), 4.0 * sigma);
+        let region = grow(&region, &region, &touch, w, h);
         let rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
         if rv.len() < 4 {
             return None;
@@ -986,6 +1092,51 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
 mod tests {
     use super::*;
     use crate::collimation::Collimation;
+
+    /// A reduced log image (100², factor 6) of direct exposure at 8.5–8.508 that fades by 0.03 per
+    /// reduced pixel over the 6 pixels next to the left edge, and a patient across the top edge
+    /// whose skin drops 0.3 at once and 0.3 per reduced pixel further in; the region found so far
+    /// is the plateau.
+    fn fade_and_patient() -> (Vec<f32>, Vec<bool>, impl Fn(usize, usize) -> bool) {
+        let (w, h) = (100usize, 100usize);
+        let depth = |x: usize, y: usize| 20.0 - ((x as f32 - 50.0).powi(2) + (y as f32 + 5.0).powi(2)).sqrt();
+        let patient = move |x: usize, y: usize| depth(x, y) > 0.0;
+        let l: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let fade = 0.03 * 6usize.saturating_sub(x) as f32;
+                // quantum noise: an unclipped plateau is never one value
+                let ripple = 0.002 * ((x * 7 + y * 13) % 5) as f32;
+                let skin = if patient(x, y) { (0.3 + 0.3 * depth(x, y)).min(1.5) } else { 0.0 };
+                8.5 + ripple - fade - skin
+            })
+            .collect();
+        let region = (0..w * h).map(|i| l[i] >= 8.495).collect();
+        (l, region, patient)
+    }
+
+    #[test]
+    fn direct_exposure_fading_to_the_border_joins_the_region_and_the_patient_does_not() {
+        let (w, h) = (100usize, 100usize);
+        let (l, mut region, patient) = fade_and_patient();
+        assert!(!region[50 * w], "the faded band is not in the region to begin with");
+        let (valid, outside) = (vec![true; w * h], vec![false; w * h]);
+        fade_to_border(&mut region, &l, &valid, &outside, (w, h, 6.0), 0.012);
+        for (i, &r) in region.iter().enumerate() {
+            let (x, y) = (i % w, i / w);
+            assert_eq!(r, !patient(x, y), "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn a_region_clipped_by_the_panel_grows_no_fade() {
+        let (w, h) = (100usize, 100usize);
+        let (l, region, _) = fade_and_patient();
+        let l: Vec<f32> = l.iter().map(|v| v.min(8.495)).collect();
+        let mut grown = region.clone();
+        fade_to_border(&mut grown, &l, &vec![true; w * h], &vec![false; w * h], (w, h, 6.0), 0.012);
+        assert_eq!(grown, region);
+    }
 
     /// A reduced log image (factor 4 of a 2048² frame) of flat tissue with a lead block and a long
     /// implant whose drop below the tissue (0.75) is flagged by the neighbourhood test only near
