@@ -85,9 +85,11 @@ pub const LEAK_DEPTH: f64 = 0.35;
 pub const FADE_BAND: f64 = 0.08;
 /// … by at most this much in all (log units) …
 pub const FADE_DEPTH: f64 = 0.6;
-/// … and at most this steeply (log units per full-resolution pixel, ~2× the steepest fade measured
-/// on the wide phantom's heaviest scatter; a skin edge falls faster).
-pub const FADE_SLOPE_MAX: f64 = 0.008;
+/// … and at most this steeply: log units per 1 % of the frame's larger side. Scatter spreads over
+/// centimetres of the patient, and the panels (2048² to 4288 × 3520 pixels) all span about 43 cm,
+/// so the fade scales with the frame, not with the pixel. 0.16 is ~2× the steepest fade measured on
+/// the wide phantom's heaviest scatter (2048²: 0.004 per pixel); a skin edge falls faster.
+pub const FADE_SLOPE_MAX: f64 = 0.16;
 
 /// A region with at least this share at its top value is clipped by the panel (no fade is grown).
 pub const FADE_CLIPPED_MAX: f64 = 0.25;
@@ -335,10 +337,10 @@ fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bo
     out
 }
 
-/// Grows `region` (reduced grid `w`×`h`, factor `f`) outwards, towards the field's border, over
+/// Grows `region` (reduced grid `w`×`h`) outwards, towards the field's border, over
 /// direct exposure that fades there: pixels within `FADE_BAND` of the border (steps to the field's
 /// outside or the frame edge) join when a region pixel one step further in lies above them by at
-/// most `FADE_SLOPE_MAX` per full-resolution pixel (plus `noise`), and the fall since the region's
+/// most `FADE_SLOPE_MAX` per 1 % of the frame (plus `noise`), and the fall since the region's
 /// own edge stays within `FADE_DEPTH`. Only outwards: the fade never spreads along the border,
 /// so where the patient reaches the border the growth meets the skin's steeper fall head-on.
 fn fade_to_border(
@@ -346,7 +348,7 @@ fn fade_to_border(
     l: &[f32],
     valid: &[bool],
     outside: &[bool],
-    (w, h, f): (usize, usize, f64),
+    (w, h): (usize, usize),
     noise: f64,
 ) {
     // A region clipped by the panel shows no fade: below the clip, thin tissue falls off as gently.
@@ -393,7 +395,7 @@ fn fade_to_border(
         }
         layers.push(next);
     }
-    let step_max = (FADE_SLOPE_MAX * f + noise) as f32;
+    let step_max = (FADE_SLOPE_MAX / (0.01 * w.max(h) as f64) + noise) as f32;
     let mut fall = vec![0f32; w * h];
     for d in (0..=band).rev() {
         for &i in &layers[d] {
@@ -543,7 +545,7 @@ pub fn detect(
     let everywhere = vec![true; w * h];
     let attempt = |cand: &[bool]| -> Option<(Vec<bool>, Vec<f32>, Vec<bool>)> {
         let mut region = grow(cand, &strong, &everywhere, w, h);
-        fade_to_border(&mut region, l, &valid, &outside, (w, h, f), 4.0 * sigma);
+        fade_to_border(&mut region, l, &valid, &outside, (w, h), 4.0 * sigma);
         let region = grow(&region, &region, &touch, w, h);
         let rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
         if rv.len() < 4 {
@@ -1093,7 +1095,7 @@ mod tests {
     use super::*;
     use crate::collimation::Collimation;
 
-    /// A reduced log image (100², factor 6) of direct exposure at 8.5–8.508 that fades by 0.03 per
+    /// A reduced log image (100²) of direct exposure at 8.5–8.508 that fades by 0.03 per
     /// reduced pixel over the 6 pixels next to the left edge, and a patient across the top edge
     /// whose skin drops 0.3 at once and 0.3 per reduced pixel further in; the region found so far
     /// is the plateau.
@@ -1121,7 +1123,7 @@ mod tests {
         let (l, mut region, patient) = fade_and_patient();
         assert!(!region[50 * w], "the faded band is not in the region to begin with");
         let (valid, outside) = (vec![true; w * h], vec![false; w * h]);
-        fade_to_border(&mut region, &l, &valid, &outside, (w, h, 6.0), 0.012);
+        fade_to_border(&mut region, &l, &valid, &outside, (w, h), 0.012);
         for (i, &r) in region.iter().enumerate() {
             let (x, y) = (i % w, i / w);
             assert_eq!(r, !patient(x, y), "({x}, {y})");
@@ -1134,7 +1136,7 @@ mod tests {
         let (l, region, _) = fade_and_patient();
         let l: Vec<f32> = l.iter().map(|v| v.min(8.495)).collect();
         let mut grown = region.clone();
-        fade_to_border(&mut grown, &l, &vec![true; w * h], &vec![false; w * h], (w, h, 6.0), 0.012);
+        fade_to_border(&mut grown, &l, &vec![true; w * h], &vec![false; w * h], (w, h), 0.012);
         assert_eq!(grown, region);
     }
 
