@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use crate::foreground::MARKER_ASPECT_MAX;
 use crate::region::HalfMask;
 
 /// Output range of the processed image (12 bits stored).
@@ -126,19 +127,14 @@ struct Cluster {
     piece_mean_min: Option<f64>,
 }
 
-/// A marker (a lead block, disc or letter) is compact: its equivalent ellipse (same second
-/// moments) at most this many times as long as wide …
-pub const MARKER_ASPECT_MAX: f64 = 2.0;
-/// … and solid: its pixels fill at least this share of that ellipse (a solid shape ≈ 0.95). Implants
-/// are plates, nails and wires: long; two of them crossing fill little of their ellipse.
+/// A marker is compact (`foreground::MARKER_ASPECT_MAX`) and solid: its pixels fill at least this
+/// share of its equivalent ellipse (a solid shape ≈ 0.95). Implants are plates, nails and wires:
+/// long; two of them crossing fill little of their ellipse.
 pub const MARKER_FILL_MIN: f64 = 0.6;
 
 /// Whether `n` pixels with sums `m = [Σx, Σy, Σx², Σy², Σxy]` are compact and solid.
 fn looks_like_a_marker(n: f64, m: [f64; 5]) -> bool {
-    let (mx, my) = (m[0] / n, m[1] / n);
-    let (sxx, syy, sxy) = (m[2] / n - mx * mx, m[3] / n - my * my, m[4] / n - mx * my);
-    let (mid, half) = (0.5 * (sxx + syy), (0.25 * (sxx - syy).powi(2) + sxy * sxy).sqrt());
-    let (major, minor) = (mid + half, (mid - half).max(0.0));
+    let (major, minor) = crate::morph::moment_axes(n, m);
     // A uniform ellipse of semi-axes a, b has second moments a²/4, b²/4: area 4π·√(major·minor).
     let ellipse = 4.0 * std::f64::consts::PI * (major * minor).sqrt();
     major <= MARKER_ASPECT_MAX.powi(2) * minor && n >= MARKER_FILL_MIN * ellipse

@@ -915,6 +915,9 @@ pub const MARKER_DARK: f64 = 1.2;
 /// Share of the ring around a marker-sized piece that, darker than halfway to the piece, shows it
 /// is part of a longer implant (see `markers`).
 pub const MARKER_RING_DARK: f64 = 0.15;
+/// A marker (a lead block, disc or letter) is compact: its equivalent ellipse (same second
+/// moments) is at most this many times as long as wide. Implants are plates, nails and wires: long.
+pub const MARKER_ASPECT_MAX: f64 = 2.0;
 
 pub struct Markers {
     /// Reduced-resolution marker blocks, grown by one.
@@ -1038,7 +1041,21 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
         // A lead-dark marker that merged with dense tissue at the skin edge grows by that tissue,
         // not to several marker sizes: longer dark pieces are metal implants, part of the patient.
         let merged = dark >= MARKER_DARK && xb - xa < 2 * max_side && yb - ya < 2 * max_side;
-        if comp.len() < min_area || !(small || merged) || continues(comp, (xa, xb, ya, yb)) {
+        // A marker (a block, disc or letter) is compact, and so is its darkest part when it merged
+        // with tissue; a short implant in a small field is marker-sized but long.
+        let core = |i: &&usize| small || mean_drop(**i) >= 0.5 * dark;
+        let mut mo = [0f64; 5];
+        let mut nc = 0f64;
+        for &i in comp.iter().filter(core) {
+            let (x, y) = ((i % w) as f64, (i / w) as f64);
+            for (a, t) in mo.iter_mut().zip([x, y, x * x, y * y, x * y]) {
+                *a += t;
+            }
+            nc += 1.0;
+        }
+        let (major, minor) = crate::morph::moment_axes(nc.max(1.0), mo);
+        let compact = major <= MARKER_ASPECT_MAX.powi(2) * minor;
+        if comp.len() < min_area || !(small || merged) || !compact || continues(comp, (xa, xb, ya, yb)) {
             removed.extend_from_slice(comp);
         }
     });
@@ -1144,9 +1161,13 @@ mod tests {
     /// implant whose drop below the tissue (0.75) is flagged by the neighbourhood test only near
     /// its ends, where less of it darkens the neighbourhood.
     fn block_and_implant() -> (Vec<bool>, Vec<bool>, Markers) {
+        block_and(|x: usize, y: usize| (300..306).contains(&x) && (150..260).contains(&y))
+    }
+
+    /// The same tissue and block with `bar` instead of the long implant.
+    fn block_and(bar: impl Fn(usize, usize) -> bool) -> (Vec<bool>, Vec<bool>, Markers) {
         let (w, h, f) = (512usize, 512usize, 4usize);
         let block = |x: usize, y: usize| (100..108).contains(&x) && (100..110).contains(&y);
-        let bar = |x: usize, y: usize| (300..306).contains(&x) && (150..260).contains(&y);
         let data = (0..w * h)
             .map(|i| {
                 let (x, y) = (i % w, i / w);
@@ -1175,6 +1196,15 @@ mod tests {
         let hits = |region: &[bool]| region.iter().zip(&m.mask).filter(|(r, k)| **r && **k).count();
         assert_eq!(hits(&block), block.iter().filter(|b| **b).count(), "the block is a marker");
         assert_eq!(hits(&bar), 0, "no piece of the implant is a marker");
+    }
+
+    #[test]
+    fn a_short_implant_the_size_of_a_marker_is_no_marker() {
+        // 4 × 24 reduced pixels (16 × 96 px): within a marker's size, but 6 times as long as wide.
+        let (block, bar, m) = block_and(|x: usize, y: usize| (300..304).contains(&x) && (150..174).contains(&y));
+        let hits = |region: &[bool]| region.iter().zip(&m.mask).filter(|(r, k)| **r && **k).count();
+        assert_eq!(hits(&block), block.iter().filter(|b| **b).count(), "the block is a marker");
+        assert_eq!(hits(&bar), 0, "the implant is anatomy");
     }
 
     #[test]

@@ -63,6 +63,15 @@ pub fn components8(m: &[bool], w: usize, h: usize, mut f: impl FnMut(&[usize], (
     }
 }
 
+/// The principal second moments `(major, minor)` (variances along the axes of the equivalent
+/// ellipse) of `n` pixels with sums `m = [Σx, Σy, Σx², Σy², Σxy]`.
+pub fn moment_axes(n: f64, m: [f64; 5]) -> (f64, f64) {
+    let (mx, my) = (m[0] / n, m[1] / n);
+    let (sxx, syy, sxy) = (m[2] / n - mx * mx, m[3] / n - my * my, m[4] / n - mx * my);
+    let (mid, half) = (0.5 * (sxx + syy), (0.25 * (sxx - syy).powi(2) + sxy * sxy).sqrt());
+    (mid + half, (mid - half).max(0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
