@@ -25,8 +25,9 @@
 //!    `MAX_SPREAD`), or fall off steeply to its surroundings (median drop at 2 reduced pixels
 //!    outside the region ≥ `MIN_EDGE_DROP`) while standing clear of the rest of the field (level −
 //!    25th percentile of the rest ≥ `MIN_EDGE_SEPARATION`), or stand far above the rest (≥
-//!    `MIN_SEPARATION`). Thin tissue at the border of a field the
-//!    patient fills spreads widely, falls off gently and is close to the rest, so it fails all three.
+//!    `MIN_SEPARATION`) while covering at least `MIN_SEPARATION_SHARE` of the field. Thin tissue at
+//!    the border of a field the patient fills spreads widely, falls off gently and is close to the
+//!    rest, or small, so it fails all three.
 //!    A region covering most of the field (≥ `LARGE_REGION_SHARE`) must also spread less than
 //!    direct exposure drifts (`LEAK_DEPTH`): otherwise it is the periphery of a patient who fills
 //!    the field around a dense core, which can stand far above that core.
@@ -70,6 +71,11 @@ pub const MIN_EDGE_SEPARATION: f64 = 0.6;
 /// … or stands this far above the 25th percentile of the rest of the field (heavy scatter, up to
 /// 1.5 times the primary, lifts the patient's signal and flattens the skin edge).
 pub const MIN_SEPARATION: f64 = 0.8;
+/// That last way holds only for a region of at least this share of the field. A bright region
+/// with neither a plateau nor an edge that is a small part of the field is the thin periphery of a
+/// patient who fills it (wide development frames: regions let in by separation alone were either
+/// ≥ 50 % of the field and direct exposure, or ≤ 5 % and thin tissue in 4 of 5).
+pub const MIN_SEPARATION_SHARE: f64 = 0.1;
 /// A region holding at least this share of the field that spreads (5–95 %) more than the level
 /// of direct exposure drifts across a field (`LEAK_DEPTH`) holds tissue: it is the thin periphery
 /// of a patient who fills the field around a denser core. A smaller region may spread that far
@@ -569,7 +575,8 @@ pub fn detect(
         let drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
         let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&drops, 0.5) };
         let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= MIN_EDGE_SEPARATION;
-        if !(spread <= MAX_SPREAD || edge || sep25 >= MIN_SEPARATION) {
+        let apart = sep25 >= MIN_SEPARATION && rv.len() as f64 >= MIN_SEPARATION_SHARE * n_valid as f64;
+        if !(spread <= MAX_SPREAD || edge || apart) {
             return None;
         }
         Some((region, b, d2))

@@ -44,13 +44,13 @@ from tests.imaging.phantom_truth import truth
 # [743, 3356] clips the anatomy's [703, 3255] by 40 DN. 7130087 (a large low-dose rectangle) holds
 # since stop 24's marker changes (`auto_wwwl::top_cluster`, `foreground::markers`): window [704,
 # 3107] against the anatomy's [796, 3008]; its window had clipped ([705, 3276] against [807, 3456]).
-# Stop 25 (`foreground::fade_to_border`): the thin tissue 7130061 takes for direct exposure grows
-# towards the border with it, so its EI is 6.5 % low (751.8) and its window [878, 3344] now clips
-# the anatomy's [652, 3230] too.
-KNOWN_MISSES: dict[int, tuple[str, ...]] = {
-    7130061: ("EI", "window"),
-    7130076: ("window",),
-}
+# Stop 25: direct exposure is found out to the border where it fades (`foreground::fade_to_border`),
+# and a bright region that is neither a plateau nor edged counts as direct exposure only when it
+# covers a tenth of the field (`foreground::MIN_SEPARATION_SHARE`). 7130061 and 7130076 took thin
+# tissue at the edge of a patient who fills the field for direct exposure that way; both hold now:
+# 7130061's EI 806.7 against 804.5 and window [871, 3353] against [1021, 3262], 7130076's window
+# [813, 3359] against [908, 3264]. No held-out frame in the suite misses a target.
+KNOWN_MISSES: dict[int, tuple[str, ...]] = {}
 
 GROUPS = [(k, w, h) for (w, h) in SIZES for k in KINDS]
 

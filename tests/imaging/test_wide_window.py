@@ -29,8 +29,9 @@ TARGETS = ("window", "wide", "EI")
 # Held-out wide frames that miss a target (seed → the start of each failure text), measured once
 # after the last change, with the figures of that run.
 KNOWN_MISSES: dict[int, tuple[str, ...]] = {
-    # window [767, 3319] against the anatomy's [656, 3219]
-    7130002: ("window",),
+    # window [991, 3338] against the anatomy's [1373, 3253]: holds it, but 1.25x as wide (it
+    # clipped, [767, 3319] against [656, 3219], until stop 25's `MIN_SEPARATION_SHARE`)
+    7130002: ("wide",),
     # field detected as none (IoU 0.23): window 1.42x and clipping, EI 508 vs 652
     7130007: ("window", "wide", "EI"),
     # EI 235 vs 262
