@@ -410,15 +410,12 @@ fn fade_to_border(
             }
             // One step further in: a 4-neighbour, or in a corner of the border (where none is
             // further in) a diagonal one.
-            let mut inward: Vec<usize> = neighbours(i).filter(|&j| dist[j] == d + 1).collect();
-            if inward.is_empty() {
-                inward.extend(diagonals(i).filter(|&j| dist[j] == d + 1));
-            }
-            let best = inward
-                .into_iter()
-                .filter(|&j| region[j])
-                .map(|j| (l[j] - l[i], fall[j]))
-                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let step_in = |j: usize| (dist[j] == d + 1 && region[j]).then(|| (l[j] - l[i], fall[j]));
+            let best = if neighbours(i).any(|j| dist[j] == d + 1) {
+                neighbours(i).filter_map(step_in).min_by(|a, b| a.0.total_cmp(&b.0))
+            } else {
+                diagonals(i).filter_map(step_in).min_by(|a, b| a.0.total_cmp(&b.0))
+            };
             if let Some((step, before)) = best {
                 let now = before + step.max(0.0);
                 if (-noise as f32..=step_max).contains(&step) && (now as f64) <= FADE_DEPTH {
