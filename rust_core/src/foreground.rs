@@ -343,43 +343,52 @@ fn grow(m: &[bool], seed: &[bool], touch: &[bool], w: usize, h: usize) -> Vec<bo
     out
 }
 
-/// Grows `region` (reduced grid `w`×`h`) outwards, towards the field's border, over
-/// direct exposure that fades there: pixels within `FADE_BAND` of the border (steps to the field's
-/// outside or the frame edge) join when a region pixel one step further in lies above them by at
-/// most `FADE_SLOPE_MAX` per 1 % of the frame (plus `noise`), and the fall since the region's
-/// own edge stays within `FADE_DEPTH`. Only outwards: the fade never spreads along the border,
-/// so where the patient reaches the border the growth meets the skin's steeper fall head-on.
-fn fade_to_border(
-    region: &mut [bool],
-    l: &[f32],
-    valid: &[bool],
-    outside: &[bool],
-    (w, h): (usize, usize),
-    noise: f64,
-) {
-    // A region clipped by the panel shows no fade: below the clip, thin tissue falls off as gently.
-    let top = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).fold(f32::MIN, f32::max);
-    let n = region.iter().filter(|r| **r).count();
-    let at_top = (0..w * h).filter(|&i| region[i] && l[i] >= top - 1e-4).count();
-    if n == 0 || at_top as f64 >= FADE_CLIPPED_MAX * n as f64 {
-        return;
+/// Steps (4-connected) to the field's outside or the frame edge, out to `FADE_BAND` of the frame's
+/// smaller side and one beyond, as layers of equal distance: what `fade_to_border` walks, made once
+/// per field.
+struct BorderLayers {
+    w: usize,
+    h: usize,
+    dist: Vec<usize>,
+    layers: Vec<Vec<usize>>,
+}
+
+impl BorderLayers {
+    fn new(outside: &[bool], w: usize, h: usize) -> Self {
+        let band = (FADE_BAND * w.min(h) as f64).ceil() as usize;
+        let mut dist = vec![usize::MAX; w * h];
+        let mut layers: Vec<Vec<usize>> = vec![(0..w * h)
+            .filter(|&i| outside[i] || i % w == 0 || i / w == 0 || i % w + 1 == w || i / w + 1 == h)
+            .collect()];
+        for &i in &layers[0] {
+            dist[i] = 0;
+        }
+        let mut me = BorderLayers { w, h, dist, layers: Vec::new() };
+        for d in 1..=band + 1 {
+            let mut next = Vec::new();
+            for &i in &layers[d - 1] {
+                for j in me.neighbours(i) {
+                    if me.dist[j] == usize::MAX {
+                        me.dist[j] = d;
+                        next.push(j);
+                    }
+                }
+            }
+            layers.push(next);
+        }
+        me.layers = layers;
+        me
     }
-    let band = (FADE_BAND * w.min(h) as f64).ceil() as usize;
-    let mut dist = vec![usize::MAX; w * h];
-    let mut layers: Vec<Vec<usize>> = vec![(0..w * h)
-        .filter(|&i| outside[i] || i % w == 0 || i / w == 0 || i % w + 1 == w || i / w + 1 == h)
-        .collect()];
-    for &i in &layers[0] {
-        dist[i] = 0;
-    }
-    let neighbours = |i: usize| {
-        let (x, y) = (i % w, i / w);
+
+    fn neighbours(&self, i: usize) -> impl Iterator<Item = usize> {
+        let (w, h, x, y) = (self.w, self.h, i % self.w, i / self.w);
         [(x > 0).then(|| i - 1), (x + 1 < w).then(|| i + 1), (y > 0).then(|| i - w), (y + 1 < h).then(|| i + w)]
             .into_iter()
             .flatten()
-    };
-    let diagonals = |i: usize| {
-        let (x, y) = (i % w, i / w);
+    }
+
+    fn diagonals(&self, i: usize) -> impl Iterator<Item = usize> {
+        let (w, h, x, y) = (self.w, self.h, i % self.w, i / self.w);
         [
             (x > 0 && y > 0).then(|| i - w - 1),
             (x + 1 < w && y > 0).then(|| i - w + 1),
@@ -388,33 +397,39 @@ fn fade_to_border(
         ]
         .into_iter()
         .flatten()
-    };
-    for d in 1..=band + 1 {
-        let mut next = Vec::new();
-        for &i in &layers[d - 1] {
-            for j in neighbours(i) {
-                if dist[j] == usize::MAX {
-                    dist[j] = d;
-                    next.push(j);
-                }
-            }
-        }
-        layers.push(next);
     }
+}
+
+/// Grows `region` outwards, towards the field's border, over direct exposure that fades there:
+/// pixels within `FADE_BAND` of the border (`border`) join when a region pixel one step further in
+/// lies above them by at most `FADE_SLOPE_MAX` per 1 % of the frame (plus `noise`), and the fall
+/// since the region's own edge stays within `FADE_DEPTH`. Only outwards: the fade never spreads
+/// along the border, so where the patient reaches the border the growth meets the skin's steeper
+/// fall head-on.
+fn fade_to_border(region: &mut [bool], l: &[f32], valid: &[bool], border: &BorderLayers, noise: f64) {
+    let (w, h) = (border.w, border.h);
+    // A region clipped by the panel shows no fade: below the clip, thin tissue falls off as gently.
+    let top = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).fold(f32::MIN, f32::max);
+    let n = region.iter().filter(|r| **r).count();
+    let at_top = (0..w * h).filter(|&i| region[i] && l[i] >= top - 1e-4).count();
+    if n == 0 || at_top as f64 >= FADE_CLIPPED_MAX * n as f64 {
+        return;
+    }
+    let dist = &border.dist;
     let step_max = (FADE_SLOPE_MAX / (0.01 * w.max(h) as f64) + noise) as f32;
     let mut fall = vec![0f32; w * h];
-    for d in (0..=band).rev() {
-        for &i in &layers[d] {
+    for d in (0..border.layers.len() - 1).rev() {
+        for &i in &border.layers[d] {
             if region[i] || !valid[i] {
                 continue;
             }
             // One step further in: a 4-neighbour, or in a corner of the border (where none is
             // further in) a diagonal one.
             let step_in = |j: usize| (dist[j] == d + 1 && region[j]).then(|| (l[j] - l[i], fall[j]));
-            let best = if neighbours(i).any(|j| dist[j] == d + 1) {
-                neighbours(i).filter_map(step_in).min_by(|a, b| a.0.total_cmp(&b.0))
+            let best = if border.neighbours(i).any(|j| dist[j] == d + 1) {
+                border.neighbours(i).filter_map(step_in).min_by(|a, b| a.0.total_cmp(&b.0))
             } else {
-                diagonals(i).filter_map(step_in).min_by(|a, b| a.0.total_cmp(&b.0))
+                border.diagonals(i).filter_map(step_in).min_by(|a, b| a.0.total_cmp(&b.0))
             };
             if let Some((step, before)) = best {
                 let now = before + step.max(0.0);
@@ -546,9 +561,10 @@ pub fn detect(
     let n_valid = valid.iter().filter(|v| **v).count();
     // Region and its test (step 4): `None` when it is not direct exposure.
     let everywhere = vec![true; w * h];
+    let border = BorderLayers::new(&outside, w, h);
     let attempt = |cand: &[bool]| -> Option<(Vec<bool>, Vec<f32>, Vec<bool>)> {
         let mut region = grow(cand, &strong, &everywhere, w, h);
-        fade_to_border(&mut region, l, &valid, &outside, (w, h), 4.0 * sigma);
+        fade_to_border(&mut region, l, &valid, &border, 4.0 * sigma);
         let region = grow(&region, &region, &touch, w, h);
         let rv: Vec<f32> = (0..w * h).filter(|&i| region[i]).map(|i| l[i]).collect();
         if rv.len() < 4 {
@@ -1143,8 +1159,8 @@ mod tests {
         let (w, h) = (100usize, 100usize);
         let (l, mut region, patient) = fade_and_patient();
         assert!(!region[50 * w], "the faded band is not in the region to begin with");
-        let (valid, outside) = (vec![true; w * h], vec![false; w * h]);
-        fade_to_border(&mut region, &l, &valid, &outside, (w, h), 0.012);
+        let border = BorderLayers::new(&vec![false; w * h], w, h);
+        fade_to_border(&mut region, &l, &vec![true; w * h], &border, 0.012);
         for (i, &r) in region.iter().enumerate() {
             let (x, y) = (i % w, i / w);
             assert_eq!(r, !patient(x, y), "({x}, {y})");
@@ -1157,7 +1173,8 @@ mod tests {
         let (l, region, _) = fade_and_patient();
         let l: Vec<f32> = l.iter().map(|v| v.min(8.495)).collect();
         let mut grown = region.clone();
-        fade_to_border(&mut grown, &l, &vec![true; w * h], &vec![false; w * h], (w, h), 0.012);
+        let border = BorderLayers::new(&vec![false; w * h], w, h);
+        fade_to_border(&mut grown, &l, &vec![true; w * h], &border, 0.012);
         assert_eq!(grown, region);
     }
 
