@@ -31,6 +31,9 @@
 //!    A region covering most of the field (≥ `LARGE_REGION_SHARE`) must also spread less than
 //!    direct exposure drifts (`LEAK_DEPTH`): otherwise it is the periphery of a patient who fills
 //!    the field around a dense core, which can stand far above that core.
+//!    Last, a look behind the blades: they only dim the beam, so what lies just past the shutter
+//!    next to direct exposure is the brightest the outside shows. When it lies far below that
+//!    (`BEYOND_SHUTTER_DROP`), the region is a body's flat centre filling the field.
 //! 5. *Refinement*: each half-resolution pixel near the region is direct exposure when it lies
 //!    within `δ_half = max(DELTA_HALF, 4σ_half)` of the region's local mean (7×7 reduced pixels).
 //!    This puts the boundary within about one full-resolution pixel of the skin and keeps the skin
@@ -99,6 +102,18 @@ pub const FADE_SLOPE_MAX: f64 = 0.16;
 
 /// A region with at least this share at its top value is clipped by the panel (no fade is grown).
 pub const FADE_CLIPPED_MAX: f64 = 0.25;
+
+/// Beyond the shutter, the blades only dim the beam (0–40 % pass): behind direct exposure lies
+/// direct exposure seen through them, the brightest the outside shows (within heel and scatter
+/// drift, up to ~0.3). A region whose outside neighbours lie at least this far (log units) below the
+/// outside's top is the patient's body continuing behind the blades, not direct exposure (a body
+/// filling a small field around its flat centre). Development frames: direct exposure ≤ 0.11,
+/// such bodies 0.67–1.07.
+pub const BEYOND_SHUTTER_DROP: f64 = 0.4;
+/// The outside's top: this quantile of its pixels beyond the penumbra.
+const OUTSIDE_TOP: f64 = 0.95;
+/// The band beyond the shutter looked at: this many reduced pixels past the penumbra's reach.
+const BEYOND_SHUTTER_BAND: usize = 2;
 
 /// Direct exposure needs a patient next to it: at least this fraction of the field must be left.
 pub const MIN_ANATOMY: f64 = 0.02;
@@ -442,6 +457,40 @@ fn fade_to_border(region: &mut [bool], l: &[f32], valid: &[bool], border: &Borde
     }
 }
 
+/// The outside of the field past the penumbra, for the look behind the blades (step 4).
+struct BeyondShutter {
+    /// Reduced pixels just past the penumbra's reach outside the field.
+    band: Vec<bool>,
+    /// The outside's top level (`OUTSIDE_TOP`), or `None` when too little of the frame is outside.
+    top: Option<f64>,
+    w: usize,
+    h: usize,
+    reach: usize,
+}
+
+impl BeyondShutter {
+    fn new(l: &[f32], outside: &[bool], w: usize, h: usize, reach: usize) -> Self {
+        let field: Vec<bool> = outside.iter().map(|o| !o).collect();
+        let near = dilate(&field, w, h, reach + 1);
+        let far = dilate(&field, w, h, reach + 1 + BEYOND_SHUTTER_BAND);
+        let band = far.iter().zip(&near).map(|(f, n)| *f && !n).collect();
+        let past: Vec<f32> = (0..w * h).filter(|&i| !near[i]).map(|i| l[i]).collect();
+        let top = (past.len() >= 64).then(|| quantile(&past, OUTSIDE_TOP));
+        BeyondShutter { band, top, w, h, reach }
+    }
+
+    /// Whether what lies behind the blades next to `region` is the patient: its median level at
+    /// least `BEYOND_SHUTTER_DROP` below the outside's top. Without enough of either, no.
+    fn body_behind(&self, l: &[f32], region: &[bool]) -> bool {
+        let Some(top) = self.top else {
+            return false;
+        };
+        let near = dilate(region, self.w, self.h, self.reach + 2 + BEYOND_SHUTTER_BAND);
+        let next: Vec<f32> = (0..l.len()).filter(|&i| self.band[i] && near[i]).map(|i| l[i]).collect();
+        next.len() >= 16 && top - quantile(&next, 0.5) >= BEYOND_SHUTTER_DROP
+    }
+}
+
 /// Direct exposure inside the field, or `None` when the field has none.
 /// `markers` is the reduced-resolution marker mask from [`markers`]; `field` the field's span
 /// `[x0, x1)` in each full-resolution row (`Collimation::row_span`), `full_w` the frame's width.
@@ -453,38 +502,73 @@ pub fn detect(
     field: &[(usize, usize)],
     full_w: usize,
 ) -> Option<Direct> {
+    let blocks = FieldBlocks::new(low, fields);
+    detect_in(low, g1, fields, &blocks, &blocks.outside(), markers, field, full_w)
+}
+
+/// Reduced pixels whose whole block is in the field (convex field: its four corner pixels are),
+/// and those that reach into it at all.
+struct FieldBlocks {
+    all: Vec<bool>,
+    any: Vec<bool>,
+}
+
+impl FieldBlocks {
+    fn new(low: &LowRes, fields: Fields<'_>) -> Self {
+        let (w, h) = (low.log.width, low.log.height);
+        let f = low.factor as f64;
+        // Row by row: the signed distances of a row's corners (and centres) side by side.
+        let xs0: Vec<f64> = (0..w).map(|x| x as f64 * f).collect();
+        let xs1: Vec<f64> = (0..w).map(|x| ((x + 1) as f64 * f - 1.0).min((fields.width() - 1) as f64)).collect();
+        let centres: Vec<f64> = (0..w).map(|x| low.to_full(x as f64, 0.0).0).collect();
+        let mut blk_all = vec![false; w * h];
+        let mut blk_any = vec![false; w * h];
+        blk_all.par_chunks_mut(w).zip(blk_any.par_chunks_mut(w)).enumerate().for_each_init(
+            || (vec![0f64; w], vec![0f64; w]),
+            |(d, e), (y, (all, any))| {
+                let (y0, y1) = (y as f64 * f, ((y + 1) as f64 * f - 1.0).min((fields.height() - 1) as f64));
+                all.fill(true);
+                for (xs, yy) in [(&xs0, y0), (&xs1, y0), (&xs0, y1), (&xs1, y1)] {
+                    fields.signed_distance_row(xs, yy, d);
+                    for (a, v) in all.iter_mut().zip(d.iter()) {
+                        *a &= *v >= 0.0;
+                    }
+                }
+                fields.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, e);
+                for (a, v) in any.iter_mut().zip(e.iter()) {
+                    *a = *v >= -0.75 * f;
+                }
+            },
+        );
+        FieldBlocks { all: blk_all, any: blk_any }
+    }
+
+    fn outside(&self) -> Vec<bool> {
+        self.all.iter().map(|b| !b).collect()
+    }
+}
+
+/// [`detect`] in one field of `fields` (all of them, or one of several); `beyond` marks the
+/// reduced pixels outside every field, which the look behind the blades reads.
+#[allow(clippy::too_many_arguments)]
+fn detect_in(
+    low: &LowRes,
+    g1: &Plane,
+    fields: Fields<'_>,
+    blocks: &FieldBlocks,
+    beyond: &[bool],
+    markers: &[bool],
+    field: &[(usize, usize)],
+    full_w: usize,
+) -> Option<Direct> {
     let (w, h) = (low.log.width, low.log.height);
     if w < 8 || h < 8 {
         return None;
     }
     let f = low.factor as f64;
     let l = &low.log.data;
-    // Reduced pixels whose whole block is in the field (convex field: its four corner pixels
-    // are), and those that reach into it at all.
-    // Row by row: the signed distances of a row's corners (and centres) side by side.
-    let xs0: Vec<f64> = (0..w).map(|x| x as f64 * f).collect();
-    let xs1: Vec<f64> = (0..w).map(|x| ((x + 1) as f64 * f - 1.0).min((fields.width() - 1) as f64)).collect();
-    let centres: Vec<f64> = (0..w).map(|x| low.to_full(x as f64, 0.0).0).collect();
-    let mut blk_all = vec![false; w * h];
-    let mut blk_any = vec![false; w * h];
-    blk_all.par_chunks_mut(w).zip(blk_any.par_chunks_mut(w)).enumerate().for_each_init(
-        || (vec![0f64; w], vec![0f64; w]),
-        |(d, e), (y, (all, any))| {
-            let (y0, y1) = (y as f64 * f, ((y + 1) as f64 * f - 1.0).min((fields.height() - 1) as f64));
-            all.fill(true);
-            for (xs, yy) in [(&xs0, y0), (&xs1, y0), (&xs0, y1), (&xs1, y1)] {
-                fields.signed_distance_row(xs, yy, d);
-                for (a, v) in all.iter_mut().zip(d.iter()) {
-                    *a &= *v >= 0.0;
-                }
-            }
-            fields.signed_distance_row(&centres, low.to_full(0.0, y as f64).1, e);
-            for (a, v) in any.iter_mut().zip(e.iter()) {
-                *a = *v >= -0.75 * f;
-            }
-        },
-    );
-    let outside: Vec<bool> = blk_all.iter().map(|b| !b).collect();
+    let blk_any = &blocks.any;
+    let outside = blocks.outside();
     let not_core = dilate(&outside, w, h, 1);
     let valid: Vec<bool> = (0..w * h).map(|i| !not_core[i] && !markers[i]).collect();
     // Noise σ of L: adjacent differences.
@@ -559,6 +643,7 @@ pub fn detect(
         }
     }
     let n_valid = valid.iter().filter(|v| **v).count();
+    let beyond = BeyondShutter::new(l, beyond, w, h, reach);
     // Region and its test (step 4): `None` when it is not direct exposure.
     let everywhere = vec![true; w * h];
     let border = BorderLayers::new(&outside, w, h);
@@ -589,7 +674,7 @@ pub fn detect(
         let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&drops, 0.5) };
         let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= MIN_EDGE_SEPARATION;
         let apart = sep25 >= MIN_SEPARATION && rv.len() as f64 >= MIN_SEPARATION_SHARE * n_valid as f64;
-        if !(spread <= MAX_SPREAD || edge || apart) {
+        if !(spread <= MAX_SPREAD || edge || apart) || beyond.body_behind(l, &region) {
             return None;
         }
         Some((region, b, d2))
@@ -606,7 +691,7 @@ pub fn detect(
             attempt(&tight)?
         }
     };
-    let zone: Vec<bool> = d2.iter().zip(&blk_any).map(|(a, b)| *a && *b).collect();
+    let zone: Vec<bool> = d2.iter().zip(blk_any).map(|(a, b)| *a && *b).collect();
 
     // Half resolution.
     let (hw, hh) = (g1.width, g1.height);
@@ -706,7 +791,7 @@ pub fn detect(
     }
     // Only blocks that reach into the field: the band, not the whole shuttered area.
     let near_edge: Vec<bool> =
-        dilate(&outside, w, h, PENUMBRA_BLOCKS).iter().zip(&blk_any).map(|(a, b)| *a && *b).collect();
+        dilate(&outside, w, h, PENUMBRA_BLOCKS).iter().zip(blk_any).map(|(a, b)| *a && *b).collect();
     penumbra_band(&mut half, g1, fields, &near_edge, (w, h, q), dh);
     Some(Direct { half, width: hw, height: hh })
 }
@@ -727,15 +812,23 @@ pub fn detect_each(
     if fields.several.is_empty() {
         return detect(low, g1, fields, markers, spans, full_w);
     }
+    // Behind the blades is outside every field: another field's direct exposure is no outside.
+    let whole = FieldBlocks::new(low, fields);
+    let beyond = whole.outside();
     // Side by side: the search has serial steps.
     let each: Vec<Option<Direct>> = fields
         .several
         .par_iter()
         .map(|f| {
-            detect(low, g1, Fields { coll: fields.coll, several: std::slice::from_ref(f) }, markers, spans, full_w)
+            let one = Fields { coll: fields.coll, several: std::slice::from_ref(f) };
+            detect_in(low, g1, one, &FieldBlocks::new(low, one), &beyond, markers, spans, full_w)
         })
         .collect();
-    let all = if each.iter().any(|d| d.is_none()) { detect(low, g1, fields, markers, spans, full_w) } else { None };
+    let all = if each.iter().any(|d| d.is_none()) {
+        detect_in(low, g1, fields, &whole, &beyond, markers, spans, full_w)
+    } else {
+        None
+    };
     let hw = g1.width;
     let mut joined = vec![false; g1.data.len()];
     for (f, d) in fields.several.iter().zip(&each) {

@@ -14,12 +14,19 @@ about 11 % of the field. Known limit, measured with these frames: with a core of
 the periphery (81 % of the field but under 80 % of the reduced pixels the test counts) is still taken
 for direct exposure.
 
+A body can also fill a small field around its flat centre, where no spread tells it apart. Then the
+blades tell: they only dim the beam, so behind direct exposure lies the brightest level the outside
+shows, and behind this plateau lies the body, darker than the air in the corners
+(`foreground::BEYOND_SHUTTER_DROP`; the previous build took 88 % of that field for direct exposure).
+
 The frames are drawn here with NumPy (ellipsoidal body larger than the field, an ellipsoidal core,
-blurred scatter, 3 % blade transmission, Poisson noise), independent of the Rust phantom; the EI
+blurred scatter, 3 or 30 % blade transmission, Poisson noise), independent of the Rust phantom; the EI
 truth is IEC 62494-1's: 100 × the median kerma of the anatomy, which here is the whole field.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -63,28 +70,47 @@ def _blur(a: F64, radius: int) -> F64:
 
 
 def filled_field(
-    seed: int, body_mu: float, core_mu: float, scatter: float, open_ugy: float
+    seed: int,
+    body_mu: float,
+    core_mu: float,
+    scatter: float,
+    open_ugy: float,
+    field_box: tuple[int, int, int, int] = FIELD,
+    core_axes: tuple[float, float] = (200.0, 380.0),
+    blades: float = 0.03,
 ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.bool_]]:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     c = SIZE / 2 + rng.uniform(-40, 40, 2)
     # The body reaches past the field on every side: at the field's edge it is still ≥ ~half as thick.
     atten = body_mu * _ellipsoid(x, y, c[0], c[1], 1000.0, 1150.0)
-    atten += core_mu * _ellipsoid(x, y, c[0] + rng.uniform(-60, 60), c[1], 200.0, 380.0)
-    x0, y0, x1, y1 = FIELD
+    atten += core_mu * _ellipsoid(x, y, c[0] + rng.uniform(-60, 60), c[1], *core_axes)
+    x0, y0, x1, y1 = field_box
     field = np.zeros((SIZE, SIZE), dtype=bool)
     field[y0:y1, x0:x1] = True
     heel = 1.0 + 0.08 * (y - SIZE / 2) / SIZE
-    primary = DN_PER_UGY * open_ugy * heel * np.exp(-atten) * np.where(field, 1.0, 0.03)
+    primary = DN_PER_UGY * open_ugy * heel * np.exp(-atten) * np.where(field, 1.0, blades)
     expected = primary + scatter * _blur(primary, 240)
     raw = rng.poisson(expected).clip(0, 65535).astype(np.uint16)
     return raw, field
 
 
-CASES = {
+CASES: dict[str, dict[str, Any]] = {
     "soft periphery, dense core": dict(body_mu=2.0, core_mu=1.4, scatter=0.5, open_ugy=20.0),
     "thick, heavy scatter": dict(body_mu=2.6, core_mu=1.2, scatter=1.0, open_ugy=40.0),
     "thin, low dose": dict(body_mu=1.6, core_mu=1.8, scatter=0.3, open_ugy=5.0),
+    # A small field on the trunk's flat centre, with a small organ in it (12 % of the field): the
+    # rest of the field is one smooth plateau. Blades that pass 30 % show the body continuing past
+    # the shutter, darker than the air in the corners (`foreground::BEYOND_SHUTTER_DROP`).
+    "small field on a flat trunk, bright blades": dict(
+        body_mu=1.8,
+        core_mu=1.2,
+        scatter=0.4,
+        open_ugy=10.0,
+        field_box=(724, 724, 1324, 1324),
+        core_axes=(90.0, 150.0),
+        blades=0.3,
+    ),
 }
 
 
