@@ -1145,6 +1145,12 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
         }
         total > 0 && dark as f64 >= MARKER_RING_DARK * total as f64
     };
+    // The field's edge, and the frame's.
+    let at_edge = {
+        let out: Vec<bool> =
+            (0..w * h).map(|i| !field[i] || i % w == 0 || i % w == w - 1 || i < w || i >= w * (h - 1)).collect();
+        dilate(&out, w, h, 1)
+    };
     // Removed after the walk: `components8` reads `m` while it runs (a removed pixel is one its
     // own component has already visited, so the other components come out the same).
     let mut removed = Vec::new();
@@ -1168,7 +1174,10 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
         }
         let (major, minor) = crate::morph::moment_axes(nc.max(1.0), mo);
         let compact = major <= MARKER_ASPECT_MAX.powi(2) * minor;
-        if comp.len() < min_area || !(small || merged) || !compact || continues(comp, (xa, xb, ya, yb)) {
+        // Markers are placed inside the field; a piece the field's edge cuts goes on behind the
+        // blades: an implant (a nail, a plate) that the field ends on.
+        let cut = comp.iter().any(|&i| at_edge[i]);
+        if comp.len() < min_area || !(small || merged) || !compact || cut || continues(comp, (xa, xb, ya, yb)) {
             removed.extend_from_slice(comp);
         }
     });
@@ -1275,11 +1284,11 @@ mod tests {
     /// implant whose drop below the tissue (0.75) is flagged by the neighbourhood test only near
     /// its ends, where less of it darkens the neighbourhood.
     fn block_and_implant() -> (Vec<bool>, Vec<bool>, Markers) {
-        block_and(|x: usize, y: usize| (300..306).contains(&x) && (150..260).contains(&y))
+        block_and(|x: usize, y: usize| (300..306).contains(&x) && (150..260).contains(&y), 0.75)
     }
 
-    /// The same tissue and block with `bar` instead of the long implant.
-    fn block_and(bar: impl Fn(usize, usize) -> bool) -> (Vec<bool>, Vec<bool>, Markers) {
+    /// The same tissue and block with `bar`, `bar_drop` below the tissue, instead of the long implant.
+    fn block_and(bar: impl Fn(usize, usize) -> bool, bar_drop: f32) -> (Vec<bool>, Vec<bool>, Markers) {
         let (w, h, f) = (512usize, 512usize, 4usize);
         let block = |x: usize, y: usize| (100..108).contains(&x) && (100..110).contains(&y);
         let data = (0..w * h)
@@ -1291,7 +1300,7 @@ mod tests {
                     - if block(x, y) {
                         1.0
                     } else if bar(x, y) {
-                        0.75
+                        bar_drop
                     } else {
                         0.0
                     }
@@ -1315,10 +1324,20 @@ mod tests {
     #[test]
     fn a_short_implant_the_size_of_a_marker_is_no_marker() {
         // 4 × 24 reduced pixels (16 × 96 px): within a marker's size, but 6 times as long as wide.
-        let (block, bar, m) = block_and(|x: usize, y: usize| (300..304).contains(&x) && (150..174).contains(&y));
+        let (block, bar, m) = block_and(|x: usize, y: usize| (300..304).contains(&x) && (150..174).contains(&y), 0.75);
         let hits = |region: &[bool]| region.iter().zip(&m.mask).filter(|(r, k)| **r && **k).count();
         assert_eq!(hits(&block), block.iter().filter(|b| **b).count(), "the block is a marker");
         assert_eq!(hits(&bar), 0, "the implant is anatomy");
+    }
+
+    #[test]
+    fn a_lead_dark_piece_the_edge_cuts_is_no_marker() {
+        // The lead block's size and darkness, at the frame's left edge: an implant's tip that
+        // goes on beyond it.
+        let (block, tip, m) = block_and(|x: usize, y: usize| x < 8 && (300..310).contains(&y), 1.0);
+        let hits = |region: &[bool]| region.iter().zip(&m.mask).filter(|(r, k)| **r && **k).count();
+        assert_eq!(hits(&block), block.iter().filter(|b| **b).count(), "the block is a marker");
+        assert_eq!(hits(&tip), 0, "the cut piece is anatomy");
     }
 
     #[test]
