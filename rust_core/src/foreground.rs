@@ -33,7 +33,9 @@
 //!    the field around a dense core, which can stand far above that core.
 //!    Last, a look behind the blades: they only dim the beam, so what lies just past the shutter
 //!    next to direct exposure is the brightest the outside shows. When it lies far below that
-//!    (`BEYOND_SHUTTER_DROP`), the region is a body's flat centre filling the field.
+//!    (`BEYOND_SHUTTER_DROP`), the region is a body's flat centre filling the field. When it is
+//!    that brightest, heavy scatter may have flattened the step to the patient, and an edged region
+//!    needs less separation (`MIN_EDGE_SEPARATION_OPEN`).
 //! 5. *Refinement*: each half-resolution pixel near the region is direct exposure when it lies
 //!    within `δ_half = max(DELTA_HALF, 4σ_half)` of the region's local mean (7×7 reduced pixels).
 //!    This puts the boundary within about one full-resolution pixel of the skin and keeps the skin
@@ -71,6 +73,12 @@ pub const MIN_EDGE_DROP: f64 = 0.12;
 /// tissue along the border of a field the patient fills drops as steeply into the thicker tissue
 /// next to it, but the rest of that field is the same patient, close to it in level) …
 pub const MIN_EDGE_SEPARATION: f64 = 0.6;
+/// When what lies behind the blades next to the region is the brightest the outside shows (open
+/// beam: at or above its `OUTSIDE_TOP` quantile) and the region spreads no more than direct
+/// exposure drifts (`LEAK_DEPTH`), that separation may be this small: scatter of up to 1.5 times
+/// the primary lifts a thin patient towards the direct level (development frames: 0.52–0.55 for
+/// such direct exposure; regions there without any, ≥ 0.17 below the outside's top).
+pub const MIN_EDGE_SEPARATION_OPEN: f64 = 0.45;
 /// … or stands this far above the 25th percentile of the rest of the field (heavy scatter, up to
 /// 1.5 times the primary, lifts the patient's signal and flattens the skin edge).
 pub const MIN_SEPARATION: f64 = 0.8;
@@ -479,15 +487,13 @@ impl BeyondShutter {
         BeyondShutter { band, top, w, h, reach }
     }
 
-    /// Whether what lies behind the blades next to `region` is the patient: its median level at
-    /// least `BEYOND_SHUTTER_DROP` below the outside's top. Without enough of either, no.
-    fn body_behind(&self, l: &[f32], region: &[bool]) -> bool {
-        let Some(top) = self.top else {
-            return false;
-        };
+    /// How far (log units) what lies behind the blades next to `region` stands below the outside's
+    /// top (its median level); `None` without enough of either.
+    fn drop_behind(&self, l: &[f32], region: &[bool]) -> Option<f64> {
+        let top = self.top?;
         let near = dilate(region, self.w, self.h, self.reach + 2 + BEYOND_SHUTTER_BAND);
         let next: Vec<f32> = (0..l.len()).filter(|&i| self.band[i] && near[i]).map(|i| l[i]).collect();
-        next.len() >= 16 && top - quantile(&next, 0.5) >= BEYOND_SHUTTER_DROP
+        (next.len() >= 16).then(|| top - quantile(&next, 0.5))
     }
 }
 
@@ -672,9 +678,14 @@ fn detect_in(
         let d2 = dilate(&region, w, h, 2);
         let drops: Vec<f32> = (0..w * h).filter(|&i| d2[i] && !d1[i] && valid[i]).map(|i| b[i] - l[i]).collect();
         let edge_drop = if drops.is_empty() { 0.0 } else { quantile(&drops, 0.5) };
-        let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= MIN_EDGE_SEPARATION;
+        let behind = beyond.drop_behind(l, &region);
+        // Open beam behind the blades next to the region: heavy scatter may flatten its step.
+        let open_behind = behind.is_some_and(|d| d <= 0.0) && spread <= LEAK_DEPTH;
+        let separation = if open_behind { MIN_EDGE_SEPARATION_OPEN } else { MIN_EDGE_SEPARATION };
+        let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= separation;
         let apart = sep25 >= MIN_SEPARATION && rv.len() as f64 >= MIN_SEPARATION_SHARE * n_valid as f64;
-        if !(spread <= MAX_SPREAD || edge || apart) || beyond.body_behind(l, &region) {
+        let body_behind = behind.is_some_and(|d| d >= BEYOND_SHUTTER_DROP);
+        if !(spread <= MAX_SPREAD || edge || apart) || body_behind {
             return None;
         }
         Some((region, b, d2))
