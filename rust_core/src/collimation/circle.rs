@@ -283,15 +283,19 @@ pub(crate) fn fit_circle(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
 }
 
 /// Rounds of the fine stage at most: each samples the edge around the last fit.
-const REFINE_ROUNDS: usize = 12;
+const REFINE_ROUNDS: usize = 24;
+/// Shortest reach of the edge profiles either side of the circle (full-resolution pixels).
+const REFINE_REACH_MIN: usize = 32;
 /// Farthest a self-consistent fit may lie from the coarse circle (coarse pixels).
-const SETTLED_REACH: f64 = 10.0;
+const SETTLED_REACH: f64 = 16.0;
 
 pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
     let f = low.factor as f64;
     let (cx, cy) = low.to_full(c.cx, c.cy);
     let r = c.r * f;
-    let reach = (2.0 * f) as usize + 6;
+    // The sampled profile must hold a soft penumbra whole (σ up to 8 px spreads the step over
+    // ±4σ): centred on such an edge, a shorter one is all slope, and its median test refuses it.
+    let reach = ((2.0 * f) as usize + 6).max(REFINE_REACH_MIN);
     let n = 180;
     let fit_at = |(cx, cy, r): (f64, f64, f64)| -> Option<(f64, f64, f64)> {
         let pts: Vec<(f64, f64)> = (0..n)
@@ -323,6 +327,10 @@ pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation 
         let Some(next) = fit_at(at) else { break };
         if dist(next, at) <= 0.5 {
             settled = Some(next);
+            break;
+        }
+        // Walked out of reach: it could not be taken, wherever it settled.
+        if dist(next, coarse) > SETTLED_REACH * f {
             break;
         }
         cur = Some(next);
