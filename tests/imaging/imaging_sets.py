@@ -14,7 +14,10 @@ tight fields …) has a development set of its own, seeds ``WIDE_DEVELOPMENT_FIR
 ``WIDE_DEVELOPMENT_FIRST + 299`` (7,160,000–7,160,299), laid out like the held-out set: the
 development formula's seeds are the classic phantom's tuning frames, and a range of its own keeps
 the wide tuning frames apart from them, from the held-out set and from the confirmation set
-7,150,000–7,150,059.
+7,150,000–7,150,059. Since stop 26 a second wide development set, ``WIDE_DEVELOPMENT_SECOND_FIRST`` …
+``+ 269`` (7,180,000–7,180,269, ``wide_development_second``), is tuned on too: the first had been
+looked at so often that it no longer showed what fresh frames do (its window clips 10 against 21
+on the second when it was first run).
 
 Frames with two or three fields (wide physics, 30 % of rectangle frames: ``scene["field"]["kind"] ==
 "multiple"``) are judged by what users expect of them: every exposed field stays visible. The shutter
@@ -50,6 +53,7 @@ HELD_OUT_FRAMES = 300
 SUITE_FRAMES = 90
 HELD_OUT_EI_FIRST = 7_140_000
 WIDE_DEVELOPMENT_FIRST = 7_160_000
+WIDE_DEVELOPMENT_SECOND_FIRST = 7_180_000
 # Targets of issue 13 on the held-out set.
 IOU_MIN = 0.98
 IOU_MEDIAN = 0.995
@@ -96,6 +100,11 @@ def development(per_case: int = 30, physics: str = "classic") -> list[FrameSpec]
         for (w, h) in SIZES
         for i in range(per_case)
     ]
+
+
+def wide_development_second(n: int = 270) -> list[FrameSpec]:
+    """The second set of wide tuning frames, laid out like the held-out set."""
+    return _cycle(WIDE_DEVELOPMENT_SECOND_FIRST, n, "wide")
 
 
 def iou(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
@@ -247,13 +256,15 @@ def _summary_one_field(results: list[FrameResult]) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("set", choices=["held-out", "development"])
+    ap.add_argument("set", choices=["held-out", "development", "development-second"])
     ap.add_argument("--physics", choices=["classic", "wide"], default="classic")
     ap.add_argument("--frames", type=int, default=HELD_OUT_FRAMES)
     ap.add_argument("--json", help="write every frame's figures here")
     a = ap.parse_args(argv)
     if a.set == "held-out":
         specs = held_out(a.frames, a.physics)
+    elif a.set == "development-second":
+        specs = wide_development_second()[: a.frames]
     else:
         specs = development(physics=a.physics)[: a.frames]
     t0 = time.time()
