@@ -508,8 +508,7 @@ pub fn detect(
     field: &[(usize, usize)],
     full_w: usize,
 ) -> Option<Direct> {
-    let blocks = FieldBlocks::new(low, fields);
-    detect_in(low, g1, fields, &blocks, &blocks.outside(), markers, field, full_w)
+    detect_in(low, g1, fields, &FieldBlocks::new(low, fields), None, markers, field, full_w)
 }
 
 /// Reduced pixels whose whole block is in the field (convex field: its four corner pixels are),
@@ -555,14 +554,15 @@ impl FieldBlocks {
 }
 
 /// [`detect`] in one field of `fields` (all of them, or one of several); `beyond` marks the
-/// reduced pixels outside every field, which the look behind the blades reads.
+/// reduced pixels outside every field, which the look behind the blades reads (`None`: outside
+/// this field, when it is the only one).
 #[allow(clippy::too_many_arguments)]
 fn detect_in(
     low: &LowRes,
     g1: &Plane,
     fields: Fields<'_>,
     blocks: &FieldBlocks,
-    beyond: &[bool],
+    beyond: Option<&[bool]>,
     markers: &[bool],
     field: &[(usize, usize)],
     full_w: usize,
@@ -649,7 +649,7 @@ fn detect_in(
         }
     }
     let n_valid = valid.iter().filter(|v| **v).count();
-    let beyond = BeyondShutter::new(l, beyond, w, h, reach);
+    let beyond = BeyondShutter::new(l, beyond.unwrap_or(&outside), w, h, reach);
     // Region and its test (step 4): `None` when it is not direct exposure.
     let everywhere = vec![true; w * h];
     let border = BorderLayers::new(&outside, w, h);
@@ -832,11 +832,11 @@ pub fn detect_each(
         .par_iter()
         .map(|f| {
             let one = Fields { coll: fields.coll, several: std::slice::from_ref(f) };
-            detect_in(low, g1, one, &FieldBlocks::new(low, one), &beyond, markers, spans, full_w)
+            detect_in(low, g1, one, &FieldBlocks::new(low, one), Some(&beyond), markers, spans, full_w)
         })
         .collect();
     let all = if each.iter().any(|d| d.is_none()) {
-        detect_in(low, g1, fields, &whole, &beyond, markers, spans, full_w)
+        detect_in(low, g1, fields, &whole, Some(&beyond), markers, spans, full_w)
     } else {
         None
     };
