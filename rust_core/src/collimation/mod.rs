@@ -511,6 +511,17 @@ pub struct Detection {
     pub t_circle: f64,
 }
 
+/// Share of a circle's visible outline that must show the shutter step when a rectangle competes
+/// with it: a circle drawn in a rectangular field runs along its sides and shows the step along up
+/// to about half its outline (0.36–0.51 on the wide development frames).
+pub const CIRCLE_SUPPORT_MIN: f64 = 0.6;
+/// The same when no rectangle side holds anywhere: nothing else explains the arc. A circle inside
+/// a thick body under heavy scatter and bright blades steps where the body is thin and fades where
+/// it is thick (wide development frames: 0.47 and 0.54, both lost at 0.6). On the frames without a
+/// circle, every candidate at 0.45 or more with a sixth of its outline visible lay in a rectangular
+/// field whose sides held (four frames, 0.46–0.51).
+pub const CIRCLE_SUPPORT_ALONE: f64 = 0.45;
+
 /// The hypothesis the edges support best: rect, circle, a circle the panel clipped, or none.
 fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f64) -> Collimation {
     // Independent searches, each with serial steps: side by side.
@@ -529,7 +540,8 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
     let circle_support = cc.as_ref().map(|c| c.support).unwrap_or(0.0);
     let rect_ok = !rc.sides.is_empty();
     let t = std::time::Instant::now();
-    if circle_support >= 0.6 && (!rect_ok || circle_support > rc.support) {
+    let circle_min = if rect_ok { CIRCLE_SUPPORT_MIN } else { CIRCLE_SUPPORT_ALONE };
+    if circle_support >= circle_min && (!rect_ok || circle_support > rc.support) {
         // `cc` is Some whenever circle_support > 0.
         let c =
             cc.map(|c| circle::refine(&c, frame, low)).unwrap_or_else(|| Collimation::none(frame.width, frame.height));
@@ -763,13 +775,14 @@ pub const SECOND_FIELD_SHARE: f64 = 0.01;
 pub const SECOND_FIELD_LEVEL: f64 = 0.3;
 /// The field's level must be that of direct exposure, which is known when its 99th percentile lies
 /// this far above its median (more than the thin and thick parts of a body differ) — or, for a
-/// field mostly of direct exposure, whose median is then the direct level itself, when nothing
-/// outside is brighter than that percentile by more than `SECOND_FIELD_LEVEL`: another field
-/// exposed by the same tube is as bright as this one's direct exposure, give or take the heel
-/// effect, while blade leakage outranks a field only when that field holds anatomy alone (on the
-/// wide development frames: another field −0.08…+0.01 from the field's top, leakage beside a
-/// field of anatomy +0.49…+0.66). A field of anatomy alone, whose brightest part blade leakage can
-/// match, is left as detected.
+/// field mostly of direct exposure, whose median is then the direct level itself, when its top is
+/// a plateau (below). Either way nothing outside may be brighter than that percentile by more than
+/// `SECOND_FIELD_LEVEL`: another field exposed by the same tube is as bright as this one's direct
+/// exposure, give or take the heel effect, while blade leakage outranks a field only when that
+/// field holds anatomy alone (on the wide development frames: another field −0.18…+0.18 from the
+/// field's top, leakage beside a field of anatomy +0.49…+1.13). A thick body spreads over more than
+/// `DIRECT_ABOVE_MEDIAN` by itself, so the spread alone does not make its top direct exposure. A
+/// field of anatomy alone, whose brightest part blade leakage can match, is left as detected.
 pub const DIRECT_ABOVE_MEDIAN: f64 = 0.8;
 /// A field mostly of direct exposure has a plateau at its top: at least this share of it within
 /// `DIRECT_PLATEAU_DEPTH` (log units) of its 99th percentile. The thinnest part of a body is a
@@ -817,11 +830,11 @@ pub fn exposed_outside(c: &Collimation, low: &LowRes) -> bool {
         if (plateau as f64) < DIRECT_PLATEAU_SHARE * inside.len() as f64 {
             return false;
         }
-        let k = (outside.len() * 99) / 100;
-        let (_, outside_top, _) = outside.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-        if *outside_top as f64 > top + SECOND_FIELD_LEVEL {
-            return false;
-        }
+    }
+    let k = (outside.len() * 99) / 100;
+    let (_, outside_top, _) = outside.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    if *outside_top as f64 > top + SECOND_FIELD_LEVEL {
+        return false;
     }
     let level = (top - SECOND_FIELD_LEVEL) as f32;
     let bright = outside.iter().filter(|&&v| v >= level).count();
@@ -867,5 +880,38 @@ mod tests {
         // One field: the collimation's own figures.
         let one = Fields { coll: &several[0], several: &[] };
         assert_eq!(one.row_span(30), several[0].row_span(30));
+    }
+
+    /// A 200² reduced image (factor 1) with the field (60..=139)² holding a body whose log level
+    /// ramps from 4.0 to 6.0 across it (top − median ≈ 1, more than `DIRECT_ABOVE_MEDIAN`), the
+    /// band just past the edge at 4.0 (body behind the blades) and the rest at `outside`.
+    fn field_of_anatomy(outside: f32) -> (Collimation, LowRes) {
+        let (w, h) = (200, 200);
+        let c = field(w, h, (60.0, 139.0, 60.0, 139.0));
+        let mut log = Plane::zeros(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let d = c.signed_distance(x as f64, y as f64);
+                log.data[y * w + x] = if d >= 0.0 {
+                    4.0 + 2.0 * (x - 60) as f32 / 79.0
+                } else if d > -12.0 {
+                    4.0
+                } else {
+                    outside
+                };
+            }
+        }
+        (c, LowRes::new(log, 1))
+    }
+
+    #[test]
+    fn leakage_that_outshines_a_field_of_anatomy_is_no_second_field() {
+        // Air behind 35 % blades, 0.8 above the field's top: the field holds no direct exposure to
+        // compare with, whatever its spread.
+        let (c, low) = field_of_anatomy(6.8);
+        assert!(!exposed_outside(&c, &low));
+        // Exposed as bright as the field's top, past a shadow: another field.
+        let (c, low) = field_of_anatomy(6.0);
+        assert!(exposed_outside(&c, &low));
     }
 }
