@@ -568,12 +568,19 @@ pub fn detect(frame: &Frame<'_>, low: &LowRes) -> Detection {
     // Two or three fields on one plate: a shutter fitted to one of them would black out the others.
     if exposed_outside(&collimation, low) {
         let t = std::time::Instant::now();
-        let fields = several_fields(frame, low, collimation);
+        let fields = several_fields(frame, low, collimation.clone());
         t_rect += t.elapsed().as_secs_f64();
-        return Detection { collimation: Collimation::none(frame.width, frame.height), fields, t_rect, t_circle };
+        // No further field outlined: what shone outside was blade leakage, not an exposure.
+        if !fields.is_empty() {
+            return Detection { collimation: Collimation::none(frame.width, frame.height), fields, t_rect, t_circle };
+        }
     }
     Detection { collimation, fields: Vec::new(), t_rect, t_circle }
 }
+
+/// Two exposed parts of the rest are tried as one field when they share at least this share of the
+/// smaller one's extent across (rows, or columns).
+pub const SPLIT_PART_SHARED: f64 = 0.5;
 
 /// Most fields looked for on one plate.
 pub const MAX_FIELDS: usize = 3;
@@ -589,11 +596,15 @@ pub const SAME_FIELD_SHARE: f64 = 0.5;
 /// The fields of a plate exposed two or three times, `first` (the best single hypothesis) among
 /// them: each found field is painted over with the blade shadow beside it, and the detectors run
 /// again on what is left — and, when they take what is left for one field around the others, on
-/// each part of it exposed like a field, alone. A further field must lie mostly outside the earlier
-/// ones and be exposed like the first (its top within `SECOND_FIELD_LEVEL` of the first's).
-/// Then each field is detected once more with only the others painted over: found beside them, a
-/// field can lose a side to their edges and run on to the detector border through blade shadow.
-/// Empty when no second field is found: the whole frame then stands for the field, as before.
+/// each part of it exposed like a field, alone (first two parts side by side, which a body across
+/// one field makes of it). A further field must lie mostly outside the earlier ones and be exposed
+/// like the first (its top within `SECOND_FIELD_LEVEL` of the first's). Then each field is detected
+/// once more with only the others painted over: found beside them, a field can lose a side to their
+/// edges and run on to the detector border through blade shadow.
+/// Empty when no second field is found: [`detect`] then keeps `first`. What shone outside it is
+/// blade leakage over air around a field of thick anatomy (three wide development frames, none of
+/// them found before); before the search tried split parts together, this also blacked out two of
+/// the three fields of one development plate, whose other fields it now finds.
 pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Vec<Collimation> {
     let (w, h) = (low.log.width, low.log.height);
     let clear = EDGE_CLEARANCE * first.width.max(first.height) as f64;
@@ -670,7 +681,21 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
             }
             iso
         };
-        let tries = std::iter::once(log.clone()).chain(parts.into_iter().map(|(_, bbox)| alone(bbox)));
+        // A body across a field splits its exposed part in two, side by side along the field:
+        // two parts that share most of their extent across are tried together first (alone, either
+        // would get a side where the painting begins).
+        let boxes: Vec<(usize, usize, usize, usize)> = parts.iter().map(|p| p.1).collect();
+        let shared = |a0: usize, a1: usize, b0: usize, b1: usize| {
+            let common = a1.min(b1) as f64 - a0.max(b0) as f64;
+            common >= SPLIT_PART_SHARED * (a1 - a0).min(b1 - b0) as f64
+        };
+        let boxes_ref = &boxes;
+        let pairs: Vec<_> = (0..boxes.len())
+            .flat_map(|i| (i + 1..boxes_ref.len()).map(move |j| (boxes_ref[i], boxes_ref[j])))
+            .filter(|(a, b)| shared(a.2, a.3, b.2, b.3) || shared(a.0, a.1, b.0, b.1))
+            .map(|(a, b)| (a.0.min(b.0), a.1.max(b.1), a.2.min(b.2), a.3.max(b.3)))
+            .collect();
+        let tries = std::iter::once(log.clone()).chain(pairs.iter().chain(&boxes).map(|&bbox| alone(bbox)));
         let found = tries.map(&detect_on).find_map(|next| {
             if next.kind == CollimationKind::None {
                 return None;
