@@ -689,9 +689,10 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
             let common = a1.min(b1) as f64 - a0.max(b0) as f64;
             common >= SPLIT_PART_SHARED * (a1 - a0).min(b1 - b0) as f64
         };
-        let boxes_ref = &boxes;
-        let pairs: Vec<_> = (0..boxes.len())
-            .flat_map(|i| (i + 1..boxes_ref.len()).map(move |j| (boxes_ref[i], boxes_ref[j])))
+        let pairs: Vec<_> = boxes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &a)| boxes[i + 1..].iter().map(move |&b| (a, b)))
             .filter(|(a, b)| shared(a.2, a.3, b.2, b.3) || shared(a.0, a.1, b.0, b.1))
             .map(|(a, b)| (a.0.min(b.0), a.1.max(b.1), a.2.min(b.2), a.3.max(b.3)))
             .collect();
