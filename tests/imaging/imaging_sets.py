@@ -77,12 +77,14 @@ class FrameSpec:
     physics: str = "classic"
 
 
+def cycle_spec(first: int, i: int, physics: str) -> FrameSpec:
+    """Frame `i` of a range laid out like the held-out set (kind cycling fastest, then size)."""
+    w, h = SIZES[(i // 3) % 3]
+    return FrameSpec(KINDS[i % 3], w, h, first + i, physics)
+
+
 def _cycle(first: int, n: int, physics: str) -> list[FrameSpec]:
-    out = []
-    for i in range(n):
-        w, h = SIZES[(i // 3) % 3]
-        out.append(FrameSpec(KINDS[i % 3], w, h, first + i, physics))
-    return out
+    return [cycle_spec(first, i, physics) for i in range(n)]
 
 
 def held_out(n: int = HELD_OUT_FRAMES, physics: str = "classic") -> list[FrameSpec]:

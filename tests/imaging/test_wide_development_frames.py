@@ -23,11 +23,10 @@ from __future__ import annotations
 import pytest
 
 from tests.imaging.imaging_sets import (
-    KINDS,
-    SIZES,
     WIDE_DEVELOPMENT_FIRST,
     WIDE_DEVELOPMENT_SECOND_FIRST,
     FrameSpec,
+    cycle_spec,
     evaluate,
 )
 
@@ -43,9 +42,7 @@ FRAMES = {
 
 def spec(seed: int) -> FrameSpec:
     first = WIDE_DEVELOPMENT_SECOND_FIRST if seed >= WIDE_DEVELOPMENT_SECOND_FIRST else WIDE_DEVELOPMENT_FIRST
-    i = seed - first
-    w, h = SIZES[(i // 3) % 3]
-    return FrameSpec(KINDS[i % 3], w, h, seed, "wide")
+    return cycle_spec(first, seed - first, "wide")
 
 
 @pytest.mark.parametrize("seed", sorted(FRAMES))
