@@ -285,7 +285,7 @@ pub(crate) fn fit_circle(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
 /// Rounds of the fine stage at most: each samples the edge around the last fit.
 const REFINE_ROUNDS: usize = 24;
 /// Shortest reach of the edge profiles either side of the circle (full-resolution pixels).
-const REFINE_REACH_MIN: usize = 32;
+pub(crate) const REFINE_REACH_MIN: usize = 32;
 /// Farthest a self-consistent fit may lie from the coarse circle (coarse pixels).
 const SETTLED_REACH: f64 = 16.0;
 

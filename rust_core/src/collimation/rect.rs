@@ -282,7 +282,12 @@ pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
     let f = low.factor as f64;
     let (w, h) = (frame.width as f64, frame.height as f64);
     let full: Vec<HalfPlane> = c.sides.iter().map(|s| low.plane_to_full(s)).collect();
-    let reach = (2.0 * f) as usize + 6;
+    // As for circles (`circle::REFINE_REACH_MIN`): a soft penumbra (σ up to 8 px) is all slope
+    // within the coarse reach, and the median test refuses it; the side then kept its coarse
+    // position, 2–3 px outside the blade on the wide development frames. The short profile is
+    // tried first: a long one reaches other edges near a corner or a body.
+    let short = (2.0 * f) as usize + 6;
+    let reach = short.max(super::circle::REFINE_REACH_MIN);
     let refined: Vec<HalfPlane> = full
         .par_iter()
         .enumerate()
@@ -319,7 +324,8 @@ pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
             for k in 0..n_samples {
                 let t = a + (b - a) * (k as f64 + 0.5) / n_samples as f64;
                 let p = (bx + t * tx, by + t * ty);
-                if let Some(s) = edge_offset(frame, p, (side.nx, side.ny), reach, 3) {
+                let n = (side.nx, side.ny);
+                if let Some(s) = edge_offset(frame, p, n, short, 3).or_else(|| edge_offset(frame, p, n, reach, 3)) {
                     pts.push((p.0 + s * side.nx, p.1 + s * side.ny));
                 }
             }
