@@ -43,6 +43,15 @@ fn support(low: &LowRes, cx: f64, cy: f64, r: f64) -> (usize, usize) {
     arc_samples(low, cx, cy, r, |px, py, ex, ey| low.step_holds(px, py, -ex, -ey))
 }
 
+/// Share of the visible outline of a full-resolution circle that shows the shutter step on the
+/// reduced image; `None` when less than a sixth of it is visible.
+pub(crate) fn support_at(low: &LowRes, cx: f64, cy: f64, r: f64) -> Option<f64> {
+    let f = low.factor as f64;
+    let (lx, ly) = low.to_low(cx, cy);
+    let (good, total) = support(low, lx, ly, r / f);
+    (total >= 120).then(|| good as f64 / total as f64)
+}
+
 /// (good, total) over 720 points of the circle inside the image: `sample(x, y, ex, ey)` at point
 /// (x, y) with outward unit normal (ex, ey) counts for (`Some(true)`), against (`Some(false)`) or
 /// not at all (`None`).

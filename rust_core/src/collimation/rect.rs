@@ -201,20 +201,27 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
             })
             .collect();
         // Clipped samples prove nothing either way, but a side seen mostly through them is unproven.
-        let ratio = |&(g, t, v): &(usize, usize, usize)| {
-            if t >= 12 && t as f64 >= MIN_INFORMATIVE * v as f64 {
-                g as f64 / t as f64
-            } else {
-                0.0
-            }
+        let proven = |&(_, t, v): &(usize, usize, usize)| t >= 12 && t as f64 >= MIN_INFORMATIVE * v as f64;
+        let ratio = |s: &(usize, usize, usize)| if proven(s) { s.0 as f64 / s.1 as f64 } else { 0.0 };
+        // A side proven wrong goes before one unproven: a spurious side just past a real one
+        // leaves its neighbours a few samples only (a paediatric field at the panel's border, its
+        // fourth side taken 10 reduced pixels beyond the third: every real side was dropped).
+        let least = |only_proven: bool| {
+            stats.iter().enumerate().filter(|(_, s)| !only_proven || proven(s)).map(|(i, s)| (i, ratio(s))).fold(
+                (0, f64::INFINITY),
+                |a, b| {
+                    if b.1 < a.1 {
+                        b
+                    } else {
+                        a
+                    }
+                },
+            )
         };
-        let (worst, wr) = stats.iter().enumerate().map(|(i, s)| (i, ratio(s))).fold((0, f64::INFINITY), |a, b| {
-            if b.1 < a.1 {
-                b
-            } else {
-                a
-            }
-        });
+        let (worst, wr) = match least(true) {
+            p if p.1 < SUPPORT_MIN => p,
+            _ => least(false),
+        };
         if wr >= SUPPORT_MIN {
             break;
         }
@@ -278,6 +285,13 @@ pub(crate) fn fit_line(pts: &[(f64, f64)], hint: &HalfPlane) -> Option<HalfPlane
 }
 
 /// Re-locates each coarse side on the full-resolution frame.
+/// The short and the long reach of a side's edge profiles (full-resolution pixels): the coarse
+/// side's uncertainty, and a soft penumbra's whole width.
+pub(crate) fn reaches(low: &LowRes) -> (usize, usize) {
+    let short = 2 * low.factor + 6;
+    (short, short.max(super::circle::REFINE_REACH_MIN))
+}
+
 pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
     let f = low.factor as f64;
     let (w, h) = (frame.width as f64, frame.height as f64);
@@ -286,8 +300,7 @@ pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
     // within the coarse reach, and the median test refuses it; the side then kept its coarse
     // position, 2–3 px outside the blade on the wide development frames. The short profile is
     // tried first: a long one reaches other edges near a corner or a body.
-    let short = (2.0 * f) as usize + 6;
-    let reach = short.max(super::circle::REFINE_REACH_MIN);
+    let (short, reach) = reaches(low);
     let refined: Vec<HalfPlane> = full
         .par_iter()
         .enumerate()
@@ -359,4 +372,44 @@ pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
         acc / refined.len().max(1) as f64
     };
     Collimation::rect(frame.width, frame.height, refined, angle, c.support)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Plane;
+
+    /// A 300² reduced image (factor 1): blade shadow at 0, a field running off the bottom border
+    /// (x 100..=199, y ≥ 200) at 2, and in it a dark part (x 125..=169, y ≥ 212) at 1, whose top
+    /// edge falls like a field's far side 12 pixels past the near one. Faint noise keeps any level
+    /// from reading as a clipped plateau.
+    #[test]
+    fn a_side_proven_wrong_goes_before_sides_too_short_to_prove() {
+        let (w, h) = (300, 300);
+        let mut log = Plane::zeros(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let level = if (125..170).contains(&x) && y >= 212 {
+                    1.0
+                } else if (100..200).contains(&x) && y >= 200 {
+                    2.0
+                } else {
+                    0.0
+                };
+                log.data[y * w + x] = level + 1e-5 * ((x * 7919 + y * 104_729) % 1009) as f32;
+            }
+        }
+        let c = coarse(&LowRes::new(log, 1));
+        // Left, right and top, each through a point of the true side with its inward normal; the
+        // frame's border is the fourth. (The coarse stage may tilt them by a fraction of a degree.)
+        let truth = [((99.5, 250.0), (1.0, 0.0)), ((199.5, 250.0), (-1.0, 0.0)), ((150.0, 199.5), (0.0, 1.0))];
+        assert_eq!(c.sides.len(), 3, "sides {:?}", c.sides);
+        for ((px, py), (nx, ny)) in truth {
+            assert!(
+                c.sides.iter().any(|s| s.nx * nx + s.ny * ny > 0.99 && s.distance(px, py).abs() <= 2.0),
+                "no side through ({px}, {py}): {:?}",
+                c.sides
+            );
+        }
+    }
 }
