@@ -43,13 +43,17 @@ fn support(low: &LowRes, cx: f64, cy: f64, r: f64) -> (usize, usize) {
     arc_samples(low, cx, cy, r, |px, py, ex, ey| low.step_holds(px, py, -ex, -ey))
 }
 
+/// Fewest informative samples (of 720) along a circle's outline: less than a sixth of the
+/// circumference visible is too little to call a circle.
+const VISIBLE_MIN: usize = 120;
+
 /// Share of the visible outline of a full-resolution circle that shows the shutter step on the
-/// reduced image; `None` when less than a sixth of it is visible.
+/// reduced image; `None` when less than [`VISIBLE_MIN`] samples of it are informative.
 pub(crate) fn support_at(low: &LowRes, cx: f64, cy: f64, r: f64) -> Option<f64> {
     let f = low.factor as f64;
     let (lx, ly) = low.to_low(cx, cy);
     let (good, total) = support(low, lx, ly, r / f);
-    (total >= 120).then(|| good as f64 / total as f64)
+    (total >= VISIBLE_MIN).then(|| good as f64 / total as f64)
 }
 
 /// (good, total) over 720 points of the circle inside the image: `sample(x, y, ex, ey)` at point
@@ -177,8 +181,7 @@ pub fn coarse(low: &LowRes) -> Option<CircleCoarse> {
     }
     let (cx, cy, r) = settle(low, cx, cy, bi as f64);
     let (good, total) = support(low, cx, cy, r);
-    // Less than a sixth of the circumference visible is too little to call a circle.
-    if total < 120 {
+    if total < VISIBLE_MIN {
         return None;
     }
     Some(CircleCoarse { cx, cy, r, support: good as f64 / total as f64 })

@@ -872,7 +872,7 @@ pub const CLIPPED_FAR: f64 = 3.0;
 /// blade leakage over air can clip a panel that clips low; but then the clipping outside either
 /// outshines the field or runs on from the clipped air inside it across the blades' edge.
 pub fn clipped_outside(c: &Collimation, low: &LowRes) -> bool {
-    let Some(clip) = low.clip else {
+    let Some(clip) = low.clip.filter(|_| c.kind != CollimationKind::None) else {
         return false;
     };
     let (w, h) = (low.log.width, low.log.height);
