@@ -4,7 +4,7 @@ panel, of which only arcs show, and a small one.
 The fine circle fit samples the edge along rays. With σ ≈ 7 px the step spreads over ±4σ, and a
 profile shorter than that, centred on the edge, is all slope: its test refused it, so the fit could
 only settle off the edge, or, on arcs, wandered between a wrong circle and none. The profile now
-reaches at least 32 px either side (`collimation::circle::REFINE_REACH_MIN`). On these frames the
+reaches at least 32 px either side (`collimation::REFINE_REACH_MIN`). On these frames the
 previous build gave IoU 0.995 (arcs) and 0.980 (small circle, 3.5 px too large); on the wide
 development frame that showed it, it kept the coarse circle, 60 px off (IoU 0.976).
 

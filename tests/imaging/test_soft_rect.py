@@ -3,7 +3,7 @@
 The fine fit of each side samples the edge across it. Its profile reached `2·factor + 6` px either
 side of the coarse side, 14–22 px: with σ ≈ 7–8 px a profile that short, centred on the edge, is all
 slope, and its median test refused every sample, so the side kept its coarse position, 2–3 px outside
-the blade. A side now samples a profile of at least `collimation::circle::REFINE_REACH_MIN` (32 px)
+the blade. A side now samples a profile of at least `collimation::REFINE_REACH_MIN` (32 px)
 either side when the short one shows no step. On these frames the previous build gave IoU 0.980–0.982
 (every side 2 px out); on the third set of wide development frames it missed the 0.98 target on
 three small fields (σ 6.5–7.9 px).

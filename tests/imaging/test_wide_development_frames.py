@@ -18,7 +18,7 @@ numbers), never from the detector.
   shutter, its EI taken over the other two fields' direct exposure (+20 %).
 - Stop 28, on the third set (seeds 7,190,000…):
   - a small field with a soft penumbra (σ 7.7 px): each side kept its coarse place, 2.5 px outside the
-    blade, as its short edge profiles were all slope (`collimation::rect::reaches`; IoU 0.978);
+    blade, as its short edge profiles were all slope (`collimation::LowRes::edge_reaches`; IoU 0.978);
   - a paediatric field at the panel's border, a spurious fourth side 10 reduced pixels past its top:
     its neighbours were left too short to prove and dropped first, then every side (no shutter, IoU
     0.03); a side proven wrong now goes first;

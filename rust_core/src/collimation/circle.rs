@@ -296,8 +296,6 @@ pub(crate) fn fit_circle(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
 
 /// Rounds of the fine stage at most: each samples the edge around the last fit.
 const REFINE_ROUNDS: usize = 24;
-/// Shortest reach of the edge profiles either side of the circle (full-resolution pixels).
-pub(crate) const REFINE_REACH_MIN: usize = 32;
 /// Farthest a self-consistent fit may lie from the coarse circle (coarse pixels).
 const SETTLED_REACH: f64 = 16.0;
 
@@ -305,9 +303,7 @@ pub fn refine(c: &CircleCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation 
     let f = low.factor as f64;
     let (cx, cy) = low.to_full(c.cx, c.cy);
     let r = c.r * f;
-    // The sampled profile must hold a soft penumbra whole (σ up to 8 px spreads the step over
-    // ±4σ): centred on such an edge, a shorter one is all slope, and its median test refuses it.
-    let reach = ((2.0 * f) as usize + 6).max(REFINE_REACH_MIN);
+    let (_, reach) = low.edge_reaches();
     let n = 180;
     let fit_at = |(cx, cy, r): (f64, f64, f64)| -> Option<(f64, f64, f64)> {
         let pts: Vec<(f64, f64)> = (0..n)

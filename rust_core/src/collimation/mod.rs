@@ -365,6 +365,16 @@ impl LowRes {
         LowRes { log, factor, gx, gy, clip }
     }
 
+    /// The short and the long reach of the edge profiles the fine fits sample either side of a
+    /// coarse outline (full-resolution pixels): the coarse outline's uncertainty, and at least
+    /// [`REFINE_REACH_MIN`]. The sampled profile must hold a soft penumbra whole (σ up to 8 px
+    /// spreads the step over ±4σ): centred on such an edge, a shorter one is all slope, and the
+    /// median test of [`edge_offset`] refuses it.
+    pub fn edge_reaches(&self) -> (usize, usize) {
+        let short = 2 * self.factor + 6;
+        (short, short.max(REFINE_REACH_MIN))
+    }
+
     /// Full-resolution coordinates of a low-res position.
     #[inline]
     pub fn to_full(&self, x: f64, y: f64) -> (f64, f64) {
@@ -441,6 +451,9 @@ impl LowRes {
         out
     }
 }
+
+/// Shortest long reach of the fine fits' edge profiles (full-resolution pixels).
+pub const REFINE_REACH_MIN: usize = 32;
 
 /// Sub-pixel position along `n` (relative to `p`, within ±`reach`) of the steepest rise of the raw
 /// signal in direction `n`, averaged over `2·half_width+1` pixels along the edge. `None` when the
@@ -562,7 +575,7 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
             *t_rect += t.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
             let circle = circle::refine(&cc, frame, low);
-            let (short, long) = rect::reaches(low);
+            let (short, long) = low.edge_reaches();
             let (on_rect, on_circle) =
                 (outline::agreement(frame, &rect, short, long), outline::agreement(frame, &circle, short, long));
             *t_circle += t.elapsed().as_secs_f64();

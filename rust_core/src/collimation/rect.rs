@@ -206,17 +206,15 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
         // A side proven wrong goes before one unproven: a spurious side just past a real one
         // leaves its neighbours a few samples only (a paediatric field at the panel's border, its
         // fourth side taken 10 reduced pixels beyond the third: every real side was dropped).
+        // The first least supported, so ties resolve the same way every run.
         let least = |only_proven: bool| {
-            stats.iter().enumerate().filter(|(_, s)| !only_proven || proven(s)).map(|(i, s)| (i, ratio(s))).fold(
-                (0, f64::INFINITY),
-                |a, b| {
-                    if b.1 < a.1 {
-                        b
-                    } else {
-                        a
-                    }
-                },
-            )
+            stats
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !only_proven || proven(s))
+                .map(|(i, s)| (i, ratio(s)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap_or((0, f64::INFINITY))
         };
         let (worst, wr) = match least(true) {
             p if p.1 < SUPPORT_MIN => p,
@@ -285,22 +283,14 @@ pub(crate) fn fit_line(pts: &[(f64, f64)], hint: &HalfPlane) -> Option<HalfPlane
 }
 
 /// Re-locates each coarse side on the full-resolution frame.
-/// The short and the long reach of a side's edge profiles (full-resolution pixels): the coarse
-/// side's uncertainty, and a soft penumbra's whole width.
-pub(crate) fn reaches(low: &LowRes) -> (usize, usize) {
-    let short = 2 * low.factor + 6;
-    (short, short.max(super::circle::REFINE_REACH_MIN))
-}
-
 pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
     let f = low.factor as f64;
     let (w, h) = (frame.width as f64, frame.height as f64);
     let full: Vec<HalfPlane> = c.sides.iter().map(|s| low.plane_to_full(s)).collect();
-    // As for circles (`circle::REFINE_REACH_MIN`): a soft penumbra (σ up to 8 px) is all slope
-    // within the coarse reach, and the median test refuses it; the side then kept its coarse
-    // position, 2–3 px outside the blade on the wide development frames. The short profile is
-    // tried first: a long one reaches other edges near a corner or a body.
-    let (short, reach) = reaches(low);
+    // The short profile first: a long one reaches other edges near a corner or a body. Only a soft
+    // penumbra needs the long one (the side kept its coarse place without it, 2–3 px outside the
+    // blade on the wide development frames).
+    let (short, reach) = low.edge_reaches();
     let refined: Vec<HalfPlane> = full
         .par_iter()
         .enumerate()
