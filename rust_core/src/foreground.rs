@@ -35,7 +35,8 @@
 //!    next to direct exposure is the brightest the outside shows. When it lies far below that
 //!    (`BEYOND_SHUTTER_DROP`), the region is a body's flat centre filling the field. When it is
 //!    that brightest, heavy scatter may have flattened the step to the patient, and an edged region
-//!    needs less separation (`MIN_EDGE_SEPARATION_OPEN`).
+//!    needs less separation (`MIN_EDGE_SEPARATION_OPEN`), less still when the edge is steep
+//!    (`STEEP_EDGE_DROP`, `MIN_EDGE_SEPARATION_STEEP`).
 //! 5. *Refinement*: each half-resolution pixel near the region is direct exposure when it lies
 //!    within `δ_half = max(DELTA_HALF, 4σ_half)` of the region's local mean (7×7 reduced pixels).
 //!    This puts the boundary within about one full-resolution pixel of the skin and keeps the skin
@@ -76,9 +77,19 @@ pub const MIN_EDGE_SEPARATION: f64 = 0.6;
 /// When what lies behind the blades next to the region is the brightest the outside shows (open
 /// beam: at or above its `OUTSIDE_TOP` quantile) and the region spreads no more than direct
 /// exposure drifts (`LEAK_DEPTH`), that separation may be this small: scatter of up to 1.5 times
-/// the primary lifts a thin patient towards the direct level (development frames: 0.52–0.55 for
-/// such direct exposure; regions there without any, ≥ 0.17 below the outside's top).
-pub const MIN_EDGE_SEPARATION_OPEN: f64 = 0.45;
+/// the primary lifts a thin patient towards the direct level (development frames: 0.38–0.55 for
+/// such direct exposure; regions there without any, ≥ 0.17 below the outside's top, or, with
+/// opaque blades whose outside shows only scatter, 0.34 above the rest).
+pub const MIN_EDGE_SEPARATION_OPEN: f64 = 0.4;
+/// With open beam behind the blades, a step at least this steep (median drop, log units, two
+/// reduced pixels outside the region) needs only `MIN_EDGE_SEPARATION_STEEP`. Scatter of 1.3–1.5
+/// times the primary lifts a patient to 0.25–0.45 below direct exposure (small, thin bodies the
+/// most), yet the skin still drops 0.17–0.28 there (development frames and `test_scattered_direct`).
+/// Thin tissue taken for a region in a field the patient fills falls gently: on the development
+/// frames 0.13 at a separation of 0.34, and with open beam behind and a drop of ≥ 0.14, every
+/// region there below a separation of 0.6 was direct exposure.
+pub const STEEP_EDGE_DROP: f64 = 0.16;
+pub const MIN_EDGE_SEPARATION_STEEP: f64 = 0.2;
 /// … or stands this far above the 25th percentile of the rest of the field (heavy scatter, up to
 /// 1.5 times the primary, lifts the patient's signal and flattens the skin edge).
 pub const MIN_SEPARATION: f64 = 0.8;
@@ -682,7 +693,8 @@ fn detect_in(
         // Open beam behind the blades next to the region: heavy scatter may flatten its step.
         let open_behind = behind.is_some_and(|d| d <= 0.0) && spread <= LEAK_DEPTH;
         let separation = if open_behind { MIN_EDGE_SEPARATION_OPEN } else { MIN_EDGE_SEPARATION };
-        let edge = edge_drop >= MIN_EDGE_DROP && sep25 >= separation;
+        let steep = open_behind && edge_drop >= STEEP_EDGE_DROP && sep25 >= MIN_EDGE_SEPARATION_STEEP;
+        let edge = steep || (edge_drop >= MIN_EDGE_DROP && sep25 >= separation);
         let apart = sep25 >= MIN_SEPARATION && rv.len() as f64 >= MIN_SEPARATION_SHARE * n_valid as f64;
         let body_behind = behind.is_some_and(|d| d >= BEYOND_SHUTTER_DROP);
         if !(spread <= MAX_SPREAD || edge || apart) || body_behind {
@@ -1032,6 +1044,12 @@ pub fn direct_full(direct: Option<&Direct>, spans: &[(usize, usize)], w: usize) 
 /// fills in the shadow to a drop of ~0.5, but on these phantoms dense anatomy reaches top-hats of
 /// 0.47–0.66 at that scale: the two overlap, so it is not used.)
 pub const MARKER_DROP: f32 = 0.6;
+/// Under heavy scatter a marker drops less (see `markers`' second pass): down to this much, a
+/// piece is a marker when its inside spreads (5–95 %) at most `MARKER_FLAT` times its depth
+/// (development markers under scatter of 1.1–1.5 times the primary: 0.03–0.11 of it, tissue
+/// taken for one 0.25).
+pub const MARKER_DROP_FLAT: f32 = 0.3;
+pub const MARKER_FLAT: f64 = 0.2;
 pub const MARKER_RADIUS: usize = 12;
 pub const MARKER_MAX_SIZE: f64 = 0.04;
 pub const MARKER_MIN_SIZE: f64 = 0.01;
@@ -1060,6 +1078,21 @@ impl Markers {
     pub fn is_marker(&self, i: usize, g: f32) -> bool {
         self.mask[i] && !(g >= self.closing[i] - 0.5 * self.depth[i])
     }
+}
+
+/// Whether reduced pixels `pixels` (of a `w`-wide image) are compact: their equivalent ellipse is
+/// at most `MARKER_ASPECT_MAX` times as long as wide.
+fn compact(pixels: impl Iterator<Item = usize>, w: usize) -> bool {
+    let (mut mo, mut n) = ([0f64; 5], 0f64);
+    for i in pixels {
+        let (x, y) = ((i % w) as f64, (i / w) as f64);
+        for (a, t) in mo.iter_mut().zip([x, y, x * x, y * y, x * y]) {
+            *a += t;
+        }
+        n += 1.0;
+    }
+    let (major, minor) = crate::morph::moment_axes(n.max(1.0), mo);
+    major <= MARKER_ASPECT_MAX.powi(2) * minor
 }
 
 pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
@@ -1164,7 +1197,7 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     };
     // Removed after the walk: `components8` reads `m` while it runs (a removed pixel is one its
     // own component has already visited, so the other components come out the same).
-    let mut removed = Vec::new();
+    let (mut removed, mut deepest) = (Vec::new(), 0f64);
     crate::morph::components8(&m, w, h, |comp, (xa, xb, ya, yb)| {
         let dark = comp.iter().fold(0f64, |d, &i| d.max(mean_drop(i)));
         let small = xb - xa < max_side && yb - ya < max_side;
@@ -1174,26 +1207,73 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
         // A marker (a block, disc or letter) is compact, and so is its darkest part when it merged
         // with tissue; a short implant in a small field is marker-sized but long.
         let core = |i: &&usize| small || mean_drop(**i) >= 0.5 * dark;
-        let mut mo = [0f64; 5];
-        let mut nc = 0f64;
-        for &i in comp.iter().filter(core) {
-            let (x, y) = ((i % w) as f64, (i / w) as f64);
-            for (a, t) in mo.iter_mut().zip([x, y, x * x, y * y, x * y]) {
-                *a += t;
-            }
-            nc += 1.0;
-        }
-        let (major, minor) = crate::morph::moment_axes(nc.max(1.0), mo);
-        let compact = major <= MARKER_ASPECT_MAX.powi(2) * minor;
+        let is_compact = compact(comp.iter().filter(core).copied(), w);
         // Markers are placed inside the field; a piece the field's edge cuts goes on behind the
         // blades: an implant (a nail, a plate) that the field ends on.
         let cut = comp.iter().any(|&i| at_edge[i]);
-        if comp.len() < min_area || !(small || merged) || !compact || cut || continues(comp, (xa, xb, ya, yb)) {
+        if comp.len() < min_area || !(small || merged) || !is_compact || cut || continues(comp, (xa, xb, ya, yb)) {
             removed.extend_from_slice(comp);
+        } else {
+            deepest = deepest.max(dark);
         }
     });
     for i in removed {
         m[i] = false;
+    }
+    // Second pass: heavy scatter fills in a marker's shadow (scatter of 1.1–1.5 times the primary
+    // leaves a drop of 0.43–0.56, below `MARKER_DROP`), but the lead still casts a flat plateau
+    // with a step all round. A piece deeper than `MARKER_DROP_FLAT` that holds no marker of the
+    // first pass is a marker when it passes the same shape tests and is flat inside
+    // (`MARKER_FLAT`); dense tissue that deep is a dome whose surroundings fall off gradually
+    // (`continues`) and whose inside spreads with its depth. Only when no marker of the first pass
+    // is lead-dark (`MARKER_DARK`): one that deep shows light scatter, under which lead drops far
+    // below `MARKER_DROP` and a shallow flat piece is tissue (development frame, scatter 0.15 times
+    // the primary: a piece 0.43 deep spreading 0.25 of it, taken for a marker, clipped the window).
+    let faint: Vec<bool> = (0..w * h)
+        .into_par_iter()
+        .with_min_len(w)
+        .map(|i| deepest < MARKER_DARK && field[i] && mean_drop(i) > MARKER_DROP_FLAT as f64)
+        .collect();
+    let mut flat_markers = Vec::new();
+    crate::morph::components8(&faint, w, h, |comp, (xa, xb, ya, yb)| {
+        if comp.len() < min_area
+            || xb - xa >= max_side
+            || yb - ya >= max_side
+            || comp.iter().any(|&i| m[i] || at_edge[i])
+        {
+            return;
+        }
+        if !compact(comp.iter().copied(), w) || continues(comp, (xa, xb, ya, yb)) {
+            return;
+        }
+        // The inside: pixels whose four neighbours are in the piece (its rim blocks straddle the
+        // edge and take values between the plateau and the surroundings).
+        let bw = xb - xa + 1;
+        let mut inside = vec![false; bw * (yb - ya + 1)];
+        for &i in comp {
+            inside[(i / w - ya) * bw + i % w - xa] = true;
+        }
+        let at = |x: usize, y: usize| x >= xa && x <= xb && y >= ya && y <= yb && inside[(y - ya) * bw + x - xa];
+        let core: Vec<usize> = comp
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let (x, y) = (i % w, i / w);
+                x > 0 && y > 0 && at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1)
+            })
+            .collect();
+        if core.len() < 4 {
+            return;
+        }
+        let values: Vec<f32> = core.iter().map(|&i| l[i]).collect();
+        let drops: Vec<f32> = core.iter().map(|&i| mean_drop(i) as f32).collect();
+        let [q05, q95] = quantiles(&values, [0.05, 0.95]);
+        if q95 - q05 <= MARKER_FLAT * quantile(&drops, 0.5) {
+            flat_markers.extend_from_slice(comp);
+        }
+    });
+    for i in flat_markers {
+        m[i] = true;
     }
     // Background for blocks the closing does not cover (markers near the field edge): the
     // neighbourhood mean, as the first test used.

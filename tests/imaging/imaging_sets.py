@@ -19,7 +19,8 @@ the wide tuning frames apart from them, from the held-out set and from the confi
 looked at so often that it no longer showed what fresh frames do (its window clips 10 against 21
 on the second when it was first run). Since stop 28 a third, ``WIDE_DEVELOPMENT_THIRD_FIRST`` … ``+ 269``
 (7,190,000–7,190,269, ``wide_development_third``), counted once at stop 27 before anyone looked at
-a frame of it.
+a frame of it; since stop 29 a fourth, ``WIDE_DEVELOPMENT_FOURTH_FIRST`` … ``+ 269``
+(7,200,000–7,200,269, ``wide_development_fourth``), counted once at the start of stop 29 the same way.
 
 Frames with two or three fields (wide physics, 30 % of rectangle frames: ``scene["field"]["kind"] ==
 "multiple"``) are judged by what users expect of them: every exposed field stays visible. The shutter
@@ -57,6 +58,7 @@ HELD_OUT_EI_FIRST = 7_140_000
 WIDE_DEVELOPMENT_FIRST = 7_160_000
 WIDE_DEVELOPMENT_SECOND_FIRST = 7_180_000
 WIDE_DEVELOPMENT_THIRD_FIRST = 7_190_000
+WIDE_DEVELOPMENT_FOURTH_FIRST = 7_200_000
 # Targets of issue 13 on the held-out set.
 IOU_MIN = 0.98
 IOU_MEDIAN = 0.995
@@ -115,6 +117,11 @@ def wide_development_second(n: int = 270) -> list[FrameSpec]:
 def wide_development_third(n: int = 270) -> list[FrameSpec]:
     """The third set of wide tuning frames, laid out like the held-out set."""
     return _cycle(WIDE_DEVELOPMENT_THIRD_FIRST, n, "wide")
+
+
+def wide_development_fourth(n: int = 270) -> list[FrameSpec]:
+    """The fourth set of wide tuning frames, laid out like the held-out set."""
+    return _cycle(WIDE_DEVELOPMENT_FOURTH_FIRST, n, "wide")
 
 
 def iou(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
@@ -266,7 +273,9 @@ def _summary_one_field(results: list[FrameResult]) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("set", choices=["held-out", "development", "development-second", "development-third"])
+    ap.add_argument(
+        "set", choices=["held-out", "development", "development-second", "development-third", "development-fourth"]
+    )
     ap.add_argument("--physics", choices=["classic", "wide"], default="classic")
     ap.add_argument("--frames", type=int, default=HELD_OUT_FRAMES)
     ap.add_argument("--json", help="write every frame's figures here")
@@ -277,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         specs = wide_development_second()[: a.frames]
     elif a.set == "development-third":
         specs = wide_development_third()[: a.frames]
+    elif a.set == "development-fourth":
+        specs = wide_development_fourth()[: a.frames]
     else:
         specs = development(physics=a.physics)[: a.frames]
     t0 = time.time()
