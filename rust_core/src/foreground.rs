@@ -1127,21 +1127,23 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     let closing: Vec<f32> =
         box_max(&neg, w, h, rt).iter().zip(&deep).map(|(e, d)| if *d { -e } else { f32::NEG_INFINITY }).collect();
     let r = MARKER_RADIUS;
-    let mut m: Vec<bool> = (0..w * h)
+    // Mean of the in-field values within `MARKER_RADIUS` of reduced pixel `i` (none: no in-field
+    // value there).
+    let neighbourhood_mean = |i: usize| -> Option<f64> {
+        let (x, y) = (i % w, i / w);
+        let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
+        let box_sum =
+            |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
+        let n = box_sum(&c);
+        (n > 0.0).then(|| box_sum(&s) / n)
+    };
+    // How far each in-field pixel lies below that mean (0 outside the field): both passes read it.
+    let below_mean: Vec<f64> = (0..w * h)
         .into_par_iter()
         .with_min_len(w)
-        .map(|i| {
-            if !field[i] {
-                return false;
-            }
-            let (x, y) = (i % w, i / w);
-            let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
-            let box_sum =
-                |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
-            let n = box_sum(&c);
-            n > 0.0 && (l[i] as f64) < box_sum(&s) / n - MARKER_DROP as f64
-        })
+        .map(|i| if field[i] { neighbourhood_mean(i).map_or(0.0, |m| m - l[i] as f64) } else { 0.0 })
         .collect();
+    let mut m: Vec<bool> = below_mean.iter().map(|d| *d > MARKER_DROP as f64).collect();
     // Component test: a marker is at least `MARKER_MIN_SIZE` on a side (a few dense blocks next to
     // direct exposure can fall 0.6 below a neighbourhood mean that is mostly direct exposure), and
     // no larger than `MARKER_MAX_SIZE` unless it is lead-dark (`MARKER_DARK` below the mean:
@@ -1149,18 +1151,6 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     // that; dense anatomy narrow enough for a top-hat is elongated.
     let min_area = ((MARKER_MIN_SIZE * fields.width().min(fields.height()) as f64 / f).powi(2)).ceil() as usize;
     let max_side = (MARKER_MAX_SIZE * 1.4 * fields.width().min(fields.height()) as f64 / f).ceil() as usize + 2;
-    let mean_drop = |i: usize| -> f64 {
-        let (x, y) = (i % w, i / w);
-        let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
-        let box_sum =
-            |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
-        let n = box_sum(&c);
-        if n > 0.0 {
-            box_sum(&s) / n - l[i] as f64
-        } else {
-            0.0
-        }
-    };
     // A long implant's middle lies in its own dark neighbourhood, so the test above may keep only
     // marker-sized pieces of it; but the implant goes on beyond such a piece, while a marker ends
     // where it ends. A piece is part of something longer when, two reduced pixels outside it (past
@@ -1174,7 +1164,7 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
         for &i in comp {
             inside[(i / w - y0) * bw + i % w - x0] = true;
             piece += l[i] as f64;
-            around += l[i] as f64 + mean_drop(i);
+            around += l[i] as f64 + below_mean[i];
         }
         let half = 0.5 * (piece + around) / comp.len() as f64;
         let near = crate::morph::dilate(&inside, bw, bh, 1);
@@ -1199,14 +1189,14 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     // own component has already visited, so the other components come out the same).
     let (mut removed, mut deepest) = (Vec::new(), 0f64);
     crate::morph::components8(&m, w, h, |comp, (xa, xb, ya, yb)| {
-        let dark = comp.iter().fold(0f64, |d, &i| d.max(mean_drop(i)));
+        let dark = comp.iter().fold(0f64, |d, &i| d.max(below_mean[i]));
         let small = xb - xa < max_side && yb - ya < max_side;
         // A lead-dark marker that merged with dense tissue at the skin edge grows by that tissue,
         // not to several marker sizes: longer dark pieces are metal implants, part of the patient.
         let merged = dark >= MARKER_DARK && xb - xa < 2 * max_side && yb - ya < 2 * max_side;
         // A marker (a block, disc or letter) is compact, and so is its darkest part when it merged
         // with tissue; a short implant in a small field is marker-sized but long.
-        let core = |i: &&usize| small || mean_drop(**i) >= 0.5 * dark;
+        let core = |i: &&usize| small || below_mean[**i] >= 0.5 * dark;
         let is_compact = compact(comp.iter().filter(core).copied(), w);
         // Markers are placed inside the field; a piece the field's edge cuts goes on behind the
         // blades: an implant (a nail, a plate) that the field ends on.
@@ -1229,11 +1219,7 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     // is lead-dark (`MARKER_DARK`): one that deep shows light scatter, under which lead drops far
     // below `MARKER_DROP` and a shallow flat piece is tissue (development frame, scatter 0.15 times
     // the primary: a piece 0.43 deep spreading 0.25 of it, taken for a marker, clipped the window).
-    let faint: Vec<bool> = (0..w * h)
-        .into_par_iter()
-        .with_min_len(w)
-        .map(|i| deepest < MARKER_DARK && field[i] && mean_drop(i) > MARKER_DROP_FLAT as f64)
-        .collect();
+    let faint: Vec<bool> = below_mean.iter().map(|d| deepest < MARKER_DARK && *d > MARKER_DROP_FLAT as f64).collect();
     let mut flat_markers = Vec::new();
     crate::morph::components8(&faint, w, h, |comp, (xa, xb, ya, yb)| {
         if comp.len() < min_area
@@ -1266,7 +1252,7 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
             return;
         }
         let values: Vec<f32> = core.iter().map(|&i| l[i]).collect();
-        let drops: Vec<f32> = core.iter().map(|&i| mean_drop(i) as f32).collect();
+        let drops: Vec<f32> = core.iter().map(|&i| below_mean[i] as f32).collect();
         let [q05, q95] = quantiles(&values, [0.05, 0.95]);
         if q95 - q05 <= MARKER_FLAT * quantile(&drops, 0.5) {
             flat_markers.extend_from_slice(comp);
@@ -1284,16 +1270,7 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
             if deep[i] && closing[i].is_finite() {
                 return closing[i];
             }
-            let (x, y) = (i % w, i / w);
-            let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
-            let box_sum =
-                |a: &[f64]| a[y1 * (w + 1) + x1] - a[y0 * (w + 1) + x1] - a[y1 * (w + 1) + x0] + a[y0 * (w + 1) + x0];
-            let n = box_sum(&c);
-            if n > 0.0 {
-                (box_sum(&s) / n) as f32
-            } else {
-                f32::INFINITY
-            }
+            neighbourhood_mean(i).map_or(f32::INFINITY, |m| m as f32)
         })
         .collect();
     let mut grown = m.clone();
