@@ -1219,47 +1219,49 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     // is lead-dark (`MARKER_DARK`): one that deep shows light scatter, under which lead drops far
     // below `MARKER_DROP` and a shallow flat piece is tissue (development frame, scatter 0.15 times
     // the primary: a piece 0.43 deep spreading 0.25 of it, taken for a marker, clipped the window).
-    let faint: Vec<bool> = below_mean.iter().map(|d| deepest < MARKER_DARK && *d > MARKER_DROP_FLAT as f64).collect();
-    let mut flat_markers = Vec::new();
-    crate::morph::components8(&faint, w, h, |comp, (xa, xb, ya, yb)| {
-        if comp.len() < min_area
-            || xb - xa >= max_side
-            || yb - ya >= max_side
-            || comp.iter().any(|&i| m[i] || at_edge[i])
-        {
-            return;
+    if deepest < MARKER_DARK {
+        let faint: Vec<bool> = below_mean.iter().map(|d| *d > MARKER_DROP_FLAT as f64).collect();
+        let mut flat_markers = Vec::new();
+        crate::morph::components8(&faint, w, h, |comp, (xa, xb, ya, yb)| {
+            if comp.len() < min_area
+                || xb - xa >= max_side
+                || yb - ya >= max_side
+                || comp.iter().any(|&i| m[i] || at_edge[i])
+            {
+                return;
+            }
+            if !compact(comp.iter().copied(), w) || continues(comp, (xa, xb, ya, yb)) {
+                return;
+            }
+            // The inside: pixels whose four neighbours are in the piece (its rim blocks straddle the
+            // edge and take values between the plateau and the surroundings).
+            let bw = xb - xa + 1;
+            let mut inside = vec![false; bw * (yb - ya + 1)];
+            for &i in comp {
+                inside[(i / w - ya) * bw + i % w - xa] = true;
+            }
+            let at = |x: usize, y: usize| x >= xa && x <= xb && y >= ya && y <= yb && inside[(y - ya) * bw + x - xa];
+            let core: Vec<usize> = comp
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let (x, y) = (i % w, i / w);
+                    x > 0 && y > 0 && at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1)
+                })
+                .collect();
+            if core.len() < 4 {
+                return;
+            }
+            let values: Vec<f32> = core.iter().map(|&i| l[i]).collect();
+            let drops: Vec<f32> = core.iter().map(|&i| below_mean[i] as f32).collect();
+            let [q05, q95] = quantiles(&values, [0.05, 0.95]);
+            if q95 - q05 <= MARKER_FLAT * quantile(&drops, 0.5) {
+                flat_markers.extend_from_slice(comp);
+            }
+        });
+        for i in flat_markers {
+            m[i] = true;
         }
-        if !compact(comp.iter().copied(), w) || continues(comp, (xa, xb, ya, yb)) {
-            return;
-        }
-        // The inside: pixels whose four neighbours are in the piece (its rim blocks straddle the
-        // edge and take values between the plateau and the surroundings).
-        let bw = xb - xa + 1;
-        let mut inside = vec![false; bw * (yb - ya + 1)];
-        for &i in comp {
-            inside[(i / w - ya) * bw + i % w - xa] = true;
-        }
-        let at = |x: usize, y: usize| x >= xa && x <= xb && y >= ya && y <= yb && inside[(y - ya) * bw + x - xa];
-        let core: Vec<usize> = comp
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let (x, y) = (i % w, i / w);
-                x > 0 && y > 0 && at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1)
-            })
-            .collect();
-        if core.len() < 4 {
-            return;
-        }
-        let values: Vec<f32> = core.iter().map(|&i| l[i]).collect();
-        let drops: Vec<f32> = core.iter().map(|&i| below_mean[i] as f32).collect();
-        let [q05, q95] = quantiles(&values, [0.05, 0.95]);
-        if q95 - q05 <= MARKER_FLAT * quantile(&drops, 0.5) {
-            flat_markers.extend_from_slice(comp);
-        }
-    });
-    for i in flat_markers {
-        m[i] = true;
     }
     // Background for blocks the closing does not cover (markers near the field edge): the
     // neighbourhood mean, as the first test used.
