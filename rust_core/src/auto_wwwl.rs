@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::foreground::MARKER_ASPECT_MAX;
+use crate::foreground::{MARKER_ASPECT_MAX, MARKER_FILL_MIN};
 use crate::region::HalfMask;
 
 /// Output range of the processed image (12 bits stored).
@@ -127,17 +127,11 @@ struct Cluster {
     piece_mean_min: Option<f64>,
 }
 
-/// A marker is compact (`foreground::MARKER_ASPECT_MAX`) and solid: its pixels fill at least this
-/// share of its equivalent ellipse (a solid shape ≈ 0.95). Implants are plates, nails and wires:
-/// long; two of them crossing fill little of their ellipse.
-pub const MARKER_FILL_MIN: f64 = 0.6;
-
-/// Whether `n` pixels with sums `m = [Σx, Σy, Σx², Σy², Σxy]` are compact and solid.
+/// Whether `n` pixels with sums `m = [Σx, Σy, Σx², Σy², Σxy]` are compact
+/// (`foreground::MARKER_ASPECT_MAX`) and solid (`foreground::MARKER_FILL_MIN`).
 fn looks_like_a_marker(n: f64, m: [f64; 5]) -> bool {
     let (major, minor) = crate::morph::moment_axes(n, m);
-    // A uniform ellipse of semi-axes a, b has second moments a²/4, b²/4: area 4π·√(major·minor).
-    let ellipse = 4.0 * std::f64::consts::PI * (major * minor).sqrt();
-    major <= MARKER_ASPECT_MAX.powi(2) * minor && n >= MARKER_FILL_MIN * ellipse
+    major <= MARKER_ASPECT_MAX.powi(2) * minor && crate::morph::ellipse_fill(n, m) >= MARKER_FILL_MIN
 }
 
 /// The top cluster, if there is one (see [`MARKER_MASS`]).

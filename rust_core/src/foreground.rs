@@ -1080,9 +1080,12 @@ impl Markers {
     }
 }
 
-/// Whether reduced pixels `pixels` (of a `w`-wide image) are compact: their equivalent ellipse is
-/// at most `MARKER_ASPECT_MAX` times as long as wide.
-fn compact(pixels: impl Iterator<Item = usize>, w: usize) -> bool {
+/// A marker is solid too: its pixels fill at least this share of its equivalent ellipse (a solid
+/// shape ≈ 0.95). Implants are plates, nails and wires: two of them crossing fill little of theirs.
+pub const MARKER_FILL_MIN: f64 = 0.6;
+
+/// Pixel count and sums `[Σx, Σy, Σx², Σy², Σxy]` of reduced pixels `pixels` of a `w`-wide image.
+fn moments(pixels: impl Iterator<Item = usize>, w: usize) -> (f64, [f64; 5]) {
     let (mut mo, mut n) = ([0f64; 5], 0f64);
     for i in pixels {
         let (x, y) = ((i % w) as f64, (i / w) as f64);
@@ -1091,8 +1094,21 @@ fn compact(pixels: impl Iterator<Item = usize>, w: usize) -> bool {
         }
         n += 1.0;
     }
-    let (major, minor) = crate::morph::moment_axes(n.max(1.0), mo);
+    (n.max(1.0), mo)
+}
+
+/// Whether reduced pixels `pixels` (of a `w`-wide image) are compact: their equivalent ellipse is
+/// at most `MARKER_ASPECT_MAX` times as long as wide.
+fn compact(pixels: impl Iterator<Item = usize>, w: usize) -> bool {
+    let (n, mo) = moments(pixels, w);
+    let (major, minor) = crate::morph::moment_axes(n, mo);
     major <= MARKER_ASPECT_MAX.powi(2) * minor
+}
+
+/// Whether reduced pixels `piece` fill at least `MARKER_FILL_MIN` of their equivalent ellipse.
+fn solid(piece: &[usize], w: usize) -> bool {
+    let (n, mo) = moments(piece.iter().copied(), w);
+    crate::morph::ellipse_fill(n, mo) >= MARKER_FILL_MIN
 }
 
 pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
@@ -1219,6 +1235,10 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
     // is lead-dark (`MARKER_DARK`): one that deep shows light scatter, under which lead drops far
     // below `MARKER_DROP` and a shallow flat piece is tissue (development frame, scatter 0.15 times
     // the primary: a piece 0.43 deep spreading 0.25 of it, taken for a marker, clipped the window).
+    // Metal is as flat as lead, and two implants crossing in a T or a cross have the second moments
+    // of a compact piece: the piece must also be solid (`MARKER_FILL_MIN` of its equivalent
+    // ellipse; development frame: a T filling 0.39 was taken, and the window lost the implants,
+    // while a marker seen whole only by this pass fills 0.97).
     if deepest < MARKER_DARK {
         let faint: Vec<bool> = below_mean.iter().map(|d| *d > MARKER_DROP_FLAT as f64).collect();
         let mut flat_markers = Vec::new();
@@ -1230,7 +1250,7 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
             {
                 return;
             }
-            if !compact(comp.iter().copied(), w) || continues(comp, (xa, xb, ya, yb)) {
+            if !compact(comp.iter().copied(), w) || !solid(comp, w) || continues(comp, (xa, xb, ya, yb)) {
                 return;
             }
             // The inside: pixels whose four neighbours are in the piece (its rim blocks straddle the

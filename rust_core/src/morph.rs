@@ -72,6 +72,14 @@ pub fn moment_axes(n: f64, m: [f64; 5]) -> (f64, f64) {
     (mid + half, (mid - half).max(0.0))
 }
 
+/// How much of its equivalent ellipse (same second moments) a piece of `n` pixels with sums
+/// `m = [Σx, Σy, Σx², Σy², Σxy]` fills: a solid shape ≈ 0.95, a cross or a T far less. A uniform
+/// ellipse of semi-axes a, b has second moments a²/4, b²/4: area 4π·√(major·minor).
+pub fn ellipse_fill(n: f64, m: [f64; 5]) -> f64 {
+    let (major, minor) = moment_axes(n, m);
+    n / (4.0 * std::f64::consts::PI * (major * minor).sqrt()).max(f64::MIN_POSITIVE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,9 @@ looked at so often that it no longer showed what fresh frames do (its window cli
 on the second when it was first run). Since stop 28 a third, ``WIDE_DEVELOPMENT_THIRD_FIRST`` … ``+ 269``
 (7,190,000–7,190,269, ``wide_development_third``), counted once at stop 27 before anyone looked at
 a frame of it; since stop 29 a fourth, ``WIDE_DEVELOPMENT_FOURTH_FIRST`` … ``+ 269``
-(7,200,000–7,200,269, ``wide_development_fourth``), counted once at the start of stop 29 the same way.
+(7,200,000–7,200,269, ``wide_development_fourth``), counted once at the start of stop 29 the same way;
+since stop 30 a fifth, ``WIDE_DEVELOPMENT_FIFTH_FIRST`` … ``+ 269`` (7,210,000–7,210,269,
+``wide_development_fifth``), counted once at the start of stop 30.
 
 Frames with two or three fields (wide physics, 30 % of rectangle frames: ``scene["field"]["kind"] ==
 "multiple"``) are judged by what users expect of them: every exposed field stays visible. The shutter
@@ -59,6 +61,7 @@ WIDE_DEVELOPMENT_FIRST = 7_160_000
 WIDE_DEVELOPMENT_SECOND_FIRST = 7_180_000
 WIDE_DEVELOPMENT_THIRD_FIRST = 7_190_000
 WIDE_DEVELOPMENT_FOURTH_FIRST = 7_200_000
+WIDE_DEVELOPMENT_FIFTH_FIRST = 7_210_000
 # Targets of issue 13 on the held-out set.
 IOU_MIN = 0.98
 IOU_MEDIAN = 0.995
@@ -122,6 +125,11 @@ def wide_development_third(n: int = 270) -> list[FrameSpec]:
 def wide_development_fourth(n: int = 270) -> list[FrameSpec]:
     """The fourth set of wide tuning frames, laid out like the held-out set."""
     return _cycle(WIDE_DEVELOPMENT_FOURTH_FIRST, n, "wide")
+
+
+def wide_development_fifth(n: int = 270) -> list[FrameSpec]:
+    """The fifth set of wide tuning frames, laid out like the held-out set."""
+    return _cycle(WIDE_DEVELOPMENT_FIFTH_FIRST, n, "wide")
 
 
 def iou(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
@@ -273,21 +281,21 @@ def _summary_one_field(results: list[FrameResult]) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument(
-        "set", choices=["held-out", "development", "development-second", "development-third", "development-fourth"]
-    )
+    further = {
+        "development-second": wide_development_second,
+        "development-third": wide_development_third,
+        "development-fourth": wide_development_fourth,
+        "development-fifth": wide_development_fifth,
+    }
+    ap.add_argument("set", choices=["held-out", "development", *further])
     ap.add_argument("--physics", choices=["classic", "wide"], default="classic")
     ap.add_argument("--frames", type=int, default=HELD_OUT_FRAMES)
     ap.add_argument("--json", help="write every frame's figures here")
     a = ap.parse_args(argv)
     if a.set == "held-out":
         specs = held_out(a.frames, a.physics)
-    elif a.set == "development-second":
-        specs = wide_development_second()[: a.frames]
-    elif a.set == "development-third":
-        specs = wide_development_third()[: a.frames]
-    elif a.set == "development-fourth":
-        specs = wide_development_fourth()[: a.frames]
+    elif a.set in further:
+        specs = further[a.set]()[: a.frames]
     else:
         specs = development(physics=a.physics)[: a.frames]
     t0 = time.time()

@@ -42,6 +42,18 @@ numbers), never from the detector.
   - lead markers under scatter of 1.36 times the primary, only 0.5 below their surroundings: left in
     the anatomy, they pulled the EI 5.7 % low (`foreground::MARKER_DROP_FLAT`; `EI_FRAMES`, as the
     window on that frame still clips its skin line).
+- Stop 30, on the fifth set (seeds 7,210,000…):
+  - a rectangle of thick anatomy inside a body, blades passing 13 %, scatter 1.5 times the primary:
+    the leakage over air beside the body, tried alone, got sides where the painting ended, and the
+    frame lost its shutter (IoU 0.22); a further field must now show the shutter step on the frame
+    as exposed (`collimation::several_fields`);
+  - a circle inside a body whose coarse outline held on 0.55, a side along the body's edge as well:
+    the side won (IoU 0.74); refined, the circle holds on 1.0 and is judged against the side on the
+    full-resolution edge (`collimation::CIRCLE_RETRY_MIN`);
+  - a paediatric circle with a T of two implants under scatter of 0.75 times the primary: the first
+    marker pass found the T too long, the second, at its lower threshold, took it for a flat marker,
+    and the window lost the implants (its top 19 % of the anatomy's range too low); a marker must now
+    also be solid, filling `foreground::MARKER_FILL_MIN` of its equivalent ellipse (the T: 0.39).
 - Plates whose clipped fields glow into the shadow between them (`PLATES`): a shutter around one field
   blacked out the other two; every field is now kept. Their window and EI are judged elsewhere (the
   panel clipped their anatomy).
@@ -53,6 +65,7 @@ import pytest
 
 from tests.imaging.imaging_sets import (
     FIELD_KEPT_MIN,
+    WIDE_DEVELOPMENT_FIFTH_FIRST,
     WIDE_DEVELOPMENT_FIRST,
     WIDE_DEVELOPMENT_FOURTH_FIRST,
     WIDE_DEVELOPMENT_SECOND_FIRST,
@@ -81,6 +94,9 @@ FRAMES = {
     7_200_162: "paediatric rectangle, scatter 1.05 times the primary, penumbra σ 7.3 px",
     7_200_214: "circle around a patient, scatter 1.4 times the primary, separation 0.43",
     7_200_009: "paediatric field inside a body, dense tissue under the blades as bright as a marker",
+    7_210_204: "rectangle of thick anatomy inside a body, leakage tried alone outlined where painting ended",
+    7_210_265: "circle inside a body, a side along the body's edge holding as well as the coarse circle",
+    7_210_259: "paediatric circle, a T of two implants taken for a flat marker",
 }
 EI_FRAMES = {
     7_200_115: "paediatric circle, two lead markers 0.5 below their surroundings under heavy scatter",
@@ -99,6 +115,7 @@ def spec(seed: int) -> FrameSpec:
             WIDE_DEVELOPMENT_SECOND_FIRST,
             WIDE_DEVELOPMENT_THIRD_FIRST,
             WIDE_DEVELOPMENT_FOURTH_FIRST,
+            WIDE_DEVELOPMENT_FIFTH_FIRST,
         )
         if f <= seed
     )

@@ -539,8 +539,10 @@ pub const CIRCLE_SUPPORT_ALONE: f64 = 0.45;
 /// A circle alone whose coarse outline holds on at least this share, but less than it needs, is
 /// refined and judged again on the refined outline. Inside bodies under bright blades the step
 /// shows only close to the edge: two coarse circles 25–60 px off held on 0.34–0.38, and refined, on
-/// ≥ 0.97 (wide development frames). Only when no rectangle side holds: a circle then competes with
-/// nothing but the open frame.
+/// ≥ 0.97 (wide development frames). When no rectangle side holds, the refined circle competes with
+/// nothing but the open frame; when the rectangle holds no better than the coarse circle (one side
+/// along a body's edge, 0.55 against 0.548 on a fifth-set frame whose circle, refined, held on 1.0),
+/// the two are judged on the full-resolution edge as in a tie ([`SUPPORT_TIE`]).
 pub const CIRCLE_RETRY_MIN: f64 = 0.25;
 
 /// A circle and a rectangle whose supports on the reduced image differ by less than this are
@@ -582,7 +584,7 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
             return if on_circle > on_rect { circle } else { rect };
         }
     }
-    if !rect_ok && (CIRCLE_RETRY_MIN..circle_min).contains(&circle_support) {
+    if (!rect_ok || rc.support < circle_min) && (CIRCLE_RETRY_MIN..circle_min).contains(&circle_support) {
         if let Some(c) = cc.as_ref() {
             // The coarse circle can sit a few reduced pixels off a soft edge inside a body, where
             // the step shows only right on it: judged again where the fine fit puts it.
@@ -590,7 +592,21 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
             *t_circle += t.elapsed().as_secs_f64();
             if let Geometry::Circle { cx, cy, r } = refined.geometry {
                 if let Some(s) = circle::support_at(low, cx, cy, r).filter(|s| *s >= circle_min) {
-                    return Collimation::circle(frame.width, frame.height, cx, cy, r, s);
+                    let circle = Collimation::circle(frame.width, frame.height, cx, cy, r, s);
+                    if !rect_ok {
+                        return circle;
+                    }
+                    // A rectangle that holds no better than the coarse circle (a side along a
+                    // body's edge): the refined circle against it on the full-resolution frame.
+                    if s > rc.support {
+                        let t = std::time::Instant::now();
+                        let rect = rect::refine(&rc, frame, low);
+                        let (short, long) = low.edge_reaches();
+                        let on_rect = outline::agreement(frame, &rect, short, long);
+                        let on_circle = outline::agreement(frame, &circle, short, long);
+                        *t_rect += t.elapsed().as_secs_f64();
+                        return if on_circle > on_rect { circle } else { rect };
+                    }
                 }
             }
         }
@@ -703,6 +719,16 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
         }
         Some(shadow)
     };
+    // Painting makes edges of its own: at the painted field's outline, and where a part tried
+    // alone ends. A further field's outline must show the shutter step on the frame as exposed.
+    let holds_unpainted = |c: &Collimation| -> bool {
+        let support = match &c.geometry {
+            Geometry::Rect { sides, .. } => rect::support_at(low, sides),
+            Geometry::Circle { cx, cy, r } => circle::support_at(low, *cx, *cy, *r),
+            _ => None,
+        };
+        support.is_some_and(|s| s >= SUPPORT_MIN)
+    };
     let detect_on = |log: Plane| {
         let (mut t_rect, mut t_circle) = (0.0, 0.0);
         one_field(frame, &LowRes::new(log, low.factor), &mut t_rect, &mut t_circle)
@@ -765,6 +791,9 @@ pub fn several_fields(frame: &Frame<'_>, low: &LowRes, first: Collimation) -> Ve
             let inside = d.iter().filter(|v| **v >= 0.0).count();
             let overlap = (0..w * h).filter(|&i| d[i] >= 0.0 && taken[i]).count();
             if inside == 0 || overlap as f64 > FIELD_OVERLAP_MAX * inside as f64 {
+                return None;
+            }
+            if !holds_unpainted(&next) {
                 return None;
             }
             matches!(top_of(&d, &taken), Some(top) if top >= first_top - SECOND_FIELD_LEVEL).then_some((next, d))

@@ -136,6 +136,21 @@ fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usiz
     (good, total, visible)
 }
 
+/// Share of the informative samples along full-resolution `sides` that show the shutter step on
+/// the reduced image; `None` when no side has an informative sample.
+pub(crate) fn support_at(low: &LowRes, sides: &[HalfPlane]) -> Option<f64> {
+    let f = low.factor as f64;
+    let c = (f - 1.0) / 2.0;
+    let reduced: Vec<HalfPlane> =
+        sides.iter().map(|s| HalfPlane { nx: s.nx, ny: s.ny, rho: (s.rho - (s.nx + s.ny) * c) / f }).collect();
+    let (good, total) = reduced.iter().enumerate().fold((0, 0), |(g, t), (i, sd)| {
+        let others: Vec<HalfPlane> = reduced.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o).collect();
+        let (sg, st, _) = support(low, sd, &others);
+        (g + sg, t + st)
+    });
+    (total > 0).then(|| good as f64 / total as f64)
+}
+
 /// Coarse rectangle on the reduced image.
 pub fn coarse(low: &LowRes) -> RectCoarse {
     let (w, h) = (low.log.width, low.log.height);
@@ -368,6 +383,31 @@ pub fn refine(c: &RectCoarse, frame: &Frame<'_>, low: &LowRes) -> Collimation {
 mod tests {
     use super::*;
     use crate::frame::Plane;
+
+    /// A 200² reduced image (factor 4: an 800² frame), exposed at 3 left of column 100 and in
+    /// blade shadow at 1 right of it, with faint noise. A side along that edge shows the shutter
+    /// step; one along column 50 lies in flat exposure, as where painting ended a part tried alone.
+    #[test]
+    fn full_resolution_sides_hold_only_on_a_step_of_the_frame() {
+        let (w, h, f) = (200usize, 200usize, 4usize);
+        let mut log = Plane::zeros(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let level = if x < 100 { 3.0 } else { 1.0 };
+                log.data[y * w + x] = level + 1e-5 * ((x * 7919 + y * 104_729) % 1009) as f32;
+            }
+        }
+        let low = LowRes::new(log, f);
+        // Inside lies towards −x: the normal points left. Column 99.5 reduced is 399.5 full.
+        let at = |col: f64| {
+            let (fx, _) = low.to_full(col, 0.0);
+            HalfPlane { nx: -1.0, ny: 0.0, rho: -fx }
+        };
+        let on_edge = support_at(&low, &[at(99.5)]).expect("informative samples");
+        assert!(on_edge > 0.95, "a side on the step holds on {on_edge}");
+        let flat = support_at(&low, &[at(50.0)]).expect("informative samples");
+        assert!(flat < 0.05, "a side in flat exposure holds on {flat}");
+    }
 
     /// A 300² reduced image (factor 1): blade shadow at 0, a field running off the bottom border
     /// (x 100..=199, y ≥ 200) at 2, and in it a dark part (x 125..=169, y ≥ 212) at 1, whose top
