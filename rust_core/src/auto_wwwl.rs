@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::foreground::{MARKER_ASPECT_MAX, MARKER_FILL_MIN};
+use crate::foreground::marker_shaped;
 use crate::region::HalfMask;
 
 /// Output range of the processed image (12 bits stored).
@@ -127,13 +127,6 @@ struct Cluster {
     piece_mean_min: Option<f64>,
 }
 
-/// Whether `n` pixels with sums `m = [Σx, Σy, Σx², Σy², Σxy]` are compact
-/// (`foreground::MARKER_ASPECT_MAX`) and solid (`foreground::MARKER_FILL_MIN`).
-fn looks_like_a_marker(n: f64, m: [f64; 5]) -> bool {
-    let (major, minor) = crate::morph::moment_axes(n, m);
-    major <= MARKER_ASPECT_MAX.powi(2) * minor && crate::morph::ellipse_fill(n, m) >= MARKER_FILL_MIN
-}
-
 /// The top cluster, if there is one (see [`MARKER_MASS`]).
 fn top_cluster(h: &[u64]) -> Option<Cluster> {
     let n: u64 = h.iter().sum();
@@ -225,8 +218,8 @@ const CLUSTER_BLOCK: usize = 8;
 /// Metal implants (plates, nails, wires) are as bright as lead markers but part of the patient:
 /// the window must hold them when they are more than 2 % of the anatomy. Of the top cluster, only
 /// the pieces that look like a marker are removed from the histogram `h`: of a marker's size
-/// (`foreground::MARKER_MIN_SIZE` … `MARKER_MAX_SIDE`), compact and solid ([`MARKER_ASPECT_MAX`],
-/// [`MARKER_FILL_MIN`]). An implant is larger or longer.
+/// (`foreground::MARKER_MIN_SIZE` … `MARKER_MAX_SIDE`), compact and solid
+/// ([`foreground::marker_shaped`](crate::foreground::marker_shaped)). An implant is larger or longer.
 fn drop_marker_pieces(
     h: &mut [u64],
     image: &[u16],
@@ -288,7 +281,7 @@ fn drop_marker_pieces(
         });
         if n == 0
             || cut
-            || !looks_like_a_marker(n as f64, m)
+            || !marker_shaped(n as f64, m)
             || cluster.piece_mean_min.is_some_and(|m| (sum as f64) < m * n as f64)
         {
             return;

@@ -1097,18 +1097,17 @@ fn moments(pixels: impl Iterator<Item = usize>, w: usize) -> (f64, [f64; 5]) {
     (n.max(1.0), mo)
 }
 
-/// Whether reduced pixels `pixels` (of a `w`-wide image) are compact: their equivalent ellipse is
-/// at most `MARKER_ASPECT_MAX` times as long as wide.
-fn compact(pixels: impl Iterator<Item = usize>, w: usize) -> bool {
-    let (n, mo) = moments(pixels, w);
-    let (major, minor) = crate::morph::moment_axes(n, mo);
+/// Whether `n` pixels with sums `m` (see [`moments`]) are compact: their equivalent ellipse is at
+/// most `MARKER_ASPECT_MAX` times as long as wide.
+fn compact(n: f64, m: [f64; 5]) -> bool {
+    let (major, minor) = crate::morph::moment_axes(n, m);
     major <= MARKER_ASPECT_MAX.powi(2) * minor
 }
 
-/// Whether reduced pixels `piece` fill at least `MARKER_FILL_MIN` of their equivalent ellipse.
-fn solid(piece: &[usize], w: usize) -> bool {
-    let (n, mo) = moments(piece.iter().copied(), w);
-    crate::morph::ellipse_fill(n, mo) >= MARKER_FILL_MIN
+/// Whether `n` pixels with sums `m` have a marker's shape: compact and solid
+/// (`MARKER_FILL_MIN` of their equivalent ellipse).
+pub fn marker_shaped(n: f64, m: [f64; 5]) -> bool {
+    compact(n, m) && crate::morph::ellipse_fill(n, m) >= MARKER_FILL_MIN
 }
 
 pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
@@ -1213,7 +1212,8 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
         // A marker (a block, disc or letter) is compact, and so is its darkest part when it merged
         // with tissue; a short implant in a small field is marker-sized but long.
         let core = |i: &&usize| small || below_mean[**i] >= 0.5 * dark;
-        let is_compact = compact(comp.iter().filter(core).copied(), w);
+        let (n, mo) = moments(comp.iter().filter(core).copied(), w);
+        let is_compact = compact(n, mo);
         // Markers are placed inside the field; a piece the field's edge cuts goes on behind the
         // blades: an implant (a nail, a plate) that the field ends on.
         let cut = comp.iter().any(|&i| at_edge[i]);
@@ -1250,7 +1250,8 @@ pub fn markers(low: &LowRes, fields: Fields<'_>) -> Markers {
             {
                 return;
             }
-            if !compact(comp.iter().copied(), w) || !solid(comp, w) || continues(comp, (xa, xb, ya, yb)) {
+            let (n, mo) = moments(comp.iter().copied(), w);
+            if !marker_shaped(n, mo) || continues(comp, (xa, xb, ya, yb)) {
                 return;
             }
             // The inside: pixels whose four neighbours are in the piece (its rim blocks straddle the

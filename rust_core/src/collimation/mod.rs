@@ -550,6 +550,19 @@ pub const CIRCLE_RETRY_MIN: f64 = 0.25;
 /// than the panel tied with four sides at 45° within 0.004 on the wide development frames.
 pub const SUPPORT_TIE: f64 = 0.05;
 
+/// Of a refined rectangle and a refined circle, the one the full-resolution edge agrees with more
+/// ([`outline::agreement`]); the rectangle on a tie.
+fn on_the_edge(frame: &Frame<'_>, low: &LowRes, rect: Collimation, circle: Collimation) -> Collimation {
+    let (short, long) = low.edge_reaches();
+    let (on_rect, on_circle) =
+        (outline::agreement(frame, &rect, short, long), outline::agreement(frame, &circle, short, long));
+    if on_circle > on_rect {
+        circle
+    } else {
+        rect
+    }
+}
+
 /// The hypothesis the edges support best: rect, circle, a circle the panel clipped, or none.
 fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f64) -> Collimation {
     // Independent searches, each with serial steps: side by side.
@@ -577,11 +590,9 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
             *t_rect += t.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
             let circle = circle::refine(&cc, frame, low);
-            let (short, long) = low.edge_reaches();
-            let (on_rect, on_circle) =
-                (outline::agreement(frame, &rect, short, long), outline::agreement(frame, &circle, short, long));
+            let better = on_the_edge(frame, low, rect, circle);
             *t_circle += t.elapsed().as_secs_f64();
-            return if on_circle > on_rect { circle } else { rect };
+            return better;
         }
     }
     if (!rect_ok || rc.support < circle_min) && (CIRCLE_RETRY_MIN..circle_min).contains(&circle_support) {
@@ -600,12 +611,9 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
                     // body's edge): the refined circle against it on the full-resolution frame.
                     if s > rc.support {
                         let t = std::time::Instant::now();
-                        let rect = rect::refine(&rc, frame, low);
-                        let (short, long) = low.edge_reaches();
-                        let on_rect = outline::agreement(frame, &rect, short, long);
-                        let on_circle = outline::agreement(frame, &circle, short, long);
+                        let better = on_the_edge(frame, low, rect::refine(&rc, frame, low), circle);
                         *t_rect += t.elapsed().as_secs_f64();
-                        return if on_circle > on_rect { circle } else { rect };
+                        return better;
                     }
                 }
             }
