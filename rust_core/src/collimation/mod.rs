@@ -395,6 +395,12 @@ impl LowRes {
         let c = (f - 1.0) / 2.0;
         HalfPlane { nx: hp.nx, ny: hp.ny, rho: f * hp.rho + (hp.nx + hp.ny) * c }
     }
+    /// The inverse of [`LowRes::plane_to_full`].
+    pub fn plane_to_low(&self, hp: &HalfPlane) -> HalfPlane {
+        let f = self.factor as f64;
+        let c = (f - 1.0) / 2.0;
+        HalfPlane { nx: hp.nx, ny: hp.ny, rho: (hp.rho - (hp.nx + hp.ny) * c) / f }
+    }
 
     #[inline]
     pub fn inside(&self, x: f64, y: f64) -> bool {

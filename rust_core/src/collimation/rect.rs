@@ -139,10 +139,7 @@ fn support(low: &LowRes, side: &HalfPlane, others: &[HalfPlane]) -> (usize, usiz
 /// Share of the informative samples along full-resolution `sides` that show the shutter step on
 /// the reduced image; `None` when no side has an informative sample.
 pub(crate) fn support_at(low: &LowRes, sides: &[HalfPlane]) -> Option<f64> {
-    let f = low.factor as f64;
-    let c = (f - 1.0) / 2.0;
-    let reduced: Vec<HalfPlane> =
-        sides.iter().map(|s| HalfPlane { nx: s.nx, ny: s.ny, rho: (s.rho - (s.nx + s.ny) * c) / f }).collect();
+    let reduced: Vec<HalfPlane> = sides.iter().map(|s| low.plane_to_low(s)).collect();
     let (good, total) = reduced.iter().enumerate().fold((0, 0), |(g, t), (i, sd)| {
         let others: Vec<HalfPlane> = reduced.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o).collect();
         let (sg, st, _) = support(low, sd, &others);
