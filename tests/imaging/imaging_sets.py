@@ -22,7 +22,9 @@ on the second when it was first run). Since stop 28 a third, ``WIDE_DEVELOPMENT_
 a frame of it; since stop 29 a fourth, ``WIDE_DEVELOPMENT_FOURTH_FIRST`` … ``+ 269``
 (7,200,000–7,200,269, ``wide_development_fourth``), counted once at the start of stop 29 the same way;
 since stop 30 a fifth, ``WIDE_DEVELOPMENT_FIFTH_FIRST`` … ``+ 269`` (7,210,000–7,210,269,
-``wide_development_fifth``), counted once at the start of stop 30.
+``wide_development_fifth``), counted once at the start of stop 30; since stop 31 a sixth,
+``WIDE_DEVELOPMENT_SIXTH_FIRST`` … ``+ 269`` (7,220,000–7,220,269, ``wide_development_sixth``), counted
+once at the start of stop 31.
 
 Frames with two or three fields (wide physics, 30 % of rectangle frames: ``scene["field"]["kind"] ==
 "multiple"``) are judged by what users expect of them: every exposed field stays visible. The shutter
@@ -62,6 +64,7 @@ WIDE_DEVELOPMENT_SECOND_FIRST = 7_180_000
 WIDE_DEVELOPMENT_THIRD_FIRST = 7_190_000
 WIDE_DEVELOPMENT_FOURTH_FIRST = 7_200_000
 WIDE_DEVELOPMENT_FIFTH_FIRST = 7_210_000
+WIDE_DEVELOPMENT_SIXTH_FIRST = 7_220_000
 # Targets of issue 13 on the held-out set.
 IOU_MIN = 0.98
 IOU_MEDIAN = 0.995
@@ -130,6 +133,11 @@ def wide_development_fourth(n: int = 270) -> list[FrameSpec]:
 def wide_development_fifth(n: int = 270) -> list[FrameSpec]:
     """The fifth set of wide tuning frames, laid out like the held-out set."""
     return _cycle(WIDE_DEVELOPMENT_FIFTH_FIRST, n, "wide")
+
+
+def wide_development_sixth(n: int = 270) -> list[FrameSpec]:
+    """The sixth set of wide tuning frames, laid out like the held-out set."""
+    return _cycle(WIDE_DEVELOPMENT_SIXTH_FIRST, n, "wide")
 
 
 def iou(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
@@ -286,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         "development-third": wide_development_third,
         "development-fourth": wide_development_fourth,
         "development-fifth": wide_development_fifth,
+        "development-sixth": wide_development_sixth,
     }
     ap.add_argument("set", choices=["held-out", "development", *further])
     ap.add_argument("--physics", choices=["classic", "wide"], default="classic")

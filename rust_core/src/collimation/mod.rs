@@ -551,6 +551,13 @@ pub const CIRCLE_SUPPORT_ALONE: f64 = 0.45;
 /// the two are judged on the full-resolution edge as in a tie ([`SUPPORT_TIE`]).
 pub const CIRCLE_RETRY_MIN: f64 = 0.25;
 
+/// A rectangle holding on less than this share does not rule out a circle whose coarse outline
+/// held on at least `CIRCLE_RETRY_MIN`: the circle is refined and, when it then holds better, the
+/// two are judged on the full-resolution edge. Four sides at 45° around a circle larger than the
+/// panel held on 0.64 against the coarse circle's 0.55 (sixth wide development set); refined, the
+/// circle held on 1.0.
+pub const RECT_SURE: f64 = 0.8;
+
 /// A circle and a rectangle whose supports on the reduced image differ by less than this are
 /// judged again on the full-resolution frame ([`outline::agreement`]). Corner arcs of circles larger
 /// than the panel tied with four sides at 45° within 0.004 on the wide development frames.
@@ -601,7 +608,7 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
             return better;
         }
     }
-    if (!rect_ok || rc.support < circle_min) && (CIRCLE_RETRY_MIN..circle_min).contains(&circle_support) {
+    if (!rect_ok || rc.support < RECT_SURE) && (CIRCLE_RETRY_MIN..circle_min).contains(&circle_support) {
         if let Some(c) = cc.as_ref() {
             // The coarse circle can sit a few reduced pixels off a soft edge inside a body, where
             // the step shows only right on it: judged again where the fine fit puts it.
@@ -919,6 +926,39 @@ pub const DIRECT_ABOVE_MEDIAN: f64 = 0.8;
 /// several fields 0.20–0.64).
 pub const DIRECT_PLATEAU_SHARE: f64 = 0.15;
 pub const DIRECT_PLATEAU_DEPTH: f64 = 0.1;
+/// The heel effect tilts direct exposure across a field, by up to ±15 % (0.3 in log units end to
+/// end), more than `DIRECT_PLATEAU_DEPTH`: the plateau is also measured about a plane fitted to
+/// the field's part within this of its top (a field of three on a sixth-set plate, heel 15 %:
+/// 0.147 of it about the flat top, every field blacked out but that one).
+pub const HEEL_DRIFT: f64 = 0.3;
+
+/// Share of `pts` (reduced x, y, log level) within `DIRECT_PLATEAU_DEPTH` of the top of their
+/// residuals about a plane fitted to those within `HEEL_DRIFT` of `top`; `None` when the fit is
+/// singular (a line of pixels).
+fn tilted_plateau(pts: &[(f64, f64, f64)], top: f64) -> Option<f64> {
+    // Normal equations of v = a + b·x + c·y over the bright part, about its mean for conditioning.
+    let bright: Vec<&(f64, f64, f64)> = pts.iter().filter(|p| p.2 >= top - HEEL_DRIFT).collect();
+    let n = bright.len() as f64;
+    if n < 3.0 {
+        return None;
+    }
+    let (mx, my, mv) = bright.iter().fold((0.0, 0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n, a.2 + p.2 / n));
+    let (mut sxx, mut sxy, mut syy, mut sxv, mut syv) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for p in &bright {
+        let (dx, dy, dv) = (p.0 - mx, p.1 - my, p.2 - mv);
+        (sxx, sxy, syy, sxv, syv) = (sxx + dx * dx, sxy + dx * dy, syy + dy * dy, sxv + dx * dv, syv + dy * dv);
+    }
+    let det = sxx * syy - sxy * sxy;
+    if det.abs() <= 1e-9 * (sxx * syy).max(1e-12) {
+        return None;
+    }
+    let (b, c) = ((sxv * syy - syv * sxy) / det, (syv * sxx - sxv * sxy) / det);
+    let mut res: Vec<f64> = pts.iter().map(|p| p.2 - mv - b * (p.0 - mx) - c * (p.1 - my)).collect();
+    let k = (res.len() * 99) / 100;
+    let (_, r_top, _) = res.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    let r_top = *r_top;
+    Some(res.iter().filter(|r| **r >= r_top - DIRECT_PLATEAU_DEPTH).count() as f64 / res.len() as f64)
+}
 /// Distance from a field, in `EDGE_CLEARANCE`s, beyond which its glow no longer clips the panel.
 pub const CLIPPED_FAR: f64 = 3.0;
 
@@ -971,13 +1011,13 @@ pub fn exposed_outside(c: &Collimation, low: &LowRes) -> bool {
     }
     let clear = EDGE_CLEARANCE * c.width.max(c.height) as f64;
     let (w, h) = (low.log.width, low.log.height);
-    let (mut inside, mut outside, mut band) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut inside_at, mut outside, mut band) = (Vec::new(), Vec::new(), Vec::new());
     for y in 0..h {
         for x in 0..w {
             let (fx, fy) = low.to_full(x as f64, y as f64);
             let d = c.signed_distance(fx, fy);
             if d >= clear {
-                inside.push(low.log.at(x, y));
+                inside_at.push((x as f64, y as f64, low.log.at(x, y) as f64));
             } else if d <= -2.0 * clear {
                 outside.push(low.log.at(x, y));
             } else if d <= -clear {
@@ -985,15 +1025,17 @@ pub fn exposed_outside(c: &Collimation, low: &LowRes) -> bool {
             }
         }
     }
-    if inside.len() < 64 || outside.is_empty() || band.is_empty() {
+    if inside_at.len() < 64 || outside.is_empty() || band.is_empty() {
         return false;
     }
+    let mut inside: Vec<f32> = inside_at.iter().map(|p| p.2 as f32).collect();
     inside.sort_by(|a, b| a.total_cmp(b));
     let median = inside[inside.len() / 2] as f64;
     let top = inside[(inside.len() * 99) / 100] as f64;
     if top - median < DIRECT_ABOVE_MEDIAN {
         let plateau = inside.len() - inside.partition_point(|v| (*v as f64) < top - DIRECT_PLATEAU_DEPTH);
-        if (plateau as f64) < DIRECT_PLATEAU_SHARE * inside.len() as f64 {
+        let share = plateau as f64 / inside.len() as f64;
+        if share < DIRECT_PLATEAU_SHARE && tilted_plateau(&inside_at, top).is_none_or(|s| s < DIRECT_PLATEAU_SHARE) {
             return false;
         }
     }
@@ -1024,6 +1066,31 @@ mod tests {
             HalfPlane { nx: 0.0, ny: -1.0, rho: -y1 },
         ];
         Collimation::rect(w, h, sides, 0.0, 1.0)
+    }
+
+    /// A 100 × 60 field: direct exposure tilted by the heel effect from 9.0 to 8.7 along x, a body
+    /// (an ellipse of 6.0–7.5) over 70 % of it. About its flat top too little of it lies
+    /// within `DIRECT_PLATEAU_DEPTH` to read as a plateau; about the fitted plane all of the
+    /// direct exposure does.
+    #[test]
+    fn direct_exposure_tilted_by_the_heel_is_a_plateau() {
+        let mut pts = Vec::new();
+        for y in 0..60 {
+            for x in 0..100 {
+                let (dx, dy) = ((x as f64 - 50.0) / 48.0, (y as f64 - 30.0) / 29.0);
+                let r2 = dx * dx + dy * dy;
+                let open = 9.0 - 0.3 * x as f64 / 99.0 + 1e-3 * ((x * 31 + y * 17) % 7) as f64;
+                pts.push((x as f64, y as f64, if r2 < 1.0 { 6.0 + 1.5 * r2 } else { open }));
+            }
+        }
+        let mut v: Vec<f64> = pts.iter().map(|p| p.2).collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        let top = v[(v.len() * 99) / 100];
+        let flat = v.iter().filter(|x| **x >= top - DIRECT_PLATEAU_DEPTH).count() as f64 / v.len() as f64;
+        let open = v.iter().filter(|x| **x >= 8.0).count() as f64 / v.len() as f64;
+        assert!(flat < DIRECT_PLATEAU_SHARE, "about the flat top {flat}");
+        let tilted = tilted_plateau(&pts, top).expect("a plane fits");
+        assert!(tilted >= 0.95 * open, "about the plane {tilted} of the direct exposure's {open}");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct RectCoarse {
     pub support: f64,
 }
 
+/// A candidate side and its Hough evidence.
+type Candidate = (HalfPlane, f64);
+
 /// Edge points (position, gradient) as separate `f64` columns, converted once for all the angles
 /// the search tries.
 struct EdgeColumns {
@@ -83,8 +86,24 @@ fn profiles(edges: &EdgeColumns, w: usize, h: usize, deg: f64) -> ([Vec<f64>; 2]
 }
 
 fn peak(p: &[f64], sign: f64) -> Option<(f64, f64)> {
+    peak_apart(p, sign, None)
+}
+
+/// Bins a second peak keeps from the first: the rising and falling edges of one field are as far
+/// apart at least (see `coarse`).
+const PEAK_APART: f64 = 8.0;
+
+/// The strongest peak of `p` (of sign `sign`), at least `PEAK_APART` bins from `from` if given;
+/// the peak must be a local maximum then, not the flank of the excluded one.
+fn peak_apart(p: &[f64], sign: f64, from: Option<f64>) -> Option<(f64, f64)> {
     let (mut best, mut bi) = (0.0, usize::MAX);
     for (i, v) in p.iter().enumerate() {
+        if let Some(f) = from {
+            let local = (i == 0 || sign * p[i - 1] <= sign * v) && (i + 1 == p.len() || sign * p[i + 1] <= sign * v);
+            if (i as f64 - f).abs() < PEAK_APART || !local {
+                continue;
+            }
+        }
         if sign * v > best {
             best = sign * v;
             bi = i;
@@ -174,32 +193,52 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
     let (prof, mins) = profiles(&edges, w, h, angle);
     let (s, c) = angle.to_radians().sin_cos();
     let dirs = [(c, s), (-s, c)];
-    let mut cand: Vec<(HalfPlane, f64)> = Vec::new();
+    // Each side with the next peak of its polarity: the strongest may be an edge that fails the
+    // step test (a body's, a bone's) while the blade's own edge, with less evidence along it, is
+    // the next one.
+    let mut cand: Vec<(Candidate, Option<Candidate>)> = Vec::new();
     for k in 0..2 {
         let (nx, ny) = dirs[k];
-        let lo = peak(&prof[k], 1.0);
-        let hi = peak(&prof[k], -1.0);
+        let side = |sign: f64, i: f64| {
+            if sign > 0.0 {
+                HalfPlane { nx, ny, rho: i + mins[k] }
+            } else {
+                HalfPlane { nx: -nx, ny: -ny, rho: -(i + mins[k]) }
+            }
+        };
         let mut pair = Vec::new();
-        if let Some((i, v)) = lo {
-            pair.push((HalfPlane { nx, ny, rho: i + mins[k] }, v, i));
-        }
-        if let Some((i, v)) = hi {
-            pair.push((HalfPlane { nx: -nx, ny: -ny, rho: -(i + mins[k]) }, v, i));
+        for sign in [1.0, -1.0] {
+            if let Some((i, v)) = peak(&prof[k], sign) {
+                let next = peak_apart(&prof[k], sign, Some(i));
+                pair.push((side(sign, i), v, i, next.map(|(j, u)| (side(sign, j), u, j))));
+            }
         }
         // The rising edge must come before the falling one; otherwise keep the stronger alone.
-        if pair.len() == 2 && pair[1].2 - pair[0].2 < 8.0 {
+        if pair.len() == 2 && pair[1].2 - pair[0].2 < PEAK_APART {
             let keep = if pair[0].1 >= pair[1].1 { 0 } else { 1 };
             let p = pair.swap_remove(keep);
             pair = vec![p];
         }
-        cand.extend(pair.into_iter().map(|(hp, v, _)| (hp, v)));
+        // A next peak must keep that order with the other side's first.
+        let bins: Vec<f64> = pair.iter().map(|p| p.2).collect();
+        for (n, (hp, v, _, next)) in pair.into_iter().enumerate() {
+            let rising = hp.nx * nx + hp.ny * ny > 0.0;
+            let in_order = |j: f64| {
+                bins.iter().enumerate().all(|(m, b)| m == n || if rising { b - j } else { j - b } >= PEAK_APART)
+            };
+            cand.push(((hp, v), next.filter(|x| in_order(x.2)).map(|(h, u, _)| (h, u))));
+        }
     }
     // A side must carry a fair share of the strongest side's edge evidence; weak peaks are
     // anatomy or noise and would only cut the real sides short during the support check.
-    let strongest = cand.iter().map(|c| c.1).fold(0.0, f64::max);
+    let strongest = cand.iter().map(|c| c.0 .1).fold(0.0, f64::max);
 
-    let mut sides: Vec<HalfPlane> =
-        cand.into_iter().filter(|c| c.1 >= MIN_EVIDENCE && c.1 >= 0.2 * strongest).map(|c| c.0).collect();
+    let enough = |v: f64| v >= MIN_EVIDENCE && v >= 0.2 * strongest;
+    let (mut sides, mut next): (Vec<HalfPlane>, Vec<Option<HalfPlane>>) = cand
+        .into_iter()
+        .filter(|c| enough(c.0 .1))
+        .map(|((side, _), next)| (side, next.filter(|n| enough(n.1)).map(|n| n.0)))
+        .unzip();
     let mut stats: Vec<(usize, usize, usize)> = Vec::new();
     // Drop the least supported side one at a time: removing a side lengthens its neighbours.
     while !sides.is_empty() {
@@ -235,7 +274,12 @@ pub fn coarse(low: &LowRes) -> RectCoarse {
         if wr >= SUPPORT_MIN {
             break;
         }
-        sides.remove(worst);
+        if let Some(n) = next[worst].take() {
+            sides[worst] = n;
+        } else {
+            sides.remove(worst);
+            next.remove(worst);
+        }
         stats.clear();
     }
     let (g, t, v) = stats.iter().fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
@@ -431,6 +475,48 @@ mod tests {
         // frame's border is the fourth. (The coarse stage may tilt them by a fraction of a degree.)
         let truth = [((99.5, 250.0), (1.0, 0.0)), ((199.5, 250.0), (-1.0, 0.0)), ((150.0, 199.5), (0.0, 1.0))];
         assert_eq!(c.sides.len(), 3, "sides {:?}", c.sides);
+        for ((px, py), (nx, ny)) in truth {
+            assert!(
+                c.sides.iter().any(|s| s.nx * nx + s.ny * ny > 0.99 && s.distance(px, py).abs() <= 2.0),
+                "no side through ({px}, {py}): {:?}",
+                c.sides
+            );
+        }
+    }
+
+    /// A 300² reduced image (factor 1): blade shadow at 1, a field (x 50..=249, y 50..=249) at 2,
+    /// the right blade passing more (1.58 past x 249, a step of 0.42). In the field, a dense part
+    /// at −1 fills x 200..=229 for y 50..=139: its edge at x 200 falls more steeply than the right
+    /// side, over less than half the field's height. It is the strongest falling edge across x, so
+    /// the coarse stage tries it first; it fails the step test, and the right blade's edge, the
+    /// next peak, takes its place.
+    #[test]
+    fn a_side_failing_its_step_gives_way_to_the_next_edge_out() {
+        let (w, h) = (300, 300);
+        let mut log = Plane::zeros(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let in_field = (50..250).contains(&x) && (50..250).contains(&y);
+                let level = if in_field && (200..230).contains(&x) && y < 140 {
+                    -1.0
+                } else if in_field {
+                    2.0
+                } else if x >= 250 && (50..250).contains(&y) {
+                    1.58
+                } else {
+                    1.0
+                };
+                log.data[y * w + x] = level + 1e-5 * ((x * 7919 + y * 104_729) % 1009) as f32;
+            }
+        }
+        let c = coarse(&LowRes::new(log, 1));
+        let truth = [
+            ((49.5, 150.0), (1.0, 0.0)),
+            ((249.5, 150.0), (-1.0, 0.0)),
+            ((150.0, 49.5), (0.0, 1.0)),
+            ((150.0, 249.5), (0.0, -1.0)),
+        ];
+        assert_eq!(c.sides.len(), 4, "sides {:?}", c.sides);
         for ((px, py), (nx, ny)) in truth {
             assert!(
                 c.sides.iter().any(|s| s.nx * nx + s.ny * ny > 0.99 && s.distance(px, py).abs() <= 2.0),
