@@ -425,20 +425,40 @@ mod tests {
     use super::*;
     use crate::frame::Plane;
 
+    /// A `w`×`h` reduced image at `level(x, y)`, with faint noise so that no level reads as a clipped
+    /// plateau.
+    fn noisy(w: usize, h: usize, level: impl Fn(usize, usize) -> f32) -> Plane {
+        let mut log = Plane::zeros(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                log.data[y * w + x] = level(x, y) + 1e-5 * ((x * 7919 + y * 104_729) % 1009) as f32;
+            }
+        }
+        log
+    }
+
+    /// A point of a true side and the side's inward normal.
+    type SideThrough = ((f64, f64), (f64, f64));
+
+    /// Each of `truth` has a side of `c` through it (within 2 px; the coarse stage may tilt sides by a
+    /// fraction of a degree).
+    fn assert_sides_through(c: &RectCoarse, truth: &[SideThrough]) {
+        assert_eq!(c.sides.len(), truth.len(), "sides {:?}", c.sides);
+        for &((px, py), (nx, ny)) in truth {
+            assert!(
+                c.sides.iter().any(|s| s.nx * nx + s.ny * ny > 0.99 && s.distance(px, py).abs() <= 2.0),
+                "no side through ({px}, {py}): {:?}",
+                c.sides
+            );
+        }
+    }
+
     /// A 200² reduced image (factor 4: an 800² frame), exposed at 3 left of column 100 and in
     /// blade shadow at 1 right of it, with faint noise. A side along that edge shows the shutter
     /// step; one along column 50 lies in flat exposure, as where painting ended a part tried alone.
     #[test]
     fn full_resolution_sides_hold_only_on_a_step_of_the_frame() {
-        let (w, h, f) = (200usize, 200usize, 4usize);
-        let mut log = Plane::zeros(w, h);
-        for y in 0..h {
-            for x in 0..w {
-                let level = if x < 100 { 3.0 } else { 1.0 };
-                log.data[y * w + x] = level + 1e-5 * ((x * 7919 + y * 104_729) % 1009) as f32;
-            }
-        }
-        let low = LowRes::new(log, f);
+        let low = LowRes::new(noisy(200, 200, |x, _| if x < 100 { 3.0 } else { 1.0 }), 4);
         // Inside lies towards −x: the normal points left. Column 99.5 reduced is 399.5 full.
         let at = |col: f64| {
             let (fx, _) = low.to_full(col, 0.0);
@@ -456,32 +476,22 @@ mod tests {
     /// from reading as a clipped plateau.
     #[test]
     fn a_side_proven_wrong_goes_before_sides_too_short_to_prove() {
-        let (w, h) = (300, 300);
-        let mut log = Plane::zeros(w, h);
-        for y in 0..h {
-            for x in 0..w {
-                let level = if (125..170).contains(&x) && y >= 212 {
-                    1.0
-                } else if (100..200).contains(&x) && y >= 200 {
-                    2.0
-                } else {
-                    0.0
-                };
-                log.data[y * w + x] = level + 1e-5 * ((x * 7919 + y * 104_729) % 1009) as f32;
+        let log = noisy(300, 300, |x, y| {
+            if (125..170).contains(&x) && y >= 212 {
+                1.0
+            } else if (100..200).contains(&x) && y >= 200 {
+                2.0
+            } else {
+                0.0
             }
-        }
+        });
         let c = coarse(&LowRes::new(log, 1));
         // Left, right and top, each through a point of the true side with its inward normal; the
-        // frame's border is the fourth. (The coarse stage may tilt them by a fraction of a degree.)
-        let truth = [((99.5, 250.0), (1.0, 0.0)), ((199.5, 250.0), (-1.0, 0.0)), ((150.0, 199.5), (0.0, 1.0))];
-        assert_eq!(c.sides.len(), 3, "sides {:?}", c.sides);
-        for ((px, py), (nx, ny)) in truth {
-            assert!(
-                c.sides.iter().any(|s| s.nx * nx + s.ny * ny > 0.99 && s.distance(px, py).abs() <= 2.0),
-                "no side through ({px}, {py}): {:?}",
-                c.sides
-            );
-        }
+        // frame's border is the fourth.
+        assert_sides_through(
+            &c,
+            &[((99.5, 250.0), (1.0, 0.0)), ((199.5, 250.0), (-1.0, 0.0)), ((150.0, 199.5), (0.0, 1.0))],
+        );
     }
 
     /// A 300² reduced image (factor 1): blade shadow at 1, a field (x 50..=249, y 50..=249) at 2,
@@ -492,37 +502,27 @@ mod tests {
     /// next peak, takes its place.
     #[test]
     fn a_side_failing_its_step_gives_way_to_the_next_edge_out() {
-        let (w, h) = (300, 300);
-        let mut log = Plane::zeros(w, h);
-        for y in 0..h {
-            for x in 0..w {
-                let in_field = (50..250).contains(&x) && (50..250).contains(&y);
-                let level = if in_field && (200..230).contains(&x) && y < 140 {
-                    -1.0
-                } else if in_field {
-                    2.0
-                } else if x >= 250 && (50..250).contains(&y) {
-                    1.58
-                } else {
-                    1.0
-                };
-                log.data[y * w + x] = level + 1e-5 * ((x * 7919 + y * 104_729) % 1009) as f32;
+        let log = noisy(300, 300, |x, y| {
+            let in_field = (50..250).contains(&x) && (50..250).contains(&y);
+            if in_field && (200..230).contains(&x) && y < 140 {
+                -1.0
+            } else if in_field {
+                2.0
+            } else if x >= 250 && (50..250).contains(&y) {
+                1.58
+            } else {
+                1.0
             }
-        }
+        });
         let c = coarse(&LowRes::new(log, 1));
-        let truth = [
-            ((49.5, 150.0), (1.0, 0.0)),
-            ((249.5, 150.0), (-1.0, 0.0)),
-            ((150.0, 49.5), (0.0, 1.0)),
-            ((150.0, 249.5), (0.0, -1.0)),
-        ];
-        assert_eq!(c.sides.len(), 4, "sides {:?}", c.sides);
-        for ((px, py), (nx, ny)) in truth {
-            assert!(
-                c.sides.iter().any(|s| s.nx * nx + s.ny * ny > 0.99 && s.distance(px, py).abs() <= 2.0),
-                "no side through ({px}, {py}): {:?}",
-                c.sides
-            );
-        }
+        assert_sides_through(
+            &c,
+            &[
+                ((49.5, 150.0), (1.0, 0.0)),
+                ((249.5, 150.0), (-1.0, 0.0)),
+                ((150.0, 49.5), (0.0, 1.0)),
+                ((150.0, 249.5), (0.0, -1.0)),
+            ],
+        );
     }
 }
