@@ -620,8 +620,9 @@ fn one_field(frame: &Frame<'_>, low: &LowRes, t_rect: &mut f64, t_circle: &mut f
                     if !rect_ok {
                         return circle;
                     }
-                    // A rectangle that holds no better than the coarse circle (a side along a
-                    // body's edge): the refined circle against it on the full-resolution frame.
+                    // A rectangle that holds worse than the refined circle (a side along a body's
+                    // edge, sides at 45° around a circle larger than the panel): the two on the
+                    // full-resolution frame.
                     if s > rc.support {
                         let t = std::time::Instant::now();
                         let better = on_the_edge(frame, low, rect::refine(&rc, frame, low), circle);
@@ -959,6 +960,7 @@ fn tilted_plateau(pts: &[(f64, f64, f64)], top: f64) -> Option<f64> {
     let r_top = *r_top;
     Some(res.iter().filter(|r| **r >= r_top - DIRECT_PLATEAU_DEPTH).count() as f64 / res.len() as f64)
 }
+
 /// Distance from a field, in `EDGE_CLEARANCE`s, beyond which its glow no longer clips the panel.
 pub const CLIPPED_FAR: f64 = 3.0;
 
