@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
     # lock, so it stays taken until the last of supervisor and worker has exited.
     lock = DataDirLock(settings.data_path)
     try:
-        lock.acquire()
+        lock.acquire(orphan_wait_s=settings.runtime.shutdown_timeout_s + 3.0)  # an orphan's bound, and a margin
     except DataDirBusy as exc:
         print(f"dros serve: {exc}", file=sys.stderr)
         return 2

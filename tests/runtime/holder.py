@@ -1,7 +1,8 @@
 """Helper process for the lifecycle tests.
 
-`holder.py lock <data_dir> <supervisor_pid> <seconds>`: take the data-directory lock as an orphaned
-worker would hold it (recording a supervisor pid), hold it for <seconds>, exit.
+`holder.py lock <data_dir> <supervisor_pid> <seconds> [<worker_pid>]`: take the data-directory lock
+as an orphaned worker would hold it (recording a supervisor pid, and itself as the worker unless
+another pid is given), hold it for <seconds>, exit.
 `holder.py child <pidfile> <watchdog_only>`: fork a grandchild that dies with this process
 (dros.runtime.parent_watch), write the grandchild's pid to <pidfile>, then sleep.
 """
@@ -15,12 +16,12 @@ import time
 from pathlib import Path
 
 
-def hold_lock(data_dir: Path, supervisor: int, seconds: float) -> None:
+def hold_lock(data_dir: Path, supervisor: int, seconds: float, worker: int | None = None) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(data_dir / "dros.lock", os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX)
     os.ftruncate(fd, 0)
-    os.pwrite(fd, f"supervisor {supervisor}\nworker {os.getpid()}\n".encode(), 0)
+    os.pwrite(fd, f"supervisor {supervisor}\nworker {worker or os.getpid()}\n".encode(), 0)
     print("locked", flush=True)
     time.sleep(seconds)
 
@@ -42,6 +43,8 @@ def child(pidfile: Path, watchdog_only: bool) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "lock":
-        hold_lock(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+        hold_lock(
+            Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else None
+        )
     else:
         child(Path(sys.argv[2]), sys.argv[3] == "1")

@@ -6,16 +6,25 @@ the lock is released only when the last of the two has exited. An orphaned worke
 the directory locked (it still has DuckDB open) until it is gone — and it goes at once, because the
 worker dies with its parent (`dros.runtime.parent_watch`). The file names the holders
 (`supervisor <pid>`, `worker <pid>` lines) so a refused second instance can say who has it.
+
+A worker whose graceful stop hangs where no Python code runs (a CI run caught granian's worker in a
+deadlock on the GIL after its supervisor was killed: its own hard stop, a Python thread, never ran)
+would hold the directory for ever. So the next start, once the orphan has had its shutdown bound,
+ends it with SIGKILL — only the recorded worker of a dead supervisor, and only while it still has the
+lock file open — and the kernel drops the lock with it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import time
 from pathlib import Path
 
 LOCK_FILE = "dros.lock"
+# After ending a hung orphan, how long the kernel may take to drop its lock (the process must exit).
+ORPHAN_KILL_WAIT_S = 5.0
 
 
 class DataDirBusy(Exception):
@@ -56,6 +65,22 @@ def process_alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
+def holds_open(pid: int, path: Path) -> bool:
+    """True when process `pid` has `path` open (one of its /proc/<pid>/fd links points at it)."""
+    target = os.path.realpath(path)
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 class DataDirLock:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -72,10 +97,11 @@ class DataDirLock:
         When the recorded supervisor is dead, the holder is its worker on the way down (it got the
         parent-death signal and closes the database within its shutdown bound): wait up to
         `orphan_wait_s` for it, so `kill -9` of a supervisor followed by a new start needs no manual
-        step."""
+        step. A recorded worker still holding the lock file after that is hung: it is ended."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline: float | None = None
+        ended = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -89,6 +115,14 @@ class DataDirLock:
                 now = time.monotonic()
                 deadline = deadline if deadline is not None else now + orphan_wait_s
                 if now >= deadline:
+                    worker = holders.get("worker")
+                    if not ended and worker is not None and process_alive(worker) and holds_open(worker, self.path):
+                        try:
+                            os.kill(worker, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass  # it went by itself meanwhile
+                        ended, deadline = True, now + ORPHAN_KILL_WAIT_S
+                        continue
                     os.close(fd)
                     alive = {role: pid for role, pid in holders.items() if process_alive(pid)}
                     raise DataDirBusy(self.data_dir, alive or holders) from None
