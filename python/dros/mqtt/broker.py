@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO
 
 from dros.mqtt.publisher import broker_address
+from dros.runtime.procfs import open_targets
 from dros.settings import Settings
 
 log = logging.getLogger("dros.mqtt.broker")
@@ -205,17 +206,7 @@ def _listens(pid: int, port: int) -> bool:
                 inodes.add(fields[9])
     if not inodes:
         return False
-    fd_dir = f"/proc/{pid}/fd"
-    try:
-        fds = os.listdir(fd_dir)
-    except OSError:
-        return False
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            link = os.readlink(f"{fd_dir}/{fd}")
-            if link.startswith("socket:[") and link[8:-1] in inodes:
-                return True
-    return False
+    return any(link.startswith("socket:[") and link[8:-1] in inodes for link in open_targets(pid))
 
 
 def start_embedded_broker(settings: Settings) -> EmbeddedBroker | None:

@@ -22,6 +22,8 @@ import signal
 import time
 from pathlib import Path
 
+from dros.runtime.procfs import open_targets
+
 LOCK_FILE = "dros.lock"
 # After ending a hung orphan, how long the kernel may take to drop its lock (the process must exit).
 ORPHAN_KILL_WAIT_S = 5.0
@@ -66,19 +68,8 @@ def process_alive(pid: int) -> bool:
 
 
 def holds_open(pid: int, path: Path) -> bool:
-    """True when process `pid` has `path` open (one of its /proc/<pid>/fd links points at it)."""
-    target = os.path.realpath(path)
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                return True
-        except OSError:
-            continue
-    return False
+    """True when process `pid` has `path` open."""
+    return os.path.realpath(path) in open_targets(pid)
 
 
 class DataDirLock:
