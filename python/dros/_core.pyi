@@ -135,5 +135,9 @@ def phantom(
 def imaging_pool_thread_ids() -> list[int]:
     """OS thread ids of rayon's global pool (started if it was not), each named `dros-imaging`."""
 
+def kill_when_parent_gone(parent_pid: int, grace_s: float, poll_s: float) -> None:
+    """Start a native thread that SIGKILLs this process `grace_s` after its parent stops being
+    `parent_pid`; ValueError for a grace or poll that is not a positive number of seconds."""
+
 def _force_panic() -> None:
     """Panics inside the detached section; raises CorePanicError (boundary test)."""

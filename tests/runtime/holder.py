@@ -3,14 +3,18 @@
 `holder.py lock <data_dir> <supervisor_pid> <seconds> [<worker_pid>]`: take the data-directory lock
 as an orphaned worker would hold it (recording a supervisor pid, and itself as the worker unless
 another pid is given), hold it for <seconds>, exit.
-`holder.py child <pidfile> <watchdog_only>`: fork a grandchild that dies with this process
-(dros.runtime.parent_watch), write the grandchild's pid to <pidfile>, then sleep.
+`holder.py child <pidfile> <mode>`: fork a grandchild that dies with this process
+(dros.runtime.parent_watch), write the grandchild's pid to <pidfile>, then sleep. Modes:
+`signal` (everything on), `watchdog` (no parent-death signal), `hung` (SIGTERM ignored and the GIL
+held for a minute, as by a worker deadlocked in its shutdown: only a native hard stop can end it).
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -26,15 +30,19 @@ def hold_lock(data_dir: Path, supervisor: int, seconds: float, worker: int | Non
     time.sleep(seconds)
 
 
-def child(pidfile: Path, watchdog_only: bool) -> None:
+def child(pidfile: Path, mode: str) -> None:
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         from dros.runtime import parent_watch
 
-        if watchdog_only:
+        if mode == "watchdog":
             parent_watch.set_parent_death_signal = lambda sig=0: False  # type: ignore[assignment]
         parent_watch.die_with_parent(parent, grace_s=2, poll_s=0.05)
+        if mode == "hung":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            pidfile.write_text(str(os.getpid()))
+            ctypes.PyDLL(None).sleep(60)  # libc sleep() called with the GIL held
         pidfile.write_text(str(os.getpid()))
         while True:
             time.sleep(0.1)
@@ -47,4 +55,4 @@ if __name__ == "__main__":
             Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else None
         )
     else:
-        child(Path(sys.argv[2]), sys.argv[3] == "1")
+        child(Path(sys.argv[2]), sys.argv[3])

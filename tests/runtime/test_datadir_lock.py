@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -100,12 +101,18 @@ def test_a_holder_that_is_not_the_recorded_worker_is_named_not_ended(
     assert holder.poll() is None, "a holder not recorded as the worker was ended"
 
 
-@pytest.mark.parametrize("watchdog_only", [False, True], ids=["parent-death-signal", "watchdog"])
+@pytest.mark.parametrize(
+    ("mode", "within_s"),
+    [("signal", 5.0), ("watchdog", 5.0), ("hung", 8.0)],
+    ids=["parent-death-signal", "watchdog", "gil-held-native-hard-stop"],
+)
 def test_the_worker_dies_with_its_parent(
-    tmp_path: Path, procs: list[subprocess.Popen[str]], watchdog_only: bool
+    tmp_path: Path, procs: list[subprocess.Popen[str]], mode: str, within_s: float
 ) -> None:
+    """`hung`: SIGTERM ignored and the GIL held, so neither the graceful stop nor the Python
+    watchdog's alarm can act; the native thread ends it (grace 2 s + 1 s margin)."""
     pidfile = tmp_path / "grandchild.pid"
-    parent = _spawn("child", str(pidfile), "1" if watchdog_only else "0")
+    parent = _spawn("child", str(pidfile), mode)
     procs.append(parent)
     deadline = time.monotonic() + 20
     while not pidfile.exists() or not pidfile.read_text():
@@ -114,10 +121,14 @@ def test_the_worker_dies_with_its_parent(
     grandchild = int(pidfile.read_text())
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 5
-    while Path(f"/proc/{grandchild}").exists() and _state(grandchild) not in ("Z", "X"):
-        assert time.monotonic() < deadline, f"pid {grandchild} outlived its parent"
-        time.sleep(0.05)
+    deadline = time.monotonic() + within_s
+    try:
+        while Path(f"/proc/{grandchild}").exists() and _state(grandchild) not in ("Z", "X"):
+            assert time.monotonic() < deadline, f"pid {grandchild} outlived its parent"
+            time.sleep(0.05)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(grandchild, signal.SIGKILL)  # a failed run leaves nothing behind
 
 
 def _state(pid: int) -> str:
@@ -125,3 +136,11 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
     except OSError:
         return "X"
+
+
+@pytest.mark.parametrize(("grace_s", "poll_s"), [(0.0, 0.1), (-1.0, 0.1), (float("nan"), 0.1), (1.0, 0.0)])
+def test_the_native_hard_stop_refuses_a_wait_that_is_not_a_positive_time(grace_s: float, poll_s: float) -> None:
+    from dros import _core
+
+    with pytest.raises(ValueError, match="must be a positive number of seconds"):
+        _core.kill_when_parent_gone(os.getppid(), grace_s, poll_s)

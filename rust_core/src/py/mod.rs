@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod array;
 mod dicom;
 mod errors;
+mod hard_stop;
 mod imaging;
 mod phantom;
 mod pool;
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     imaging::init_pymodule(m)?;
     phantom::init_pymodule(m)?;
     pool::init_pymodule(m)?;
+    hard_stop::init_pymodule(m)?;
     Ok(())
 }
 
