@@ -125,6 +125,8 @@ struct Cluster {
     /// tail runs on above `from`, thinning out, so a piece's mean must be at least this: halfway
     /// from the valley to the mode, where a marker is a plateau.
     piece_mean_min: Option<f64>,
+    /// The level of the markers found spatially, if any (see [`MARKER_LEVEL_REACH`]).
+    lead_level: Option<f64>,
 }
 
 /// The top cluster, if there is one (see [`MARKER_MASS`]).
@@ -176,7 +178,7 @@ fn top_cluster(h: &[u64]) -> Option<Cluster> {
                 match judge(gap_top) {
                     // A few hot pixels at the top are not the cluster: look further down.
                     Some(false) => (seen_cluster, run, peak, low) = (false, 0, 0.0, f64::INFINITY),
-                    Some(true) => return Some(Cluster { from: gap_top, piece_mean_min: None }),
+                    Some(true) => return Some(Cluster { from: gap_top, piece_mean_min: None, lead_level: None }),
                     None => return None,
                 }
                 continue;
@@ -200,7 +202,11 @@ fn top_cluster(h: &[u64]) -> Option<Cluster> {
             match judge(low_at) {
                 Some(false) => (peak, peak_at, low) = (d, i, f64::INFINITY),
                 Some(true) => {
-                    return Some(Cluster { from: low_at, piece_mean_min: Some(0.5 * (low_at + peak_at) as f64) })
+                    return Some(Cluster {
+                        from: low_at,
+                        piece_mean_min: Some(0.5 * (low_at + peak_at) as f64),
+                        lead_level: None,
+                    })
                 }
                 None => return None,
             }
@@ -283,6 +289,13 @@ fn drop_marker_pieces(
             || cut
             || !marker_shaped(n as f64, m)
             || cluster.piece_mean_min.is_some_and(|m| (sum as f64) < m * n as f64)
+            || cluster.lead_level.is_some_and(|lead| {
+                let mut values = Vec::with_capacity(n as usize);
+                each_above(&mut |_, _, v| values.push(v));
+                let half = values.len() / 2;
+                let median = *values.select_nth_unstable(half).1 as f64;
+                median < lead - MARKER_LEVEL_REACH * (lead - cluster.from as f64).max(0.0)
+            })
         {
             return;
         }
@@ -290,11 +303,43 @@ fn drop_marker_pieces(
     });
 }
 
+/// The display level of the lead markers the spatial detection found ([`foreground::markers`](crate::foreground::markers)):
+/// the median of `image` over the reduced blocks of `markers` (mask, reduced width, factor) with
+/// the mask's growth by one block taken off. `None` when it found none.
+pub fn marker_level(image: &[u16], width: usize, (mask, mw, mf): (&[bool], usize, usize)) -> Option<f64> {
+    let (width, mw, mf) = (width.max(1), mw.max(1), mf.max(1));
+    let (height, mh) = (image.len() / width, mask.len() / mw);
+    let mut h = vec![0u64; OUTPUT_MAX as usize + 1];
+    for by in 1..mh.saturating_sub(1) {
+        for bx in 1..mw.saturating_sub(1) {
+            if !(by - 1..=by + 1).all(|y| mask[y * mw + bx - 1..=y * mw + bx + 1].iter().all(|m| *m)) {
+                continue;
+            }
+            for y in by * mf..((by + 1) * mf).min(height) {
+                for x in bx * mf..((bx + 1) * mf).min(width) {
+                    h[image[y * width + x].min(OUTPUT_MAX) as usize] += 1;
+                }
+            }
+        }
+    }
+    quantile(&h, 0.5)
+}
+
+/// A piece of the top cluster is lead only when its median reaches within this share of the
+/// cluster's depth (from its lower edge to the found markers' level) of the markers the spatial
+/// detection found: all markers of a frame are the same lead. Bone where two bones cross is as
+/// compact and as bright as the top cluster, but darker than the lead (development frames: the
+/// crossing's median 0.40 and 0.65 of that depth below the markers' level, and the window clipped
+/// the anatomy's 98th percentile).
+pub const MARKER_LEVEL_REACH: f64 = 0.25;
+
 /// `(center, width)` per DICOM PS3.3 C.11.2.1.2 (linear function): the window `[c − w/2, c + w/2]`
-/// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095).
-pub fn window(image: &[u16], anatomy: &HalfMask, width: usize) -> (f64, f64) {
+/// covers `[p2 − m, p98 + m]`, `m = WINDOW_MARGIN·(p98 − p2)` (within 0‥4095). `marker_level`:
+/// see [`marker_level`].
+pub fn window(image: &[u16], anatomy: &HalfMask, width: usize, marker_level: Option<f64>) -> (f64, f64) {
     let (mut h, block_max) = histogram(image, anatomy, width);
-    if let Some(cluster) = top_cluster(&h) {
+    if let Some(mut cluster) = top_cluster(&h) {
+        cluster.lead_level = marker_level;
         drop_marker_pieces(&mut h, image, anatomy, &block_max, width, &cluster);
     }
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
@@ -372,7 +417,7 @@ mod tests {
     }
 
     fn window_top(img: &[u16]) -> f64 {
-        let (c, w) = window(img, &anatomy(), W);
+        let (c, w) = window(img, &anatomy(), W, None);
         c - 0.5 + 0.5 * (w - 1.0)
     }
 
@@ -416,6 +461,36 @@ mod tests {
         assert!(all_p98 >= 3150.0, "the block is more than 2 % of the anatomy");
         assert!(window_top(&img) >= all_p98);
     }
+    #[test]
+    fn a_bright_piece_darker_than_the_markers_found_stays_in_the_window() {
+        // `marker`'s block at 3150–3450 (bone where two bones cross), with lead markers found
+        // elsewhere at 4095: not lead. At the found markers' own level, it would be one.
+        let mut img = tissue(0.03);
+        paint(&mut img, marker);
+        let all_p98 = p98(&img, |_, _| true);
+        assert!(all_p98 >= 3150.0, "the block is more than 2 % of the anatomy");
+        let top = |lead: f64| {
+            let (c, w) = window(&img, &anatomy(), W, Some(lead));
+            c - 0.5 + 0.5 * (w - 1.0)
+        };
+        assert!(top(4095.0) >= all_p98, "window top {}", top(4095.0));
+        assert!(top(3300.0) < 3150.0, "window top {}", top(3300.0));
+    }
+
+    #[test]
+    fn the_marker_level_is_read_inside_the_grown_mask() {
+        // A 64² frame on 8 × 8 reduced blocks of 8 px: the marker on blocks 2–4, grown to 1–5;
+        // the grown ring at the tissue's 1000, the marker 3000.
+        let (mw, mf) = (8usize, 8usize);
+        let mask: Vec<bool> =
+            (0..mw * mw).map(|i| (1..=5).contains(&(i % mw)) && (1..=5).contains(&(i / mw))).collect();
+        let img: Vec<u16> = (0..64 * 64)
+            .map(|i| if (16..40).contains(&(i % 64)) && (16..40).contains(&(i / 64)) { 3000 } else { 1000 })
+            .collect();
+        assert_eq!(marker_level(&img, 64, (&mask, mw, mf)), Some(3000.0));
+        assert_eq!(marker_level(&img, 64, (&[false; 64], mw, mf)), None);
+    }
+
     #[test]
     fn hot_pixels_at_the_top_do_not_hide_a_marker_below_them() {
         let mut img = tissue(0.0);

@@ -158,7 +158,8 @@ pub fn run(input: &Frame<'_>, params: &Params) -> CoreResult<Processed> {
     timings.push(("apply", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
-    let (wc, ww) = auto_wwwl::window(&image, &anatomy, w);
+    let lead = auto_wwwl::marker_level(&image, w, (&marks.mask, lw, lf));
+    let (wc, ww) = auto_wwwl::window(&image, &anatomy, w, lead);
     timings.push(("auto_wwwl", t.elapsed().as_secs_f64()));
     timings.push(("exposure_index", t_ei));
     drop(anatomy);

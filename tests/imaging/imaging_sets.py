@@ -24,7 +24,8 @@ a frame of it; since stop 29 a fourth, ``WIDE_DEVELOPMENT_FOURTH_FIRST`` … ``+
 since stop 30 a fifth, ``WIDE_DEVELOPMENT_FIFTH_FIRST`` … ``+ 269`` (7,210,000–7,210,269,
 ``wide_development_fifth``), counted once at the start of stop 30; since stop 31 a sixth,
 ``WIDE_DEVELOPMENT_SIXTH_FIRST`` … ``+ 269`` (7,220,000–7,220,269, ``wide_development_sixth``), counted
-once at the start of stop 31.
+once at the start of stop 31; since stop 32 a seventh, ``WIDE_DEVELOPMENT_SEVENTH_FIRST`` … ``+ 269``
+(7,230,000–7,230,269, ``wide_development_seventh``), counted once at the start of stop 32.
 
 Frames with two or three fields (wide physics, 30 % of rectangle frames: ``scene["field"]["kind"] ==
 "multiple"``) are judged by what users expect of them: every exposed field stays visible. The shutter
@@ -65,6 +66,7 @@ WIDE_DEVELOPMENT_THIRD_FIRST = 7_190_000
 WIDE_DEVELOPMENT_FOURTH_FIRST = 7_200_000
 WIDE_DEVELOPMENT_FIFTH_FIRST = 7_210_000
 WIDE_DEVELOPMENT_SIXTH_FIRST = 7_220_000
+WIDE_DEVELOPMENT_SEVENTH_FIRST = 7_230_000
 # Targets of issue 13 on the held-out set.
 IOU_MIN = 0.98
 IOU_MEDIAN = 0.995
@@ -138,6 +140,11 @@ def wide_development_fifth(n: int = 270) -> list[FrameSpec]:
 def wide_development_sixth(n: int = 270) -> list[FrameSpec]:
     """The sixth set of wide tuning frames, laid out like the held-out set."""
     return _cycle(WIDE_DEVELOPMENT_SIXTH_FIRST, n, "wide")
+
+
+def wide_development_seventh(n: int = 270) -> list[FrameSpec]:
+    """The seventh set of wide tuning frames, laid out like the held-out set."""
+    return _cycle(WIDE_DEVELOPMENT_SEVENTH_FIRST, n, "wide")
 
 
 def iou(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
@@ -295,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "development-fourth": wide_development_fourth,
         "development-fifth": wide_development_fifth,
         "development-sixth": wide_development_sixth,
+        "development-seventh": wide_development_seventh,
     }
     ap.add_argument("set", choices=["held-out", "development", *further])
     ap.add_argument("--physics", choices=["classic", "wide"], default="classic")
