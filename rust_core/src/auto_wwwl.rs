@@ -417,8 +417,23 @@ mod tests {
     }
 
     fn window_top(img: &[u16]) -> f64 {
-        let (c, w) = window(img, &anatomy(), W, None);
+        window_top_with(img, None)
+    }
+
+    /// The window's top with the spatially found markers at `lead` (see [`marker_level`]).
+    fn window_top_with(img: &[u16], lead: Option<f64>) -> f64 {
+        let (c, w) = window(img, &anatomy(), W, lead);
         c - 0.5 + 0.5 * (w - 1.0)
+    }
+
+    /// The tissue with `piece` painted at a marker's values, and the 98th percentile of it all,
+    /// which the piece sets (it is more than 2 % of the anatomy).
+    fn tissue_with(piece: impl Fn(f64, f64) -> bool) -> (Vec<u16>, f64) {
+        let mut img = tissue(0.03);
+        paint(&mut img, piece);
+        let all_p98 = p98(&img, |_, _| true);
+        assert!(all_p98 >= 3150.0, "the piece is more than 2 % of the anatomy");
+        (img, all_p98)
     }
 
     fn p98(img: &[u16], keep: impl Fn(f64, f64) -> bool) -> f64 {
@@ -444,10 +459,7 @@ mod tests {
 
     #[test]
     fn implants_as_bright_as_a_marker_stay_in_the_window() {
-        let mut img = tissue(0.03);
-        paint(&mut img, bars);
-        let all_p98 = p98(&img, |_, _| true);
-        assert!(all_p98 >= 3150.0, "the bars are more than 2 % of the anatomy");
+        let (img, all_p98) = tissue_with(bars);
         assert!(window_top(&img) >= all_p98);
     }
 
@@ -455,26 +467,19 @@ mod tests {
     fn a_marker_sized_piece_the_field_cuts_stays_in_the_window() {
         // Dense tissue running on behind the blades: the same block as `marker`, at the edge.
         let at_edge = |x: f64, y: f64| (150.0..198.0).contains(&x) && (A0 as f64 + 4.0..A0 as f64 + 52.0).contains(&y);
-        let mut img = tissue(0.03);
-        paint(&mut img, at_edge);
-        let all_p98 = p98(&img, |_, _| true);
-        assert!(all_p98 >= 3150.0, "the block is more than 2 % of the anatomy");
+        let (img, all_p98) = tissue_with(at_edge);
         assert!(window_top(&img) >= all_p98);
     }
+
     #[test]
     fn a_bright_piece_darker_than_the_markers_found_stays_in_the_window() {
         // `marker`'s block at 3150–3450 (bone where two bones cross), with lead markers found
         // elsewhere at 4095: not lead. At the found markers' own level, it would be one.
-        let mut img = tissue(0.03);
-        paint(&mut img, marker);
-        let all_p98 = p98(&img, |_, _| true);
-        assert!(all_p98 >= 3150.0, "the block is more than 2 % of the anatomy");
-        let top = |lead: f64| {
-            let (c, w) = window(&img, &anatomy(), W, Some(lead));
-            c - 0.5 + 0.5 * (w - 1.0)
-        };
-        assert!(top(4095.0) >= all_p98, "window top {}", top(4095.0));
-        assert!(top(3300.0) < 3150.0, "window top {}", top(3300.0));
+        let (img, all_p98) = tissue_with(marker);
+        let top = window_top_with(&img, Some(4095.0));
+        assert!(top >= all_p98, "window top {top}");
+        let top = window_top_with(&img, Some(3300.0));
+        assert!(top < 3150.0, "window top {top}");
     }
 
     #[test]
