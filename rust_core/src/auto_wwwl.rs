@@ -125,8 +125,6 @@ struct Cluster {
     /// tail runs on above `from`, thinning out, so a piece's mean must be at least this: halfway
     /// from the valley to the mode, where a marker is a plateau.
     piece_mean_min: Option<f64>,
-    /// The level of the markers found spatially, if any (see [`MARKER_LEVEL_REACH`]).
-    lead_level: Option<f64>,
 }
 
 /// The top cluster, if there is one (see [`MARKER_MASS`]).
@@ -178,7 +176,7 @@ fn top_cluster(h: &[u64]) -> Option<Cluster> {
                 match judge(gap_top) {
                     // A few hot pixels at the top are not the cluster: look further down.
                     Some(false) => (seen_cluster, run, peak, low) = (false, 0, 0.0, f64::INFINITY),
-                    Some(true) => return Some(Cluster { from: gap_top, piece_mean_min: None, lead_level: None }),
+                    Some(true) => return Some(Cluster { from: gap_top, piece_mean_min: None }),
                     None => return None,
                 }
                 continue;
@@ -202,11 +200,7 @@ fn top_cluster(h: &[u64]) -> Option<Cluster> {
             match judge(low_at) {
                 Some(false) => (peak, peak_at, low) = (d, i, f64::INFINITY),
                 Some(true) => {
-                    return Some(Cluster {
-                        from: low_at,
-                        piece_mean_min: Some(0.5 * (low_at + peak_at) as f64),
-                        lead_level: None,
-                    })
+                    return Some(Cluster { from: low_at, piece_mean_min: Some(0.5 * (low_at + peak_at) as f64) })
                 }
                 None => return None,
             }
@@ -226,6 +220,8 @@ const CLUSTER_BLOCK: usize = 8;
 /// the pieces that look like a marker are removed from the histogram `h`: of a marker's size
 /// (`foreground::MARKER_MIN_SIZE` … `MARKER_MAX_SIDE`), compact and solid
 /// ([`foreground::marker_shaped`](crate::foreground::marker_shaped)). An implant is larger or longer.
+/// With `lead_level` (the markers found spatially, see [`marker_level`]) a piece must also reach
+/// within [`MARKER_LEVEL_REACH`] of it.
 fn drop_marker_pieces(
     h: &mut [u64],
     image: &[u16],
@@ -233,6 +229,7 @@ fn drop_marker_pieces(
     block_max: &[u16],
     width: usize,
     cluster: &Cluster,
+    lead_level: Option<f64>,
 ) {
     let height = image.len() / width.max(1);
     let b = CLUSTER_BLOCK;
@@ -289,7 +286,7 @@ fn drop_marker_pieces(
             || cut
             || !marker_shaped(n as f64, m)
             || cluster.piece_mean_min.is_some_and(|m| (sum as f64) < m * n as f64)
-            || cluster.lead_level.is_some_and(|lead| {
+            || lead_level.is_some_and(|lead| {
                 let mut values = Vec::with_capacity(n as usize);
                 each_above(&mut |_, _, v| values.push(v));
                 let half = values.len() / 2;
@@ -338,9 +335,8 @@ pub const MARKER_LEVEL_REACH: f64 = 0.25;
 /// see [`marker_level`].
 pub fn window(image: &[u16], anatomy: &HalfMask, width: usize, marker_level: Option<f64>) -> (f64, f64) {
     let (mut h, block_max) = histogram(image, anatomy, width);
-    if let Some(mut cluster) = top_cluster(&h) {
-        cluster.lead_level = marker_level;
-        drop_marker_pieces(&mut h, image, anatomy, &block_max, width, &cluster);
+    if let Some(cluster) = top_cluster(&h) {
+        drop_marker_pieces(&mut h, image, anatomy, &block_max, width, &cluster, marker_level);
     }
     match (quantile(&h, LOW_PERCENTILE), quantile(&h, HIGH_PERCENTILE)) {
         (Some(lo), Some(hi)) if hi > lo => {
