@@ -40,10 +40,12 @@ def child(pidfile: Path, mode: str) -> None:
             parent_watch.set_parent_death_signal = lambda sig=0: False  # type: ignore[assignment]
         parent_watch.die_with_parent(parent, grace_s=2, poll_s=0.05)
         if mode == "hung":
+            # before the pid is known: granian's handler takes SIGTERM, and its shutdown hangs
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            pidfile.write_text(str(os.getpid()))
-            ctypes.PyDLL(None).sleep(60)  # libc sleep() called with the GIL held
         pidfile.write_text(str(os.getpid()))
+        if mode == "hung":
+            ctypes.PyDLL(None).sleep(60)  # libc sleep() called with the GIL held
+            os._exit(0)
         while True:
             time.sleep(0.1)
     time.sleep(60)
